@@ -1,0 +1,74 @@
+package caller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// CallError is the error of one call of a fan-out. It unwraps to the cause:
+// an rpc.ServerError for an error reply, rpc.ErrShutdown or a network error
+// for a broken connection, a *TimeoutError, or ctx's error.
+type CallError struct {
+	Index int    // position of the address in the fan-out's input
+	Addr  string // the address called
+	Err   error  // the cause
+}
+
+func (e *CallError) Error() string { return fmt.Sprintf("%s: %v", e.Addr, e.Err) }
+
+// Unwrap returns the cause.
+func (e *CallError) Unwrap() error { return e.Err }
+
+// FanOutError is the aggregate error of a fan-out: one *CallError per failed
+// address, in input order. errors.Is and errors.As look through it to every
+// call's error.
+type FanOutError struct {
+	Calls int          // how many calls the fan-out made
+	Errs  []*CallError // the failed ones
+}
+
+func (e *FanOutError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "caller: %d of %d calls failed: ", len(e.Errs), e.Calls)
+	for i, ce := range e.Errs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(ce.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns every call's error, for errors.Is and errors.As.
+func (e *FanOutError) Unwrap() []error {
+	out := make([]error, len(e.Errs))
+	for i, ce := range e.Errs {
+		out[i] = ce
+	}
+	return out
+}
+
+// Addrs returns the failed addresses in input order.
+func (e *FanOutError) Addrs() []string {
+	out := make([]string, len(e.Errs))
+	for i, ce := range e.Errs {
+		out[i] = ce.Addr
+	}
+	return out
+}
+
+// TimeoutError says a call got no reply within the per-call timeout.
+// errors.Is(err, context.DeadlineExceeded) is true for it.
+type TimeoutError struct {
+	After time.Duration
+}
+
+func (e *TimeoutError) Error() string { return fmt.Sprintf("no reply within %v", e.After) }
+
+// Timeout reports true, as net.Error timeouts do.
+func (e *TimeoutError) Timeout() bool { return true }
+
+// Is makes errors.Is(err, context.DeadlineExceeded) true.
+func (e *TimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }

@@ -1,0 +1,14 @@
+package faults
+
+// Hang swallows the reply: the server never answers the call.
+//
+// The client observes nothing: the call stays pending until the client
+// gives up (a timeout) or the connection closes (rpc.ErrShutdown or
+// io.ErrUnexpectedEOF). Stopping the server still returns promptly, since
+// nothing waits on a hung call.
+type Hang struct{}
+
+// Kind returns "hang".
+func (Hang) Kind() string { return "hang" }
+
+func (Hang) String() string { return "hang" }

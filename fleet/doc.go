@@ -1,0 +1,16 @@
+// Package fleet starts a fleet of net/rpc servers on loopback for testing
+// code that fans out calls, injects faults into them and keeps a journal of
+// every call they receive.
+//
+// Start returns a running *Fleet, much like httptest.NewServer returns a
+// running server: every server listens on 127.0.0.1, has its own
+// rpc.Server and accept loop, and serves the default service
+//
+//	Service.Method(Args{Name string}) -> Reply{Message string}
+//
+// whose message greets the name and says which server answered. The caller
+// of Start must call Stop, which returns only when every goroutine and
+// connection the fleet started is gone, and prints nothing.
+//
+// All methods of Fleet, Server and Journal are safe for concurrent use.
+package fleet

@@ -1,0 +1,122 @@
+package fleet
+
+import (
+	"sync"
+	"time"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+)
+
+// Call is the journal's record of one call received by a server.
+type Call struct {
+	Server int    // index of the server in the fleet
+	Addr   string // address of that server
+	Method string // e.g. "Service.Method"
+	Seq    uint64 // the client's sequence number on its connection
+	N      uint64 // the server's call number, counting from 1
+
+	Received time.Time // when the request header was read
+	Replied  time.Time // when the reply was written; zero if none was
+
+	// ReceivedAt and RepliedAt order events across the whole fleet: every
+	// receipt and every reply takes the next number of one counter, so
+	// a.RepliedAt < b.RepliedAt means a's reply was written first.
+	// RepliedAt is 0 while no reply was written.
+	ReceivedAt uint64
+	RepliedAt  uint64
+
+	Outcome faults.Outcome
+	Rule    int    // index of the fault rule that applied, or -1
+	Fault   string // text form of the fault that applied; "" if none
+	Err     string // error reply text, or why the call was aborted
+}
+
+// Journal records every call received by a fleet's servers. It is safe for
+// concurrent use.
+type Journal struct {
+	mu    sync.Mutex
+	clock uint64
+	calls []Call
+	base  int // calls forgotten by Reset; call ids are base+index
+}
+
+// Calls returns a copy of every call recorded, in the order received.
+func (j *Journal) Calls() []Call {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]Call, len(j.calls))
+	copy(out, j.calls)
+	return out
+}
+
+// Server returns a copy of the calls received by server i, in order.
+func (j *Journal) Server(i int) []Call {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []Call
+	for _, c := range j.calls {
+		if c.Server == i {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Len returns the number of calls recorded.
+func (j *Journal) Len() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.calls)
+}
+
+// Reset forgets every call recorded so far. Calls in flight when Reset is
+// called are not recorded when they end.
+func (j *Journal) Reset() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.base += len(j.calls)
+	j.calls = nil
+}
+
+// recorder adapts the journal to faults.Recorder for one server.
+type recorder struct {
+	j      *Journal
+	server int
+	addr   string
+}
+
+// Received records a new call; its id stays valid across Resets.
+func (r recorder) Received(method string, seq uint64, d faults.Decision, at time.Time) int {
+	j := r.j
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.clock++
+	c := Call{
+		Server: r.server, Addr: r.addr, Method: method, Seq: seq, N: d.Call,
+		Received: at, ReceivedAt: j.clock, Rule: d.Rule,
+	}
+	if d.Fault != nil {
+		c.Fault = d.Fault.String()
+	}
+	j.calls = append(j.calls, c)
+	return j.base + len(j.calls) - 1
+}
+
+func (r recorder) Ended(id int, o faults.Outcome, errText string, at time.Time) {
+	j := r.j
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	i := id - j.base
+	if i < 0 || i >= len(j.calls) {
+		return // forgotten by a Reset
+	}
+	c := &j.calls[i]
+	c.Outcome, c.Err = o, errText
+	switch o {
+	case faults.OK, faults.Failed:
+		j.clock++
+		c.Replied, c.RepliedAt = at, j.clock
+	default:
+		c.Replied, c.RepliedAt = time.Time{}, 0
+	}
+}

@@ -1,0 +1,197 @@
+package fleet
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/rpc"
+	"sync"
+	"time"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+)
+
+// Server is one server of a fleet. Its methods are safe for concurrent use.
+// The fleet owns it: Fleet.Stop stops it.
+type Server struct {
+	index   int
+	addr    string
+	rpc     *rpc.Server
+	eng     *faults.Engine
+	journal *Journal
+
+	mu      sync.Mutex
+	ln      net.Listener // nil while down
+	conns   map[net.Conn]struct{}
+	wg      sync.WaitGroup // the accept loop and one goroutine per connection
+	stopped bool           // by Fleet.Stop: no restart
+}
+
+func newServer(index int, seed uint64, j *Journal) *Server {
+	return &Server{
+		index:   index,
+		rpc:     rpc.NewServer(),
+		eng:     faults.NewEngine(seed, index),
+		journal: j,
+		conns:   make(map[net.Conn]struct{}),
+	}
+}
+
+// Index returns the server's position in the fleet.
+func (s *Server) Index() int { return s.index }
+
+// Addr returns the server's address, host:port on 127.0.0.1. It stays the
+// same across Kill and Restart.
+func (s *Server) Addr() string { return s.addr }
+
+// SetFaults replaces the server's fault plan, atomically for calls in
+// flight: each call is decided under the old plan or the new one.
+func (s *Server) SetFaults(p faults.Plan) { s.eng.SetPlan(p) }
+
+// Faults returns the server's current fault plan.
+func (s *Server) Faults() faults.Plan { return s.eng.Plan() }
+
+// Up reports whether the server is accepting connections.
+func (s *Server) Up() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ln != nil
+}
+
+// OpenConns returns the number of connections the server has open.
+func (s *Server) OpenConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// listen binds addr and starts the accept loop.
+func (s *Server) listen(addr string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return fmt.Errorf("fleet: server %d: fleet stopped", s.index)
+	}
+	if s.ln != nil {
+		return fmt.Errorf("fleet: server %d: already up", s.index)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("fleet: server %d: %w", s.index, err)
+	}
+	if s.addr == "" {
+		s.addr = ln.Addr().String()
+		if err := s.rpc.RegisterName("Service", &service{index: s.index, addr: s.addr}); err != nil {
+			ln.Close()
+			return fmt.Errorf("fleet: server %d: %w", s.index, err)
+		}
+	}
+	s.ln = ln
+	s.wg.Add(1)
+	go s.accept(ln)
+	return nil
+}
+
+// accept runs until ln is closed. It replaces rpc.Server.Accept, which logs
+// when its listener closes.
+func (s *Server) accept(ln net.Listener) {
+	defer s.wg.Done()
+	var backoff time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors or similar: back off and retry, as
+			// net/http does. Close ends the wait at the next Accept.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		s.mu.Lock()
+		if s.ln != ln {
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.serve(c)
+	}
+}
+
+// serve runs net/rpc on one connection until it closes.
+func (s *Server) serve(c net.Conn) {
+	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+	br := bufio.NewReader(c)
+	if err := httpHandshake(br, c); err != nil {
+		c.Close()
+		return
+	}
+	rec := recorder{j: s.journal, server: s.index, addr: s.addr}
+	s.rpc.ServeCodec(faults.NewServerCodec(c, br, s.eng, rec))
+}
+
+// httpHandshake answers the CONNECT request of rpc.DialHTTP, if the client
+// sent one, so that clients of both rpc.Dial and rpc.DialHTTP work.
+func httpHandshake(br *bufio.Reader, w io.Writer) error {
+	head, err := br.Peek(len("CONNECT "))
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(head, []byte("CONNECT ")) {
+		return nil
+	}
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if line == "\n" || line == "\r\n" {
+			break
+		}
+	}
+	_, err = io.WriteString(w, "HTTP/1.0 200 Connected to Go RPC\n\n")
+	return err
+}
+
+// down closes the listener and every connection, without waiting.
+func (s *Server) down(stop bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if stop {
+		s.stopped = true
+	}
+	if s.ln != nil {
+		s.ln.Close()
+		s.ln = nil
+	}
+	for c := range s.conns {
+		c.Close()
+	}
+}
+
+// Kill takes the server down: it closes the listener, so new connections are
+// refused, and every open connection, so calls in flight fail. It returns
+// when every goroutine of the server has exited. Killing a server that is
+// down does nothing.
+func (s *Server) Kill() {
+	s.down(false)
+	s.wg.Wait()
+}
+
+// Restart brings a killed server back on the same address.
+func (s *Server) Restart() error {
+	return s.listen(s.addr)
+}
