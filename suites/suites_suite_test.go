@@ -59,4 +59,3 @@ func setFaults(f *fleet.Fleet, i int, spec string) {
 	GinkgoHelper()
 	f.Server(i).SetFaults(faults.MustParse(spec))
 }
-

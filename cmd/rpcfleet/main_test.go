@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string // in stderr
+	}{
+		{"count zero", []string{"serve", "--count", "0"}, "--count 0: need at least one server"},
+		{"bad fault token", []string{"serve", "--faults", "delay=50ms;bogus=1"}, `"bogus": unknown fault kind`},
+		{"bad duration", []string{"serve", "--faults", "delay=5x"}, `"5x": not a duration`},
+		{"port out of range", []string{"serve", "--port", "65535", "--count", "2"}, "ports must lie in 0..65535"},
+		{"unknown flag", []string{"serve", "--nope"}, "unknown flag: --nope"},
+		{"unknown command", []string{"bogus"}, `unknown command "bogus"`},
+		{"stray argument", []string{"serve", "extra"}, `unknown command "extra"`},
+		{"not a number", []string{"serve", "--count", "many"}, `invalid argument "many"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, &stdout, &stderr)
+			if code != 2 {
+				t.Errorf("exit code = %d, want 2 (stderr: %s)", code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestPortInUseNamesThePort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--count", "1", "--port", strconv.Itoa(port)}, &stdout, &stderr)
+	if code != 1 {
+		t.Errorf("exit code = %d, want 1", code)
+	}
+	if want := fmt.Sprintf("127.0.0.1:%d", port); !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr = %q, want it to name %s", stderr.String(), want)
+	}
+}
+
+// TestSeedClientAgainstServe runs the seed article's client program,
+// unmodified but for its addresses, against `rpcfleet serve`, then stops the
+// server with SIGINT and expects a clean exit.
+func TestSeedClientAgainstServe(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "rpcfleet")
+	client := filepath.Join(dir, "seedclient")
+	build(t, bin, ".")
+	build(t, client, "../../internal/seed/seedclient")
+
+	base := freeBasePort(t, 3)
+	srv := exec.Command(bin, "serve", "--count", "3", "--port", strconv.Itoa(base))
+	var stderr bytes.Buffer
+	srv.Stderr = &stderr
+	out, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Process.Kill()
+
+	var addrs []string
+	sc := bufio.NewScanner(out)
+	for len(addrs) < 3 && sc.Scan() {
+		addrs = append(addrs, sc.Text())
+	}
+	for i, a := range addrs {
+		if want := fmt.Sprintf("127.0.0.1:%d", base+i); a != want {
+			t.Fatalf("address %d = %q, want %q", i, a, want)
+		}
+	}
+	if len(addrs) != 3 {
+		t.Fatalf("serve printed %d addresses, want 3 (stderr: %s)", len(addrs), stderr.String())
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got, err := exec.CommandContext(ctx, client, addrs...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("seed client: %v\n%s", err, got)
+	}
+	for i, a := range addrs {
+		want := fmt.Sprintf("Hello, Alice! (server %d at %s)", i, a)
+		if !strings.Contains(string(got), want) {
+			t.Errorf("seed client output %q lacks %q", got, want)
+		}
+	}
+
+	if err := srv.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve after SIGINT: %v, want exit 0", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not exit within 10s of SIGINT")
+	}
+	if stderr.Len() > 0 {
+		t.Errorf("serve wrote to stderr: %q", stderr.String())
+	}
+}
+
+func build(t *testing.T, out, pkg string) {
+	t.Helper()
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+}
+
+// freeBasePort finds n consecutive free ports on 127.0.0.1.
+func freeBasePort(t *testing.T, n int) int {
+	t.Helper()
+	for try := 0; try < 50; try++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if base+n-1 > 65535 {
+			continue
+		}
+		ok := true
+		for p := base; p < base+n && ok; p++ {
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+			if err != nil {
+				ok = false
+				break
+			}
+			l.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no run of free ports found")
+	return 0
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
+)
+
+func serveCmd() *cobra.Command {
+	var (
+		count     int
+		port      int
+		faultSpec string
+		seed      uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve a fleet of net/rpc servers on 127.0.0.1 until SIGINT or SIGTERM",
+		Long: `Serve starts --count net/rpc servers on 127.0.0.1, ports --port to
+--port+count-1 (--port 0: ephemeral ports), prints one address per line and
+runs until SIGINT or SIGTERM. Every server answers Service.Method(Args{Name})
+with Reply{Message}. --faults takes the faults text form, e.g.
+'delay=50ms,jitter=10ms;error=boom,p=0.25'.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if count < 1 {
+				return usagef("--count %d: need at least one server", count)
+			}
+			if port < 0 || port+count-1 > 65535 {
+				return usagef("--port %d with --count %d: ports must lie in 0..65535", port, count)
+			}
+			plan, err := faults.Parse(faultSpec)
+			if err != nil {
+				return usagef("--faults: %w", err)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+
+			f, err := fleet.Start(ctx, fleet.WithServers(count), fleet.WithBasePort(port),
+				fleet.WithFaults(plan), fleet.WithSeed(seed))
+			if err != nil {
+				return err
+			}
+			for _, a := range f.Addrs() {
+				fmt.Fprintln(cmd.OutOrStdout(), a)
+			}
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return f.Stop(sctx)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVarP(&count, "count", "n", 3, "number of servers")
+	fl.IntVarP(&port, "port", "p", 0, "port of the first server; the others follow (0: ephemeral)")
+	fl.StringVar(&faultSpec, "faults", "", "fault plan for every server, e.g. 'delay=50ms,jitter=10ms'")
+	fl.Uint64Var(&seed, "seed", 1, "seed of every random fault decision")
+	return cmd
+}

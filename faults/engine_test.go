@@ -1,0 +1,85 @@
+package faults_test
+
+import (
+	"math"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+)
+
+func decisions(seed uint64, server int, plan faults.Plan, n int) []faults.Decision {
+	e := faults.NewEngine(seed, server)
+	e.SetPlan(plan)
+	out := make([]faults.Decision, n)
+	for i := range out {
+		out[i] = e.Decide("Service.Method")
+	}
+	return out
+}
+
+func TestEngineIsDeterministic(t *testing.T) {
+	plan := faults.MustParse("error=boom,p=0.3;delay=10ms,jitter=5ms,p=0.5")
+	a := decisions(42, 3, plan, 500)
+	b := decisions(42, 3, plan, 500)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("same seed and server gave different decisions")
+	}
+	if reflect.DeepEqual(a, decisions(43, 3, plan, 500)) {
+		t.Error("another seed gave the same decisions")
+	}
+	if reflect.DeepEqual(a, decisions(42, 4, plan, 500)) {
+		t.Error("another server gave the same decisions")
+	}
+}
+
+func TestEngineRollsPerCall(t *testing.T) {
+	const n, p = 20000, 0.25
+	hits := 0
+	for i, d := range decisions(7, 0, faults.MustParse("error=boom,p=0.25"), n) {
+		if d.Call != uint64(i+1) {
+			t.Fatalf("call %d numbered %d", i+1, d.Call)
+		}
+		if d.Rule == 0 {
+			hits++
+		}
+	}
+	// Five standard deviations: this cannot fail by chance in practice.
+	sd := math.Sqrt(n * p * (1 - p))
+	if got := float64(hits); math.Abs(got-n*p) > 5*sd {
+		t.Errorf("rule applied to %d of %d calls, want about %.0f", hits, n, n*p)
+	}
+}
+
+func TestEngineFirstMatchingRuleWins(t *testing.T) {
+	for _, d := range decisions(1, 0, faults.MustParse("hang;error=never"), 10) {
+		if d.Rule != 0 || d.Fault != (faults.Hang{}) {
+			t.Fatalf("decision %+v, want rule 0 (hang)", d)
+		}
+	}
+	for _, d := range decisions(1, 0, faults.Plan{}, 3) {
+		if d.Rule != -1 || d.Fault != nil {
+			t.Fatalf("empty plan decided %+v", d)
+		}
+	}
+}
+
+func TestDelayJitterStaysInRange(t *testing.T) {
+	const d, j = 50 * time.Millisecond, 10 * time.Millisecond
+	seen := map[bool]bool{}
+	for _, dec := range decisions(9, 1, faults.MustParse("delay=50ms,jitter=10ms"), 2000) {
+		if dec.Delay < d-j || dec.Delay > d+j {
+			t.Fatalf("delay %v outside %v±%v", dec.Delay, d, j)
+		}
+		seen[dec.Delay < d] = true
+	}
+	if len(seen) != 2 {
+		t.Error("jitter never went both ways")
+	}
+	for _, dec := range decisions(9, 1, faults.MustParse("delay=1ms,jitter=5ms"), 500) {
+		if dec.Delay < 0 {
+			t.Fatalf("negative delay %v", dec.Delay)
+		}
+	}
+}

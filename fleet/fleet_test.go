@@ -1,0 +1,301 @@
+package fleet_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log"
+	"net"
+	"net/rpc"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
+)
+
+func start(t *testing.T, opts ...fleet.Option) *fleet.Fleet {
+	t.Helper()
+	f, err := fleet.Start(context.Background(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := f.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return f
+}
+
+func call(addr, name string) (string, error) {
+	c, err := rpc.Dial("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	var r fleet.Reply
+	err = c.Call("Service.Method", fleet.Args{Name: name}, &r)
+	return r.Message, err
+}
+
+func TestServesTheDefaultService(t *testing.T) {
+	f := start(t, fleet.WithServers(3))
+	addrs := f.Addrs()
+	if len(addrs) != 3 || f.Len() != 3 {
+		t.Fatalf("Addrs() = %v, want 3", addrs)
+	}
+	for i, a := range addrs {
+		if !strings.HasPrefix(a, "127.0.0.1:") {
+			t.Errorf("address %d = %q, not on 127.0.0.1", i, a)
+		}
+		got, err := call(a, "Ann")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fleet.Greeting("Ann", i, a); got != want {
+			t.Errorf("server %d said %q, want %q", i, got, want)
+		}
+	}
+}
+
+func TestDialHTTPClientsWork(t *testing.T) {
+	f := start(t, fleet.WithServers(1))
+	c, err := rpc.DialHTTP("tcp", f.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var r fleet.Reply
+	if err := c.Call("Service.Method", fleet.Args{Name: "Hal"}, &r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(r.Message, "Hello, Hal!") {
+		t.Errorf("reply %q", r.Message)
+	}
+}
+
+func TestBasePortGivesConsecutivePorts(t *testing.T) {
+	// Another process may take a port between probing and Start: retry.
+	for try := 0; ; try++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := min(ln.Addr().(*net.TCPAddr).Port, 65000)
+		ln.Close()
+		f, err := fleet.Start(context.Background(), fleet.WithServers(3), fleet.WithBasePort(base))
+		if err != nil {
+			if try < 10 {
+				continue
+			}
+			t.Fatal(err)
+		}
+		defer f.Stop(context.Background())
+		for i, a := range f.Addrs() {
+			if want := "127.0.0.1:" + strconv.Itoa(base+i); a != want {
+				t.Errorf("address %d = %q, want %q", i, a, want)
+			}
+		}
+		return
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	busy := ln.Addr().(*net.TCPAddr).Port
+	tests := []struct {
+		name string
+		opts []fleet.Option
+		want string
+	}{
+		{"no servers", []fleet.Option{fleet.WithServers(0)}, "need at least one server"},
+		{"port range", []fleet.Option{fleet.WithServers(2), fleet.WithBasePort(65535)}, "ports must lie in 1..65535"},
+		{"port in use", []fleet.Option{fleet.WithServers(1), fleet.WithBasePort(busy)}, "127.0.0.1:" + strconv.Itoa(busy)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := fleet.Start(context.Background(), tt.opts...)
+			if err == nil {
+				f.Stop(context.Background())
+				t.Fatal("Start succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q lacks %q", err, tt.want)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := fleet.Start(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Start with a cancelled ctx: %v", err)
+	}
+}
+
+func TestKillRefusesAndRestartReturnsOnTheSameAddress(t *testing.T) {
+	f := start(t, fleet.WithServers(2))
+	addr := f.Addrs()[1]
+	c, err := rpc.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	if err := f.Kill(1); err != nil {
+		t.Fatal(err)
+	}
+	if f.Server(1).Up() {
+		t.Error("killed server is up")
+	}
+	if _, err := call(addr, "x"); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("call to a killed server: %v, want connection refused", err)
+	}
+	var r fleet.Reply
+	if err := c.Call("Service.Method", fleet.Args{}, &r); err == nil {
+		t.Error("a connection opened before Kill still works")
+	}
+	if err := f.Kill(1); err != nil {
+		t.Errorf("killing twice: %v", err)
+	}
+	if err := f.Kill(5); err == nil {
+		t.Error("Kill(5) on a fleet of 2 succeeded")
+	}
+
+	if err := f.Restart(1); err != nil {
+		t.Fatal(err)
+	}
+	if f.Addrs()[1] != addr {
+		t.Errorf("restarted on %s, want %s", f.Addrs()[1], addr)
+	}
+	if _, err := call(addr, "x"); err != nil {
+		t.Errorf("call after restart: %v", err)
+	}
+	if err := f.Restart(1); err == nil {
+		t.Error("restarting a running server succeeded")
+	}
+}
+
+func TestStopPrintsNothingAndEndsEverything(t *testing.T) {
+	var logs bytes.Buffer
+	log.SetOutput(&logs)
+	defer log.SetOutput(os.Stderr)
+
+	f, err := fleet.Start(context.Background(), fleet.WithServers(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Server(0).SetFaults(faults.MustParse("hang"))
+	f.Server(1).SetFaults(faults.MustParse("delay=1h"))
+	var clients []*rpc.Client
+	for _, a := range f.Addrs() {
+		c, err := rpc.Dial("tcp", a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		clients = append(clients, c)
+		c.Go("Service.Method", fleet.Args{}, new(fleet.Reply), make(chan *rpc.Call, 1))
+	}
+	waitFor(t, func() bool { return f.Journal().Len() == 4 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.Stop(ctx); err != nil {
+		t.Fatalf("Stop with a hung and a delayed call: %v", err)
+	}
+	for i := range f.Len() {
+		if n := f.Server(i).OpenConns(); n != 0 {
+			t.Errorf("server %d has %d connections open after Stop", i, n)
+		}
+	}
+	if err := f.Restart(0); err == nil {
+		t.Error("restart after Stop succeeded")
+	}
+	if err := f.Stop(ctx); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+	if logs.Len() > 0 {
+		t.Errorf("the fleet logged: %q", logs.String())
+	}
+}
+
+func TestJournal(t *testing.T) {
+	f := start(t, fleet.WithServers(2))
+	f.Server(1).SetFaults(faults.MustParse("error=nope"))
+	for i := range 2 {
+		for _, a := range f.Addrs() {
+			call(a, strconv.Itoa(i))
+		}
+	}
+	calls := f.Journal().Calls()
+	if len(calls) != 4 {
+		t.Fatalf("journal holds %d calls, want 4", len(calls))
+	}
+	var last uint64
+	for _, c := range calls {
+		if c.ReceivedAt <= last {
+			t.Errorf("receipt order not increasing: %+v", c)
+		}
+		last = c.ReceivedAt
+		if c.RepliedAt <= c.ReceivedAt || c.Replied.Before(c.Received) {
+			t.Errorf("reply before receipt: %+v", c)
+		}
+		if c.Method != "Service.Method" || c.Addr != f.Addrs()[c.Server] {
+			t.Errorf("bad call record %+v", c)
+		}
+	}
+	s1 := f.Journal().Server(1)
+	if len(s1) != 2 || s1[0].N != 1 || s1[1].N != 2 {
+		t.Fatalf("server 1 calls %+v, want numbers 1 and 2", s1)
+	}
+	for _, c := range s1 {
+		if c.Outcome != faults.Failed || c.Err != "nope" || c.Fault != "error=nope" || c.Rule != 0 {
+			t.Errorf("server 1 call %+v, want an injected error", c)
+		}
+	}
+	if s0 := f.Journal().Server(0); s0[0].Outcome != faults.OK || s0[0].Rule != -1 || s0[0].Fault != "" {
+		t.Errorf("server 0 call %+v, want a plain OK", s0[0])
+	}
+	f.Journal().Reset()
+	if n := f.Journal().Len(); n != 0 {
+		t.Errorf("%d calls after Reset", n)
+	}
+}
+
+func TestFaultsFleetWideAndCleared(t *testing.T) {
+	f := start(t, fleet.WithServers(3), fleet.WithFaults(faults.MustParse("error=start")))
+	for _, a := range f.Addrs() {
+		if _, err := call(a, "x"); err == nil || err.Error() != "start" {
+			t.Errorf("call with start-up faults: %v", err)
+		}
+	}
+	f.SetFaults(faults.MustParse("error=later"))
+	if _, err := call(f.Addrs()[2], "x"); err == nil || err.Error() != "later" {
+		t.Errorf("call after SetFaults: %v", err)
+	}
+	f.ClearFaults()
+	for _, a := range f.Addrs() {
+		if _, err := call(a, "x"); err != nil {
+			t.Errorf("call after ClearFaults: %v", err)
+		}
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
