@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -101,9 +102,15 @@ func TestSeedClientAgainstServe(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	got, err := exec.CommandContext(ctx, client, addrs...).CombinedOutput()
+	cc := exec.CommandContext(ctx, client, addrs...)
+	// On timeout, make the client dump its goroutines before it dies.
+	cc.Cancel = func() error { return cc.Process.Signal(syscall.SIGQUIT) }
+	cc.WaitDelay = 5 * time.Second
+	got, err := cc.CombinedOutput()
 	if err != nil {
-		t.Fatalf("seed client: %v\n%s", err, got)
+		srv.Process.Signal(syscall.SIGQUIT)
+		time.Sleep(time.Second)
+		t.Fatalf("seed client: %v\n%s\nserver stderr:\n%s", err, got, stderr.String())
 	}
 	for i, a := range addrs {
 		want := fmt.Sprintf("Hello, Alice! (server %d at %s)", i, a)
@@ -139,19 +146,12 @@ func build(t *testing.T, out, pkg string) {
 	}
 }
 
-// freeBasePort finds n consecutive free ports on 127.0.0.1.
+// freeBasePort finds n consecutive free ports on 127.0.0.1, below the
+// ephemeral range (32768 up on Linux) where client connections take theirs.
 func freeBasePort(t *testing.T, n int) int {
 	t.Helper()
-	for try := 0; try < 50; try++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if base+n-1 > 65535 {
-			continue
-		}
+	for try := 0; try < 100; try++ {
+		base := 20000 + rand.IntN(12000)
 		ok := true
 		for p := base; p < base+n && ok; p++ {
 			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
@@ -167,4 +167,20 @@ func freeBasePort(t *testing.T, n int) int {
 	}
 	t.Fatal("no run of free ports found")
 	return 0
+}
+
+func TestDemo(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"demo", "--servers", "20", "--timeout", "300ms"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d, stderr %q", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"SERVER  ADDRESS", "17 ok, 3 failed", "ERROR disk full",
+		"ERROR timeout: no reply within 300ms", "connection refused", "(killed)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
 }

@@ -1,0 +1,37 @@
+# The commands a newcomer types. Everything they need comes from go.mod:
+# the ginkgo CLI is a tool dependency, run as `go tool ginkgo`.
+GINKGO  := go tool ginkgo
+REPORTS := reports
+
+.PHONY: run test vet unit specs bench seed-demo clean
+
+## run: the main job, a fault-injection demo on an in-process fleet
+run:
+	go run ./cmd/rpcfleet demo
+
+## test: vet, the plain Go tests, then the Ginkgo suites; all with -race
+test: vet unit specs
+
+vet:
+	go vet ./...
+
+## unit: plain Go tests of every package outside suites/
+unit:
+	go test -race -count=1 $$(go list ./... | grep -v /suites)
+
+## specs: the Ginkgo suites, in parallel, randomized, leak-checked, JUnit in reports/
+specs:
+	$(GINKGO) -r -p --race --randomize-all --randomize-suites --keep-going --timeout=20m \
+		--junit-report=junit.xml --output-dir=$(REPORTS) --keep-separate-reports ./suites
+
+## bench: the benchmarks behind BENCHMARKS.md
+bench:
+	go test -run '^$$' -bench . -benchtime=20x ./caller ./fleet
+
+## seed-demo: serve 127.0.0.1:8080-8082 and run the seed article's client against it
+seed-demo:
+	go build -o bin/rpcfleet ./cmd/rpcfleet && go build -o bin/seedclient ./internal/seed/seedclient
+	bin/rpcfleet serve --count 3 --port 8080 & pid=$$!; sleep 1; bin/seedclient; status=$$?; kill -INT $$pid; wait $$pid; exit $$status
+
+clean:
+	rm -rf $(REPORTS) bin
