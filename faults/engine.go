@@ -51,6 +51,21 @@ func (e *Engine) Plan() Plan {
 	return e.plan
 }
 
+// Calls returns how many calls the engine has decided since it was made or
+// last Reset.
+func (e *Engine) Calls() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.calls
+}
+
+// Reset restarts the call count. The PRNG goes on where it was.
+func (e *Engine) Reset() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls = 0
+}
+
 // Decide counts a call to method and picks the rule that applies to it.
 func (e *Engine) Decide(method string) Decision {
 	e.mu.Lock()

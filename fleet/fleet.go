@@ -28,8 +28,16 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	if cfg.servers < 1 {
 		return nil, fmt.Errorf("fleet: WithServers(%d): need at least one server", cfg.servers)
 	}
-	if cfg.basePort < 0 || (cfg.basePort > 0 && cfg.basePort+cfg.servers-1 > 65535) {
-		return nil, fmt.Errorf("fleet: WithBasePort(%d) with %d servers: ports must lie in 1..65535", cfg.basePort, cfg.servers)
+	for _, b := range []struct {
+		name string
+		port int
+	}{{"WithBasePort", cfg.basePort}, {"WithControl", cfg.controlBasePort}} {
+		if b.port < 0 || (b.port > 0 && b.port+cfg.servers-1 > 65535) {
+			return nil, fmt.Errorf("fleet: %s(%d) with %d servers: ports must lie in 1..65535", b.name, b.port, cfg.servers)
+		}
+	}
+	if cfg.firstIndex < 0 {
+		return nil, fmt.Errorf("fleet: WithFirstIndex(%d): must not be negative", cfg.firstIndex)
 	}
 	f := &Fleet{journal: &Journal{}, seed: cfg.seed, servers: make([]*Server, cfg.servers)}
 	for i := range f.servers {
@@ -37,17 +45,21 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 			f.Stop(context.Background())
 			return nil, fmt.Errorf("fleet: start: %w", err)
 		}
-		s := newServer(i, cfg.seed, f.journal)
+		s := newServer(cfg.firstIndex+i, cfg.seed, f.journal)
 		s.SetFaults(cfg.plan)
-		port := 0
-		if cfg.basePort > 0 {
-			port = cfg.basePort + i
-		}
-		if err := s.listen(net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err != nil {
+		f.servers[i] = s
+		if err := s.listen(hostPort(cfg.host, cfg.basePort, i)); err != nil {
 			f.Stop(context.Background())
 			return nil, err
 		}
-		f.servers[i] = s
+		if cfg.control {
+			ctl, err := startControl(s, hostPort(cfg.host, cfg.controlBasePort, i))
+			if err != nil {
+				f.Stop(context.Background())
+				return nil, err
+			}
+			s.ctl = ctl
+		}
 	}
 	return f, nil
 }
@@ -116,7 +128,7 @@ func (f *Fleet) Stop(ctx context.Context) error {
 		defer close(done)
 		for _, s := range f.servers {
 			if s != nil {
-				s.wg.Wait()
+				s.wait()
 			}
 		}
 	}()
@@ -126,4 +138,13 @@ func (f *Fleet) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("fleet: stop: %w", ctx.Err())
 	}
+}
+
+// hostPort is host:base+i, or host:0 for an ephemeral port when base is 0.
+func hostPort(host string, base, i int) string {
+	port := 0
+	if base > 0 {
+		port = base + i
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
 }

@@ -296,3 +296,57 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestControlPort(t *testing.T) {
+	f := start(t, fleet.WithServers(2), fleet.WithControl(0), fleet.WithFirstIndex(5))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s := f.Server(1)
+	if s.Index() != 6 {
+		t.Errorf("Index() = %d, want 6 with WithFirstIndex(5)", s.Index())
+	}
+	cc, err := fleet.DialControl(ctx, s.ControlAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+
+	h, err := cc.Health(ctx)
+	if err != nil || !h.Up || h.Index != 6 || h.Addr != s.Addr() {
+		t.Fatalf("Health() = %+v, %v", h, err)
+	}
+	if err := cc.SetFaults(ctx, faults.MustParse("error=via control")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call(s.Addr(), "x"); err == nil || err.Error() != "via control" {
+		t.Errorf("call after SetFaults through control: %v", err)
+	}
+	calls, err := cc.Journal(ctx)
+	if err != nil || len(calls) != 1 || calls[0].Server != 6 || calls[0].Fault != `error="via control"` {
+		t.Fatalf("Journal() = %+v, %v", calls, err)
+	}
+	if h, _ := cc.Health(ctx); h.Calls != 1 || h.Plan != `error="via control"` {
+		t.Errorf("Health() after one call = %+v", h)
+	}
+	if err := cc.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if calls, _ := cc.Journal(ctx); len(calls) != 0 {
+		t.Errorf("journal after Reset: %+v", calls)
+	}
+	if err := cc.ClearFaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call(s.Addr(), "x"); err != nil {
+		t.Errorf("call after ClearFaults: %v", err)
+	}
+	// A bad plan is refused with the bad token named, and changes nothing.
+	err = cc.SetFaults(ctx, faults.Plan{Rules: []faults.Rule{{Fault: faults.Delay{D: -time.Second}}}})
+	if err == nil || !strings.Contains(err.Error(), `"-1s"`) {
+		t.Errorf("SetFaults with a negative delay: %v", err)
+	}
+	f.Kill(1)
+	if h, err := cc.Health(ctx); err != nil || h.Up {
+		t.Errorf("Health() of a killed server = %+v, %v; want reachable and down", h, err)
+	}
+}

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 // Call is the journal's record of one call received by a server.
 type Call struct {
+	ID     int    // the call's number in the journal, counting from 0
 	Server int    // index of the server in the fleet
 	Addr   string // address of that server
 	Method string // e.g. "Service.Method"
@@ -34,10 +36,10 @@ type Call struct {
 // Journal records every call received by a fleet's servers. It is safe for
 // concurrent use.
 type Journal struct {
-	mu    sync.Mutex
-	clock uint64
-	calls []Call
-	base  int // calls forgotten by Reset; call ids are base+index
+	mu     sync.Mutex
+	clock  uint64
+	calls  []Call // in ID order
+	nextID int
 }
 
 // Calls returns a copy of every call recorded, in the order received.
@@ -74,8 +76,14 @@ func (j *Journal) Len() int {
 func (j *Journal) Reset() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.base += len(j.calls)
 	j.calls = nil
+}
+
+// ResetServer forgets every call recorded for server i.
+func (j *Journal) ResetServer(i int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.calls = slices.DeleteFunc(j.calls, func(c Call) bool { return c.Server == i })
 }
 
 // recorder adapts the journal to faults.Recorder for one server.
@@ -92,22 +100,23 @@ func (r recorder) Received(method string, seq uint64, d faults.Decision, at time
 	defer j.mu.Unlock()
 	j.clock++
 	c := Call{
-		Server: r.server, Addr: r.addr, Method: method, Seq: seq, N: d.Call,
+		ID: j.nextID, Server: r.server, Addr: r.addr, Method: method, Seq: seq, N: d.Call,
 		Received: at, ReceivedAt: j.clock, Rule: d.Rule,
 	}
 	if d.Fault != nil {
 		c.Fault = d.Fault.String()
 	}
+	j.nextID++
 	j.calls = append(j.calls, c)
-	return j.base + len(j.calls) - 1
+	return c.ID
 }
 
 func (r recorder) Ended(id int, o faults.Outcome, errText string, at time.Time) {
 	j := r.j
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	i := id - j.base
-	if i < 0 || i >= len(j.calls) {
+	i, ok := slices.BinarySearchFunc(j.calls, id, func(c Call, id int) int { return c.ID - id })
+	if !ok {
 		return // forgotten by a Reset
 	}
 	c := &j.calls[i]

@@ -6,14 +6,18 @@ import "github.com/rpcfleet/rpcfleet/faults"
 type Option func(*config)
 
 type config struct {
-	servers  int
-	basePort int
-	seed     uint64
-	plan     faults.Plan
+	servers         int
+	host            string
+	basePort        int
+	firstIndex      int
+	seed            uint64
+	plan            faults.Plan
+	control         bool
+	controlBasePort int
 }
 
 func defaults() config {
-	return config{servers: 3, seed: 1}
+	return config{servers: 3, seed: 1, host: "127.0.0.1"}
 }
 
 // WithServers sets how many servers to start (default 3).
@@ -30,3 +34,19 @@ func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
 
 // WithFaults sets the fault plan every server starts with.
 func WithFaults(p faults.Plan) Option { return func(c *config) { c.plan = p } }
+
+// WithHost sets the interface the servers listen on (default 127.0.0.1).
+// Only a server inside a container needs another, such as 0.0.0.0.
+func WithHost(host string) Option { return func(c *config) { c.host = host } }
+
+// WithFirstIndex numbers the servers from i instead of 0: server k of the
+// fleet reports, journals and seeds its faults as server i+k. A process
+// that serves one member of a larger fleet uses it.
+func WithFirstIndex(i int) Option { return func(c *config) { c.firstIndex = i } }
+
+// WithControl gives every server a control port serving the "Control"
+// net/rpc service (see ControlClient). Server i's control port is
+// basePort+i, or ephemeral when basePort is 0.
+func WithControl(basePort int) Option {
+	return func(c *config) { c.control, c.controlBasePort = true, basePort }
+}

@@ -23,21 +23,54 @@ type Server struct {
 	eng     *faults.Engine
 	journal *Journal
 
-	mu      sync.Mutex
-	ln      net.Listener // nil while down
-	conns   map[net.Conn]struct{}
-	wg      sync.WaitGroup // the accept loop and one goroutine per connection
-	stopped bool           // by Fleet.Stop: no restart
+	mu       sync.Mutex
+	ln       net.Listener // nil while down
+	conns    map[net.Conn]struct{}
+	wg       sync.WaitGroup // the accept loop and one goroutine per connection
+	stopped  bool           // by Fleet.Stop: no restart
+	ctl      *controlServer // nil without WithControl
+	ctlConns map[net.Conn]struct{}
+	ctlWG    sync.WaitGroup // the control accept loop and its connections
 }
 
 func newServer(index int, seed uint64, j *Journal) *Server {
 	return &Server{
-		index:   index,
-		rpc:     rpc.NewServer(),
-		eng:     faults.NewEngine(seed, index),
-		journal: j,
-		conns:   make(map[net.Conn]struct{}),
+		index:    index,
+		rpc:      rpc.NewServer(),
+		eng:      faults.NewEngine(seed, index),
+		journal:  j,
+		conns:    make(map[net.Conn]struct{}),
+		ctlConns: make(map[net.Conn]struct{}),
 	}
+}
+
+// ControlAddr returns the address of the server's control port, or "" if
+// the fleet was started without WithControl.
+func (s *Server) ControlAddr() string {
+	if s.ctl == nil {
+		return ""
+	}
+	return s.ctl.ln.Addr().String()
+}
+
+// trackCtl registers a control connection; false once the fleet stopped.
+func (s *Server) trackCtl(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return false
+	}
+	s.ctlConns[c] = struct{}{}
+	s.ctlWG.Add(1)
+	return true
+}
+
+func (s *Server) untrackCtl(c net.Conn) {
+	s.mu.Lock()
+	delete(s.ctlConns, c)
+	s.mu.Unlock()
+	c.Close()
+	s.ctlWG.Done()
 }
 
 // Index returns the server's position in the fleet.
@@ -172,6 +205,12 @@ func (s *Server) down(stop bool) {
 	defer s.mu.Unlock()
 	if stop {
 		s.stopped = true
+		if s.ctl != nil {
+			s.ctl.ln.Close()
+		}
+		for c := range s.ctlConns {
+			c.Close()
+		}
 	}
 	if s.ln != nil {
 		s.ln.Close()
@@ -189,6 +228,13 @@ func (s *Server) down(stop bool) {
 func (s *Server) Kill() {
 	s.down(false)
 	s.wg.Wait()
+}
+
+// wait returns when every goroutine of the server, control included, has
+// exited.
+func (s *Server) wait() {
+	s.wg.Wait()
+	s.ctlWG.Wait()
 }
 
 // Restart brings a killed server back on the same address.

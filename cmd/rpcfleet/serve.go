@@ -20,6 +20,9 @@ func serveCmd() *cobra.Command {
 		port      int
 		faultSpec string
 		seed      uint64
+		ctlPort   int
+		host      string
+		index     int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -28,7 +31,11 @@ func serveCmd() *cobra.Command {
 --port+count-1 (--port 0: ephemeral ports), prints one address per line and
 runs until SIGINT or SIGTERM. Every server answers Service.Method(Args{Name})
 with Reply{Message}. --faults takes the faults text form, e.g.
-'delay=50ms,jitter=10ms;error=boom,p=0.25'.`,
+'delay=50ms,jitter=10ms;error=boom,p=0.25'.
+
+With --control-port, server i also serves the Control service (set and
+clear faults, read the journal, reset, health) on --control-port+i (0:
+ephemeral), and each printed line is "DATA_ADDR CONTROL_ADDR".`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if count < 1 {
@@ -37,6 +44,12 @@ with Reply{Message}. --faults takes the faults text form, e.g.
 			if port < 0 || port+count-1 > 65535 {
 				return usagef("--port %d with --count %d: ports must lie in 0..65535", port, count)
 			}
+			if ctlPort < -1 || ctlPort+count-1 > 65535 {
+				return usagef("--control-port %d with --count %d: ports must lie in 0..65535", ctlPort, count)
+			}
+			if index < 0 {
+				return usagef("--index %d: must not be negative", index)
+			}
 			plan, err := faults.Parse(faultSpec)
 			if err != nil {
 				return usagef("--faults: %w", err)
@@ -44,12 +57,19 @@ with Reply{Message}. --faults takes the faults text form, e.g.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 
-			f, err := fleet.Start(ctx, fleet.WithServers(count), fleet.WithBasePort(port),
-				fleet.WithFaults(plan), fleet.WithSeed(seed))
+			opts := []fleet.Option{fleet.WithServers(count), fleet.WithBasePort(port), fleet.WithHost(host),
+				fleet.WithFaults(plan), fleet.WithSeed(seed), fleet.WithFirstIndex(index)}
+			if ctlPort >= 0 {
+				opts = append(opts, fleet.WithControl(ctlPort))
+			}
+			f, err := fleet.Start(ctx, opts...)
 			if err != nil {
 				return err
 			}
-			for _, a := range f.Addrs() {
+			for i, a := range f.Addrs() {
+				if c := f.Server(i).ControlAddr(); c != "" {
+					a += " " + c
+				}
 				fmt.Fprintln(cmd.OutOrStdout(), a)
 			}
 			<-ctx.Done()
@@ -63,5 +83,8 @@ with Reply{Message}. --faults takes the faults text form, e.g.
 	fl.IntVarP(&port, "port", "p", 0, "port of the first server; the others follow (0: ephemeral)")
 	fl.StringVar(&faultSpec, "faults", "", "fault plan for every server, e.g. 'delay=50ms,jitter=10ms'")
 	fl.Uint64Var(&seed, "seed", 1, "seed of every random fault decision")
+	fl.IntVar(&ctlPort, "control-port", -1, "port of the first server's control endpoint; the others follow (0: ephemeral; default: none)")
+	fl.StringVar(&host, "host", "127.0.0.1", "interface to listen on (0.0.0.0 inside a container)")
+	fl.IntVar(&index, "index", 0, "index of the first server, for seeding and greetings (a member of a larger fleet)")
 	return cmd
 }
