@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -9,11 +10,13 @@ import (
 	"github.com/rpcfleet/rpcfleet/faults"
 )
 
-// Fleet is a set of running net/rpc servers on 127.0.0.1. Start creates it;
-// the caller must call Stop. Its methods are safe for concurrent use.
+// Fleet is a set of running net/rpc servers reached on 127.0.0.1, in this
+// process or run by another Backend. Start creates it; the caller must call
+// Stop. Its methods are safe for concurrent use.
 type Fleet struct {
-	servers []*Server
-	journal *Journal
+	cluster Cluster
+	nodes   []Node
+	journal *Journal // the live journal of an in-process fleet, else nil
 	seed    uint64
 }
 
@@ -39,105 +42,226 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	if cfg.firstIndex < 0 {
 		return nil, fmt.Errorf("fleet: WithFirstIndex(%d): must not be negative", cfg.firstIndex)
 	}
-	f := &Fleet{journal: &Journal{}, seed: cfg.seed, servers: make([]*Server, cfg.servers)}
-	for i := range f.servers {
-		if err := ctx.Err(); err != nil {
-			f.Stop(context.Background())
-			return nil, fmt.Errorf("fleet: start: %w", err)
-		}
-		s := newServer(cfg.firstIndex+i, cfg.seed, f.journal)
-		s.SetFaults(cfg.plan)
-		f.servers[i] = s
-		if err := s.listen(hostPort(cfg.host, cfg.basePort, i)); err != nil {
-			f.Stop(context.Background())
-			return nil, err
-		}
-		if cfg.control {
-			ctl, err := startControl(s, hostPort(cfg.host, cfg.controlBasePort, i))
-			if err != nil {
-				f.Stop(context.Background())
-				return nil, err
-			}
-			s.ctl = ctl
-		}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("fleet: start: %w", err)
+	}
+	b := cfg.backend
+	if b == nil {
+		b = inProcess{}
+	}
+	cl, err := b.Start(ctx, Config{
+		Servers: cfg.servers, FirstIndex: cfg.firstIndex, Seed: cfg.seed, Faults: cfg.plan,
+		Host: cfg.host, BasePort: cfg.basePort, Control: cfg.control, ControlBasePort: cfg.controlBasePort,
+	})
+	if err != nil {
+		return nil, err
+	}
+	f := &Fleet{cluster: cl, nodes: cl.Nodes(), seed: cfg.seed}
+	if j, ok := cl.(interface{ Journal() *Journal }); ok {
+		f.journal = j.Journal()
 	}
 	return f, nil
 }
 
+// Start starts the in-process servers.
+func (inProcess) Start(ctx context.Context, cfg Config) (Cluster, error) {
+	c := &localCluster{journal: &Journal{}, servers: make([]*Server, cfg.Servers), nodes: make([]Node, cfg.Servers)}
+	for i := range c.servers {
+		if err := ctx.Err(); err != nil {
+			c.Stop(context.Background())
+			return nil, fmt.Errorf("fleet: start: %w", err)
+		}
+		s := newServer(cfg.FirstIndex+i, cfg.Seed, c.journal)
+		c.servers[i], c.nodes[i] = s, localNode{s}
+		if err := s.listen(hostPort(cfg.Host, cfg.BasePort, i)); err != nil {
+			c.Stop(context.Background())
+			return nil, err
+		}
+		if cfg.Control {
+			ctl, err := startControl(s, hostPort(cfg.Host, cfg.ControlBasePort, i))
+			if err != nil {
+				c.Stop(context.Background())
+				return nil, err
+			}
+			s.ctl = ctl
+		}
+		s.SetFaults(cfg.Faults)
+	}
+	return c, nil
+}
+
 // Len returns the number of servers.
-func (f *Fleet) Len() int { return len(f.servers) }
+func (f *Fleet) Len() int { return len(f.nodes) }
 
 // Seed returns the seed the fleet's fault decisions are drawn from.
 func (f *Fleet) Seed() uint64 { return f.seed }
 
-// Addrs returns the servers' addresses in index order. The slice is the
-// caller's to keep.
+// Addrs returns the servers' current addresses in index order. A server of
+// another backend may get a new address when it restarts: call Addrs again
+// after Restart. The slice is the caller's to keep.
 func (f *Fleet) Addrs() []string {
-	out := make([]string, len(f.servers))
-	for i, s := range f.servers {
-		out[i] = s.Addr()
+	out := make([]string, len(f.nodes))
+	for i, n := range f.nodes {
+		out[i] = n.Addr()
 	}
 	return out
 }
 
-// Server returns server i; it panics if i is out of range, like a slice.
-func (f *Fleet) Server(i int) *Server { return f.servers[i] }
+// Node returns server i as its backend runs it; it panics if i is out of
+// range, like a slice. Abilities beyond Node's are found by type assertion
+// (Pauser, Partitioner).
+func (f *Fleet) Node(i int) Node { return f.nodes[i] }
 
-// Journal returns the journal of every call the fleet's servers received.
-func (f *Fleet) Journal() *Journal { return f.journal }
-
-// SetFaults gives every server the plan p.
-func (f *Fleet) SetFaults(p faults.Plan) {
-	for _, s := range f.servers {
-		s.SetFaults(p)
+// Server returns in-process server i, or nil if the fleet runs on another
+// backend (use Node). It panics if i is out of range, like a slice.
+func (f *Fleet) Server(i int) *Server {
+	if n, ok := f.nodes[i].(localNode); ok {
+		return n.s
 	}
-}
-
-// ClearFaults removes every server's faults.
-func (f *Fleet) ClearFaults() { f.SetFaults(faults.Plan{}) }
-
-// Kill takes server i down (see Server.Kill).
-func (f *Fleet) Kill(i int) error {
-	if i < 0 || i >= len(f.servers) {
-		return fmt.Errorf("fleet: kill server %d: no such server (fleet has %d)", i, len(f.servers))
-	}
-	f.servers[i].Kill()
 	return nil
 }
 
-// Restart brings server i back on its address (see Server.Restart).
-func (f *Fleet) Restart(i int) error {
-	if i < 0 || i >= len(f.servers) {
-		return fmt.Errorf("fleet: restart server %d: no such server (fleet has %d)", i, len(f.servers))
+// Journal returns the live journal of every call an in-process fleet's
+// servers received, or nil if the fleet runs on another backend (use
+// Calls, which works on every backend).
+func (f *Fleet) Journal() *Journal { return f.journal }
+
+// Calls returns every call the fleet's servers received, in the order
+// received, as Journal().Calls() does. On other backends it reads each
+// server's journal and merges them: IDs, ReceivedAt and RepliedAt are
+// renumbered fleet-wide from the Received and Replied times, which share
+// the host's clock.
+func (f *Fleet) Calls(ctx context.Context) ([]Call, error) {
+	if f.journal != nil {
+		return f.journal.Calls(), nil
 	}
-	return f.servers[i].Restart()
+	per := make([][]Call, len(f.nodes))
+	for i, n := range f.nodes {
+		calls, err := n.Calls(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("fleet: journal of server %d: %w", i, err)
+		}
+		per[i] = calls
+	}
+	return mergeCalls(per), nil
 }
 
-// Stop closes every listener and connection and returns when every
-// goroutine the fleet started has exited, or with ctx's error if ctx ends
-// first (the goroutines still exit soon after). Stop may be called more
+// ServerCalls returns the calls server i received, in order, on every
+// backend.
+func (f *Fleet) ServerCalls(ctx context.Context, i int) ([]Call, error) {
+	n, err := f.node("journal of", i)
+	if err != nil {
+		return nil, err
+	}
+	calls, err := n.Calls(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: journal of server %d: %w", i, err)
+	}
+	return calls, nil
+}
+
+// SetFaults gives every server the plan p.
+func (f *Fleet) SetFaults(ctx context.Context, p faults.Plan) error {
+	for i, n := range f.nodes {
+		if err := n.SetFaults(ctx, p); err != nil {
+			return fmt.Errorf("fleet: set faults of server %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// SetServerFaults gives server i the plan p.
+func (f *Fleet) SetServerFaults(ctx context.Context, i int, p faults.Plan) error {
+	return f.do(ctx, "set faults of", i, func(n Node, ctx context.Context) error { return n.SetFaults(ctx, p) })
+}
+
+// ClearFaults removes every server's faults.
+func (f *Fleet) ClearFaults(ctx context.Context) error { return f.SetFaults(ctx, faults.Plan{}) }
+
+// Kill takes server i down (see Node.Kill).
+func (f *Fleet) Kill(ctx context.Context, i int) error {
+	return f.do(ctx, "kill", i, Node.Kill)
+}
+
+// Restart brings server i back (see Node.Restart). On backends other than
+// the in-process one its address may change: see Addrs.
+func (f *Fleet) Restart(ctx context.Context, i int) error {
+	return f.do(ctx, "restart", i, Node.Restart)
+}
+
+// Pause freezes server i (see Pauser); the error wraps
+// errors.ErrUnsupported if its backend cannot.
+func (f *Fleet) Pause(ctx context.Context, i int) error {
+	return f.do(ctx, "pause", i, func(n Node, ctx context.Context) error {
+		p, ok := n.(Pauser)
+		if !ok {
+			return errors.ErrUnsupported
+		}
+		return p.Pause(ctx)
+	})
+}
+
+// Unpause lets a paused server i run again.
+func (f *Fleet) Unpause(ctx context.Context, i int) error {
+	return f.do(ctx, "unpause", i, func(n Node, ctx context.Context) error {
+		p, ok := n.(Pauser)
+		if !ok {
+			return errors.ErrUnsupported
+		}
+		return p.Unpause(ctx)
+	})
+}
+
+// Disconnect cuts server i off the network (see Partitioner); the error
+// wraps errors.ErrUnsupported if its backend cannot.
+func (f *Fleet) Disconnect(ctx context.Context, i int) error {
+	return f.do(ctx, "disconnect", i, func(n Node, ctx context.Context) error {
+		p, ok := n.(Partitioner)
+		if !ok {
+			return errors.ErrUnsupported
+		}
+		return p.Disconnect(ctx)
+	})
+}
+
+// Reconnect ends server i's partition. Its address may change: see Addrs.
+func (f *Fleet) Reconnect(ctx context.Context, i int) error {
+	return f.do(ctx, "reconnect", i, func(n Node, ctx context.Context) error {
+		p, ok := n.(Partitioner)
+		if !ok {
+			return errors.ErrUnsupported
+		}
+		return p.Reconnect(ctx)
+	})
+}
+
+// node returns node i, or an error naming op if there is none.
+func (f *Fleet) node(op string, i int) (Node, error) {
+	if i < 0 || i >= len(f.nodes) {
+		return nil, fmt.Errorf("fleet: %s server %d: no such server (fleet has %d)", op, i, len(f.nodes))
+	}
+	return f.nodes[i], nil
+}
+
+// do runs fn on node i, its error wrapped with op; fn takes the node
+// first so that method expressions such as Node.Kill fit.
+func (f *Fleet) do(ctx context.Context, op string, i int, fn func(Node, context.Context) error) error {
+	n, err := f.node(op, i)
+	if err != nil {
+		return err
+	}
+	if err := fn(n, ctx); err != nil {
+		return fmt.Errorf("fleet: %s server %d: %w", op, i, err)
+	}
+	return nil
+}
+
+// Stop stops every server and returns when everything the fleet started
+// (goroutines and connections; containers and networks on other backends)
+// is gone, or with ctx's error if ctx ends first. Stop may be called more
 // than once; a stopped fleet cannot be restarted.
 func (f *Fleet) Stop(ctx context.Context) error {
-	for _, s := range f.servers {
-		if s != nil {
-			s.down(true)
-		}
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for _, s := range f.servers {
-			if s != nil {
-				s.wait()
-			}
-		}
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("fleet: stop: %w", ctx.Err())
-	}
+	return f.cluster.Stop(ctx)
 }
 
 // hostPort is host:base+i, or host:0 for an ephemeral port when base is 0.

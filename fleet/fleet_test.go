@@ -138,6 +138,7 @@ func TestStartErrors(t *testing.T) {
 }
 
 func TestKillRefusesAndRestartReturnsOnTheSameAddress(t *testing.T) {
+	ctx := t.Context()
 	f := start(t, fleet.WithServers(2))
 	addr := f.Addrs()[1]
 	c, err := rpc.Dial("tcp", addr)
@@ -146,7 +147,7 @@ func TestKillRefusesAndRestartReturnsOnTheSameAddress(t *testing.T) {
 	}
 	defer c.Close()
 
-	if err := f.Kill(1); err != nil {
+	if err := f.Kill(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
 	if f.Server(1).Up() {
@@ -159,14 +160,14 @@ func TestKillRefusesAndRestartReturnsOnTheSameAddress(t *testing.T) {
 	if err := c.Call("Service.Method", fleet.Args{}, &r); err == nil {
 		t.Error("a connection opened before Kill still works")
 	}
-	if err := f.Kill(1); err != nil {
+	if err := f.Kill(ctx, 1); err != nil {
 		t.Errorf("killing twice: %v", err)
 	}
-	if err := f.Kill(5); err == nil {
+	if err := f.Kill(ctx, 5); err == nil {
 		t.Error("Kill(5) on a fleet of 2 succeeded")
 	}
 
-	if err := f.Restart(1); err != nil {
+	if err := f.Restart(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
 	if f.Addrs()[1] != addr {
@@ -175,7 +176,7 @@ func TestKillRefusesAndRestartReturnsOnTheSameAddress(t *testing.T) {
 	if _, err := call(addr, "x"); err != nil {
 		t.Errorf("call after restart: %v", err)
 	}
-	if err := f.Restart(1); err == nil {
+	if err := f.Restart(ctx, 1); err == nil {
 		t.Error("restarting a running server succeeded")
 	}
 }
@@ -213,7 +214,7 @@ func TestStopPrintsNothingAndEndsEverything(t *testing.T) {
 			t.Errorf("server %d has %d connections open after Stop", i, n)
 		}
 	}
-	if err := f.Restart(0); err == nil {
+	if err := f.Restart(ctx, 0); err == nil {
 		t.Error("restart after Stop succeeded")
 	}
 	if err := f.Stop(ctx); err != nil {
@@ -268,17 +269,22 @@ func TestJournal(t *testing.T) {
 }
 
 func TestFaultsFleetWideAndCleared(t *testing.T) {
+	ctx := t.Context()
 	f := start(t, fleet.WithServers(3), fleet.WithFaults(faults.MustParse("error=start")))
 	for _, a := range f.Addrs() {
 		if _, err := call(a, "x"); err == nil || err.Error() != "start" {
 			t.Errorf("call with start-up faults: %v", err)
 		}
 	}
-	f.SetFaults(faults.MustParse("error=later"))
+	if err := f.SetFaults(ctx, faults.MustParse("error=later")); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := call(f.Addrs()[2], "x"); err == nil || err.Error() != "later" {
 		t.Errorf("call after SetFaults: %v", err)
 	}
-	f.ClearFaults()
+	if err := f.ClearFaults(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for _, a := range f.Addrs() {
 		if _, err := call(a, "x"); err != nil {
 			t.Errorf("call after ClearFaults: %v", err)
@@ -345,7 +351,9 @@ func TestControlPort(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"-1s"`) {
 		t.Errorf("SetFaults with a negative delay: %v", err)
 	}
-	f.Kill(1)
+	if err := f.Kill(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
 	if h, err := cc.Health(ctx); err != nil || h.Up {
 		t.Errorf("Health() of a killed server = %+v, %v; want reachable and down", h, err)
 	}

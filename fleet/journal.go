@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"time"
@@ -128,4 +129,55 @@ func (r recorder) Ended(id int, o faults.Outcome, errText string, at time.Time) 
 	default:
 		c.Replied, c.RepliedAt = time.Time{}, 0
 	}
+}
+
+// mergeCalls merges the journals of servers that kept their own (one per
+// process): the result is in the order received, and its IDs, ReceivedAt
+// and RepliedAt are renumbered fleet-wide from the Received and Replied
+// times. Ties keep each server's own order.
+func mergeCalls(perServer [][]Call) []Call {
+	type event struct {
+		at     time.Time
+		server int    // position in perServer
+		clock  uint64 // the server's own number for the event
+		call   *Call
+		reply  bool
+	}
+	var all []Call
+	for _, calls := range perServer {
+		all = append(all, calls...)
+	}
+	var events []event
+	start := 0
+	for s, calls := range perServer {
+		for i := range calls {
+			c := &all[start+i]
+			events = append(events, event{at: c.Received, server: s, clock: c.ReceivedAt, call: c})
+			if c.RepliedAt != 0 {
+				events = append(events, event{at: c.Replied, server: s, clock: c.RepliedAt, call: c, reply: true})
+			}
+		}
+		start += len(calls)
+	}
+	slices.SortStableFunc(events, func(a, b event) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		if a.server != b.server {
+			return a.server - b.server
+		}
+		return cmp.Compare(a.clock, b.clock)
+	})
+	for i, e := range events {
+		if e.reply {
+			e.call.RepliedAt = uint64(i + 1)
+		} else {
+			e.call.ReceivedAt = uint64(i + 1)
+		}
+	}
+	slices.SortStableFunc(all, func(a, b Call) int { return cmp.Compare(a.ReceivedAt, b.ReceivedAt) })
+	for i := range all {
+		all[i].ID = i
+	}
+	return all
 }

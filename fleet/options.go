@@ -14,6 +14,7 @@ type config struct {
 	plan            faults.Plan
 	control         bool
 	controlBasePort int
+	backend         Backend // nil: in-process
 }
 
 func defaults() config {
@@ -50,3 +51,8 @@ func WithFirstIndex(i int) Option { return func(c *config) { c.firstIndex = i } 
 func WithControl(basePort int) Option {
 	return func(c *config) { c.control, c.controlBasePort = true, basePort }
 }
+
+// WithBackend runs the servers on b instead of in this process, e.g. as
+// Docker containers (package fleet/container). Options that b cannot
+// honour make Start fail.
+func WithBackend(b Backend) Option { return func(c *config) { c.backend = b } }

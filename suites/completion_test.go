@@ -50,7 +50,7 @@ var _ = Describe("Completion", func() {
 
 	It("returns only after every server has replied", func(ctx SpecContext) {
 		f := startFleet(ctx, 20)
-		f.SetFaults(faults.MustParse("delay=40ms,jitter=40ms"))
+		Expect(f.SetFaults(ctx, faults.MustParse("delay=40ms,jitter=40ms"))).To(Succeed())
 		c := newCaller()
 
 		results, err := fanOut(ctx, c, f.Addrs())

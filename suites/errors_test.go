@@ -17,7 +17,7 @@ import (
 var _ = Describe("Error handling", func() {
 	It("reports a killed server as refused, for that address only", func(ctx SpecContext) {
 		f := startFleet(ctx, 5)
-		Expect(f.Kill(2)).To(Succeed())
+		Expect(f.Kill(ctx, 2)).To(Succeed())
 		c := newCaller()
 		addrs := f.Addrs()
 
@@ -42,11 +42,11 @@ var _ = Describe("Error handling", func() {
 		Expect(err).NotTo(HaveOccurred())
 
 		addr := f.Addrs()[1]
-		Expect(f.Kill(1)).To(Succeed())
+		Expect(f.Kill(ctx, 1)).To(Succeed())
 		_, err = fanOut(ctx, c, f.Addrs())
 		Expect(err).To(HaveOccurred())
 
-		Expect(f.Restart(1)).To(Succeed())
+		Expect(f.Restart(ctx, 1)).To(Succeed())
 		Expect(f.Addrs()[1]).To(Equal(addr))
 		results, err := fanOut(ctx, c, f.Addrs())
 		Expect(err).NotTo(HaveOccurred())
@@ -94,7 +94,7 @@ var _ = Describe("Error handling", func() {
 
 	It("returns promptly when ctx is cancelled mid-flight", func(ctx SpecContext) {
 		f := startFleet(ctx, 10)
-		f.SetFaults(faults.MustParse("hang"))
+		Expect(f.SetFaults(ctx, faults.MustParse("hang"))).To(Succeed())
 		c := newCaller(caller.WithTimeout(time.Minute))
 
 		fctx, cancel := context.WithCancel(ctx)
@@ -114,7 +114,7 @@ var _ = Describe("Error handling", func() {
 		for _, i := range []int{1, 4, 7} {
 			setFaults(f, i, "error=partial")
 		}
-		Expect(f.Kill(8)).To(Succeed())
+		Expect(f.Kill(ctx, 8)).To(Succeed())
 		c := newCaller()
 		addrs := f.Addrs()
 

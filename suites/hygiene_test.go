@@ -30,7 +30,7 @@ var _ = Describe("Hygiene", func() {
 
 	It("recycles a connection that holds too many abandoned calls", func(ctx SpecContext) {
 		f := startFleet(ctx, 1)
-		f.SetFaults(faults.MustParse("hang"))
+		Expect(f.SetFaults(ctx, faults.MustParse("hang"))).To(Succeed())
 		c := newCaller(caller.WithTimeout(20*time.Millisecond), caller.WithMaxAbandoned(4))
 		for range 12 {
 			_, err := fanOut(ctx, c, f.Addrs())
@@ -44,7 +44,7 @@ var _ = Describe("Hygiene", func() {
 
 	It("is race-free when many fan-outs share one caller", func(ctx SpecContext) {
 		f := startFleet(ctx, 10)
-		f.SetFaults(faults.MustParse("delay=5ms,jitter=5ms;error=flaky,p=0.2"))
+		Expect(f.SetFaults(ctx, faults.MustParse("delay=5ms,jitter=5ms;error=flaky,p=0.2"))).To(Succeed())
 		c := newCaller()
 		var wg sync.WaitGroup
 		for range 20 {

@@ -63,7 +63,7 @@ var _ = Describe("Ordering", func() {
 	It("calls servers in parallel: n servers delayed d finish in about d, not n·d", func(ctx SpecContext) {
 		const n, d = 50, 200 * time.Millisecond
 		f := startFleet(ctx, n)
-		f.SetFaults(faults.MustParse("delay=200ms"))
+		Expect(f.SetFaults(ctx, faults.MustParse("delay=200ms"))).To(Succeed())
 		c := newCaller()
 
 		start := time.Now()
@@ -77,7 +77,7 @@ var _ = Describe("Ordering", func() {
 	It("does not serialise concurrent calls on one connection behind a delay", func(ctx SpecContext) {
 		const n, d = 10, 200 * time.Millisecond
 		f := startFleet(ctx, 1)
-		f.SetFaults(faults.MustParse("delay=200ms"))
+		Expect(f.SetFaults(ctx, faults.MustParse("delay=200ms"))).To(Succeed())
 		client, err := rpc.Dial("tcp", f.Addrs()[0])
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(client.Close)

@@ -62,7 +62,7 @@ func demo(ctx context.Context, w io.Writer, n int, seed uint64, timeout time.Dur
 			f.Server(i).SetFaults(faults.MustParse(spec))
 		}
 	}
-	if err := f.Kill(n * 3 / 4); err != nil {
+	if err := f.Kill(ctx, n*3/4); err != nil {
 		return err
 	}
 
