@@ -2,8 +2,11 @@ package faults
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/gob"
 	"io"
+	"math/rand/v2"
+	"net"
 	"net/rpc"
 	"sync"
 	"time"
@@ -41,12 +44,21 @@ func (o Outcome) String() string {
 	return "unknown"
 }
 
+// Host is the server a ServerCodec works for: it is told about the life of
+// every call (it keeps the journal) and asked to crash. Crash must take the
+// whole server down without waiting for the codec.
+type Host interface {
+	Recorder
+	Crash()
+}
+
 // Recorder is told about the life of every call through a ServerCodec.
 // Received is called once per request, before the method runs. Ended is
 // called when the call ends: just before its reply is written (OK or
-// Failed), when its reply is swallowed (Hung), or when the connection
-// closes first (Aborted). A reply whose write fails is reported again as
-// Aborted. Implementations must be safe for concurrent use.
+// Failed), when its reply is swallowed (Hung), or when a fault or the
+// connection's end stops it (Aborted). A reply whose write fails is
+// reported again as Aborted. Implementations must be safe for concurrent
+// use.
 type Recorder interface {
 	Received(method string, seq uint64, d Decision, at time.Time) (id int)
 	Ended(id int, o Outcome, errText string, at time.Time)
@@ -54,24 +66,31 @@ type Recorder interface {
 
 // NewServerCodec returns a gob rpc.ServerCodec, wire-compatible with
 // net/rpc's own, that applies eng's decisions to every call and reports to
-// rec. r is read from (it may buffer ahead of conn); replies go to conn.
+// host. r is read from (it may buffer ahead of conn); replies go to conn.
 //
-// Delayed replies are written later by a goroutine of the codec, so a delay
-// never holds up other replies on the same connection. Close closes conn and
-// returns only when every such goroutine has exited.
-func NewServerCodec(conn io.ReadWriteCloser, r io.Reader, eng *Engine, rec Recorder) rpc.ServerCodec {
-	buf := bufio.NewWriter(conn)
-	return &serverCodec{
+// Delayed, throttled and sliced replies are written by goroutines of the
+// codec, so a slow reply never holds net/rpc's per-connection lock. Close
+// closes conn and returns only when every such goroutine has exited.
+func NewServerCodec(conn net.Conn, r io.Reader, eng *Engine, host Host) rpc.ServerCodec {
+	c := &serverCodec{
 		conn:    conn,
 		dec:     gob.NewDecoder(r),
-		enc:     gob.NewEncoder(buf),
-		buf:     buf,
 		eng:     eng,
-		rec:     rec,
+		host:    host,
 		pending: make(map[uint64]pending),
 		done:    make(chan struct{}),
 	}
+	c.buf = bufio.NewWriter(conn)
+	c.out.w = c.buf
+	c.enc = gob.NewEncoder(&c.out)
+	return c
 }
+
+// switchWriter lets the encoder write to the connection or, for a reply a
+// fault will mangle or pace, to a buffer.
+type switchWriter struct{ w io.Writer }
+
+func (s *switchWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
 
 type pending struct {
 	id       int
@@ -80,13 +99,14 @@ type pending struct {
 }
 
 type serverCodec struct {
-	conn io.ReadWriteCloser
+	conn net.Conn
 	dec  *gob.Decoder
 	eng  *Engine
-	rec  Recorder
+	host Host
 
-	wmu sync.Mutex // guards enc and buf: delayed replies write outside net/rpc's lock
+	wmu sync.Mutex // guards enc, out and buf: slow replies write outside net/rpc's lock
 	enc *gob.Encoder
+	out switchWriter
 	buf *bufio.Writer
 
 	mu      sync.Mutex
@@ -94,7 +114,7 @@ type serverCodec struct {
 
 	done      chan struct{}
 	closeOnce sync.Once
-	wg        sync.WaitGroup // delayed writers
+	wg        sync.WaitGroup // goroutines writing slow replies
 }
 
 func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {
@@ -103,7 +123,7 @@ func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {
 	}
 	now := time.Now()
 	d := c.eng.Decide(r.ServiceMethod)
-	id := c.rec.Received(r.ServiceMethod, r.Seq, d, now)
+	id := c.host.Received(r.ServiceMethod, r.Seq, d, now)
 	c.mu.Lock()
 	if c.pending != nil {
 		c.pending[r.Seq] = pending{id: id, d: d, received: now}
@@ -125,38 +145,147 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 		// Not a request we saw (cannot happen with net/rpc's server); reply plainly.
 		return c.write(r, body)
 	}
+	// net/rpc reuses r once we return: goroutines get a copy.
+	resp := *r
 	switch f := p.d.Fault.(type) {
 	case Hang:
-		c.rec.Ended(p.id, Hung, "", time.Now())
+		c.end(p.id, Hung, "")
 		return nil
 	case Error:
-		resp := *r
 		resp.Error = f.Msg
-		return c.reply(p.id, &resp, body)
 	case Delay:
-		wait := time.Until(p.received.Add(p.d.Delay))
-		if wait <= 0 {
-			break
+		if wait := time.Until(p.received.Add(p.d.Delay)); wait > 0 {
+			c.spawn(func() {
+				if c.sleep(wait) {
+					_ = c.reply(p.id, &resp, body)
+				} else {
+					c.end(p.id, Aborted, "connection closed during delay")
+				}
+			})
+			return nil
 		}
-		// net/rpc reuses r once we return: keep a copy.
-		resp := *r
-		c.wg.Add(1)
-		go c.later(p.id, wait, &resp, body)
+	case Drop:
+		c.end(p.id, Aborted, "dropped")
+		return c.conn.Close()
+	case Reset:
+		c.end(p.id, Aborted, "reset")
+		if tc, ok := c.conn.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+		return c.conn.Close()
+	case Crash:
+		c.end(p.id, Aborted, "server crashed")
+		c.host.Crash()
+		return nil
+	case Corrupt, Truncate:
+		return c.mangle(p, &resp, body)
+	case Throttle:
+		c.spawn(func() { c.paced(p.id, &resp, body, max(f.Rate/100, 1), 10*time.Millisecond) })
+		return nil
+	case Slice:
+		c.spawn(func() { c.paced(p.id, &resp, body, f.Size, f.Gap) })
 		return nil
 	}
-	return c.reply(p.id, r, body)
+	return c.reply(p.id, &resp, body)
 }
 
-// later writes a delayed reply, unless the codec closes first.
-func (c *serverCodec) later(id int, wait time.Duration, r *rpc.Response, body any) {
-	defer c.wg.Done()
-	t := time.NewTimer(wait)
+func (c *serverCodec) end(id int, o Outcome, errText string) {
+	c.host.Ended(id, o, errText, time.Now())
+}
+
+// spawn runs fn on a goroutine that Close waits for.
+func (c *serverCodec) spawn(fn func()) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		fn()
+	}()
+}
+
+// sleep waits d; false if the codec closed first.
+func (c *serverCodec) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		_ = c.reply(id, r, body)
+		return true
 	case <-c.done:
-		c.rec.Ended(id, Aborted, "", time.Now())
+		return false
+	}
+}
+
+// encode encodes a reply into a buffer instead of the connection. c.wmu
+// must be held until the bytes are written: the encoder's type information
+// for the stream may be in them.
+func (c *serverCodec) encode(r *rpc.Response, body any) ([]byte, error) {
+	var b bytes.Buffer
+	c.out.w = &b
+	defer func() { c.out.w = c.buf }()
+	if err := c.enc.Encode(r); err != nil {
+		return nil, err
+	}
+	if err := c.enc.Encode(body); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// mangle writes random bytes instead of the reply (Corrupt) or half of it
+// (Truncate), then closes the connection.
+func (c *serverCodec) mangle(p pending, r *rpc.Response, body any) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	b, err := c.encode(r, body)
+	if err != nil {
+		c.end(p.id, Aborted, err.Error())
+		return c.conn.Close()
+	}
+	what := "truncated"
+	if _, ok := p.d.Fault.(Corrupt); ok {
+		what = "corrupted"
+		rng := rand.New(rand.NewPCG(p.d.Noise, 0))
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+	} else {
+		b = b[:len(b)/2]
+	}
+	c.end(p.id, Aborted, what)
+	_, _ = c.buf.Write(b)
+	_ = c.buf.Flush()
+	return c.conn.Close()
+}
+
+// paced writes a reply chunk bytes at a time with gap between chunks,
+// holding the connection's writer throughout, as a slow link would.
+func (c *serverCodec) paced(id int, r *rpc.Response, body any, chunk int64, gap time.Duration) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	b, err := c.encode(r, body)
+	if err != nil {
+		c.end(id, Aborted, err.Error())
+		c.conn.Close()
+		return
+	}
+	o := OK
+	if r.Error != "" {
+		o = Failed
+	}
+	for len(b) > 0 {
+		n := min(int64(len(b)), chunk)
+		if int64(len(b)) == n {
+			// The last chunk completes the reply: record it first, as reply does.
+			c.end(id, o, r.Error)
+		}
+		if _, err := c.conn.Write(b[:n]); err != nil {
+			c.end(id, Aborted, err.Error())
+			return
+		}
+		b = b[n:]
+		if len(b) > 0 && !c.sleep(gap) {
+			c.end(id, Aborted, "connection closed while writing")
+			return
+		}
 	}
 }
 
@@ -168,10 +297,10 @@ func (c *serverCodec) reply(id int, r *rpc.Response, body any) error {
 	if r.Error != "" {
 		o = Failed
 	}
-	c.rec.Ended(id, o, r.Error, time.Now())
+	c.end(id, o, r.Error)
 	err := c.write(r, body)
 	if err != nil {
-		c.rec.Ended(id, Aborted, err.Error(), time.Now())
+		c.end(id, Aborted, err.Error())
 	}
 	return err
 }
@@ -195,7 +324,7 @@ func (c *serverCodec) write(r *rpc.Response, body any) error {
 	return c.buf.Flush()
 }
 
-// Close closes the connection, abandons delayed replies and waits for their
+// Close closes the connection, abandons slow replies and waits for their
 // goroutines to exit. It is safe to call more than once.
 func (c *serverCodec) Close() error {
 	var err error
@@ -208,9 +337,8 @@ func (c *serverCodec) Close() error {
 		ps := c.pending
 		c.pending = nil
 		c.mu.Unlock()
-		now := time.Now()
 		for _, p := range ps {
-			c.rec.Ended(p.id, Aborted, "", now)
+			c.end(p.id, Aborted, "connection closed")
 		}
 	})
 	return err

@@ -6,42 +6,72 @@ import (
 	"time"
 )
 
-// Decision is what an Engine decided for one call.
+// Decision is what an Engine decided for one call or connection.
 type Decision struct {
-	// Call is the server's call number, counting from 1.
+	// Call is the server's call (or connection) number since the engine
+	// was made or reset, counting from 1.
 	Call uint64
 	// Rule is the index in the plan of the rule that applied, or -1.
 	Rule int
 	// Fault is the fault that applies, or nil.
 	Fault Fault
-	// Delay is the drawn delay when Fault is a Delay.
+	// Delay is the drawn delay for Delay and SlowAccept faults.
 	Delay time.Duration
+	// Noise seeds the bytes of a Corrupt fault.
+	Noise uint64
 }
 
-// Engine decides, call by call, which rule of its plan applies. Every random
-// draw comes from a PRNG seeded with (seed, server), so a server that sees
-// the same calls in the same order makes the same decisions.
+// Window is a span of time during which a Refuse rule holds. A zero End
+// means until the plan is replaced.
+type Window struct {
+	Start, End time.Time
+}
+
+// Engine decides, call by call, which rule of its plan applies on one
+// server. Every random draw comes from a PRNG seeded with (seed, server),
+// so a server that sees the same calls in the same order makes the same
+// decisions.
 //
-// An Engine is safe for concurrent use; SetPlan replaces the plan
-// atomically with respect to Decide, so no call sees half a plan.
+// An Engine is safe for concurrent use. SetPlan replaces the plan
+// atomically with respect to Decide: each call is decided wholly under the
+// old plan or wholly under the new one.
 type Engine struct {
-	mu    sync.Mutex
-	plan  Plan
-	rng   *rand.Rand
-	calls uint64
+	seed   uint64
+	server int
+	size   int
+
+	mu      sync.Mutex
+	plan    Plan
+	member  []bool // per rule: does it target this server
+	rng     *rand.Rand
+	calls   uint64    // since start or Reset: Decision.Call
+	conns   uint64    // connections, likewise
+	planN   uint64    // calls since the plan was set or Reset: targeting counts
+	planC   uint64    // connections, likewise
+	planSet time.Time // targeting times count from here
 }
 
-// NewEngine returns an engine with an empty plan for the given seed and
-// server index.
-func NewEngine(seed uint64, server int) *Engine {
-	return &Engine{rng: rand.New(rand.NewPCG(seed, uint64(server)))}
+// NewEngine returns an engine with an empty plan for server index of a
+// fleet of size servers, drawing from seed.
+func NewEngine(seed uint64, server, size int) *Engine {
+	return &Engine{
+		seed: seed, server: server, size: max(size, server+1),
+		rng:     rand.New(rand.NewPCG(seed, uint64(server))),
+		planSet: time.Now(),
+	}
 }
 
-// SetPlan replaces the plan. The caller must not modify p afterwards.
+// SetPlan replaces the plan and restarts the targeting counts and clock.
+// The caller must not modify p afterwards.
 func (e *Engine) SetPlan(p Plan) {
+	member := make([]bool, len(p.Rules))
+	for i, r := range p.Rules {
+		member[i] = r.Servers.Has(e.seed, e.server, e.size)
+	}
 	e.mu.Lock()
-	e.plan = p
-	e.mu.Unlock()
+	defer e.mu.Unlock()
+	e.plan, e.member = p, member
+	e.planN, e.planC, e.planSet = 0, 0, time.Now()
 }
 
 // Plan returns the current plan.
@@ -59,28 +89,88 @@ func (e *Engine) Calls() uint64 {
 	return e.calls
 }
 
-// Reset restarts the call count. The PRNG goes on where it was.
+// Reset restarts the call and connection counts, and the targeting counts
+// and clock. The PRNG goes on where it was.
 func (e *Engine) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.calls = 0
+	e.calls, e.conns, e.planN, e.planC, e.planSet = 0, 0, 0, 0, time.Now()
 }
 
-// Decide counts a call to method and picks the rule that applies to it.
+// Decide counts a call to method and picks the first rule that applies to
+// it among the call faults.
 func (e *Engine) Decide(method string) Decision {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.calls++
-	d := Decision{Call: e.calls, Rule: -1}
+	e.planN++
+	return e.decide(e.calls, e.planN, method, false)
+}
+
+// DecideAccept counts a new connection and picks the first SlowAccept rule
+// that applies to it.
+func (e *Engine) DecideAccept() Decision {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.conns++
+	e.planC++
+	return e.decide(e.conns, e.planC, "", true)
+}
+
+// decide runs the rules in order; e.mu is held.
+func (e *Engine) decide(seq, n uint64, method string, accept bool) Decision {
+	d := Decision{Call: seq, Rule: -1}
+	elapsed := time.Since(e.planSet)
 	for i, r := range e.plan.Rules {
+		_, slow := r.Fault.(SlowAccept)
+		if slow != accept || !e.member[i] {
+			continue
+		}
+		if _, ok := r.Fault.(Refuse); ok {
+			continue
+		}
+		if r.Method != "" && r.Method != method ||
+			r.First > 0 && n > r.First ||
+			r.After > 0 && n <= r.After ||
+			r.Every > 0 && n%r.Every != 0 ||
+			elapsed < r.From ||
+			r.For > 0 && elapsed >= r.From+r.For {
+			continue
+		}
+		// Roll last, so the draws depend only on the calls the other keys
+		// let through.
 		if r.P != 0 && r.P < 1 && e.rng.Float64() >= r.P {
 			continue
 		}
 		d.Rule, d.Fault = i, r.Fault
-		if dl, ok := r.Fault.(Delay); ok {
-			d.Delay = dl.draw(e.rng)
+		switch f := r.Fault.(type) {
+		case Delay:
+			d.Delay = f.draw(e.rng)
+		case SlowAccept:
+			d.Delay = f.D
+		case Corrupt:
+			d.Noise = e.rng.Uint64()
 		}
 		break
 	}
 	return d
+}
+
+// Refusals returns the windows during which this server must refuse
+// connections under the current plan, in plan order.
+func (e *Engine) Refusals() []Window {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var ws []Window
+	for i, r := range e.plan.Rules {
+		if _, ok := r.Fault.(Refuse); !ok || !e.member[i] {
+			continue
+		}
+		w := Window{Start: e.planSet.Add(r.From)}
+		if r.For > 0 {
+			w.End = w.Start.Add(r.For)
+		}
+		ws = append(ws, w)
+	}
+	return ws
 }

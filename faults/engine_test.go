@@ -10,7 +10,7 @@ import (
 )
 
 func decisions(seed uint64, server int, plan faults.Plan, n int) []faults.Decision {
-	e := faults.NewEngine(seed, server)
+	e := faults.NewEngine(seed, server, server+1)
 	e.SetPlan(plan)
 	out := make([]faults.Decision, n)
 	for i := range out {

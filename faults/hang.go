@@ -12,3 +12,5 @@ type Hang struct{}
 func (Hang) Kind() string { return "hang" }
 
 func (Hang) String() string { return "hang" }
+
+func (*Hang) set(key, val string) error { return noValue("hang", key, val) }

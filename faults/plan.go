@@ -1,27 +1,13 @@
 package faults
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
 )
-
-// Rule pairs a Fault with the per-call probability that it applies.
-type Rule struct {
-	Fault Fault
-	// P is the chance, rolled afresh for every call, that the rule applies.
-	// Zero means 1: the rule applies to every call.
-	P float64
-}
-
-func (r Rule) String() string {
-	s := r.Fault.String()
-	if r.P != 0 && r.P != 1 {
-		s += ",p=" + strconv.FormatFloat(r.P, 'g', -1, 64)
-	}
-	return s
-}
 
 // Plan is an ordered list of rules. For each call the rules are tried in
 // order and the first that applies wins; a call no rule applies to is
@@ -67,10 +53,14 @@ func MustParse(s string) Plan {
 }
 
 // Parse reads the text form of a plan: rules separated by ';', each
-// kind[=value][,key=value...]. Kinds: delay=DURATION (keys: jitter),
-// error=MESSAGE, hang. Every rule takes p=PROBABILITY in (0, 1]. A
-// message containing ',', ';', '"' or spaces is written as a Go quoted
-// string. Blank input gives the empty plan. Errors are *ParseError.
+// kind[=value][,key=value...], the kind's own settings and the targeting
+// keys of Rule in any order:
+//
+//	delay=50ms,jitter=10ms;error=boom,servers=0,3,7-9,p=0.25;hang,first=2
+//
+// Values containing ',', ';', '"' or spaces are written as Go quoted
+// strings. Blank input gives the empty plan. Errors are *ParseError,
+// naming the offending token and its column.
 func Parse(s string) (Plan, error) {
 	var plan Plan
 	toks, err := tokenize(s)
@@ -172,60 +162,83 @@ func parseRule(s string, fs []field) (Rule, error) {
 	}
 	kind := fs[0]
 	var r Rule
-	switch kind.key {
-	case "delay":
-		if !kind.hasVal {
-			return r, bad(kind.off, kind.key, "delay needs a duration, e.g. delay=50ms")
-		}
-		d, err := parseDuration(kind.val)
-		if err != nil {
+	if kind.key == "" {
+		return r, bad(kind.off, kind.key, "missing fault kind (%s)", kindNames)
+	}
+	f, ok := newFault(kind.key)
+	if !ok {
+		return r, bad(kind.off, kind.key, "unknown fault kind (want %s)", kindNames)
+	}
+	set := f.(setter)
+	if kind.hasVal {
+		if err := set.set("", kind.val); err != nil {
 			return r, bad(kind.valOff, kind.val, "%v", err)
 		}
-		r.Fault = Delay{D: d}
-	case "error":
-		if !kind.hasVal || kind.val == "" {
-			return r, bad(kind.off, kind.key, "error needs a message, e.g. error=boom")
-		}
-		r.Fault = Error{Msg: kind.val}
-	case "hang":
-		if kind.hasVal {
-			return r, bad(kind.valOff, kind.val, "hang takes no value")
-		}
-		r.Fault = Hang{}
-	case "":
-		return r, bad(kind.off, kind.key, "missing fault kind (delay, error or hang)")
-	default:
-		return r, bad(kind.off, kind.key, "unknown fault kind (want delay, error or hang)")
+	} else if err := set.set("", ""); err != nil && !errors.Is(err, errNoValue) {
+		return r, bad(kind.off, kind.key, "%v", err)
 	}
 	seen := map[string]bool{}
-	for _, f := range fs[1:] {
-		if seen[f.key] {
-			return r, bad(f.off, f.key, "setting given twice")
-		}
-		seen[f.key] = true
-		if !f.hasVal {
-			return r, bad(f.off, f.key, "setting needs a value, e.g. %s=...", f.key)
-		}
-		switch {
-		case f.key == "p":
-			p, err := strconv.ParseFloat(f.val, 64)
-			if err != nil || !(p > 0 && p <= 1) {
-				return r, bad(f.valOff, f.val, "p must be a probability in (0, 1]")
-			}
-			r.P = p
-		case f.key == "jitter" && kind.key == "delay":
-			d, err := parseDuration(f.val)
+	last := ""
+	for _, fd := range fs[1:] {
+		if !fd.hasVal && last == "servers" && isSpan(fd.key) {
+			sp, err := parseSpan(fd.key)
 			if err != nil {
-				return r, bad(f.valOff, f.val, "%v", err)
+				return r, bad(fd.off, fd.key, "%v", err)
 			}
-			dl := r.Fault.(Delay)
-			dl.Jitter = d
-			r.Fault = dl
-		default:
-			return r, bad(f.off, f.key, "unknown setting for %s", kind.key)
+			r.Servers.Spans = append(r.Servers.Spans, sp)
+			continue
+		}
+		last = fd.key
+		if seen[fd.key] {
+			return r, bad(fd.off, fd.key, "setting given twice")
+		}
+		seen[fd.key] = true
+		if !fd.hasVal {
+			return r, bad(fd.off, fd.key, "setting needs a value, e.g. %s=...", fd.key)
+		}
+		err := set.set(fd.key, fd.val)
+		if errors.Is(err, errUnknownSetting) {
+			if err = r.setTarget(fd.key, fd.val); errors.Is(err, errUnknownSetting) {
+				return r, bad(fd.off, fd.key, "unknown setting for %s", kind.key)
+			}
+			if err == nil && !allowed(deref(f), fd.key) {
+				return r, bad(fd.off, fd.key, "%s applies to the listener, not to calls: %s= does not apply", kind.key, fd.key)
+			}
+		}
+		if err != nil {
+			return r, bad(fd.valOff, fd.val, "%v", err)
 		}
 	}
+	r.Fault = deref(f)
+	if err := check(r.Fault); err != nil {
+		return r, bad(kind.off, kind.key, "%v", err)
+	}
+	if r.Servers.Spans != nil && r.Servers.Percent != 0 {
+		return r, bad(kind.off, kind.key, "servers takes indices or a percentage, not both")
+	}
 	return r, nil
+}
+
+// deref turns the pointer newFault returned into the value a Rule keeps.
+func deref(f Fault) Fault {
+	return reflect.ValueOf(f).Elem().Interface().(Fault)
+}
+
+// check validates a fault whose settings depend on each other.
+func check(f Fault) error {
+	switch f := f.(type) {
+	case Delay:
+		return f.check()
+	case Slice:
+		if f.Gap == 0 {
+			return fmt.Errorf("slice needs gap=DURATION")
+		}
+	case SlowAccept:
+		if f.D == 0 {
+			return fmt.Errorf("slowaccept needs a positive duration")
+		}
+	}
+	return nil
 }
 
 func parseDuration(v string) (time.Duration, error) {

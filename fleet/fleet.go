@@ -50,7 +50,7 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 		b = inProcess{}
 	}
 	cl, err := b.Start(ctx, Config{
-		Servers: cfg.servers, FirstIndex: cfg.firstIndex, Seed: cfg.seed, Faults: cfg.plan,
+		Servers: cfg.servers, FirstIndex: cfg.firstIndex, FleetSize: cfg.fleetSize, Seed: cfg.seed, Faults: cfg.plan,
 		Host: cfg.host, BasePort: cfg.basePort, Control: cfg.control, ControlBasePort: cfg.controlBasePort,
 	})
 	if err != nil {
@@ -71,7 +71,7 @@ func (inProcess) Start(ctx context.Context, cfg Config) (Cluster, error) {
 			c.Stop(context.Background())
 			return nil, fmt.Errorf("fleet: start: %w", err)
 		}
-		s := newServer(cfg.FirstIndex+i, cfg.Seed, c.journal)
+		s := newServer(cfg.FirstIndex+i, max(cfg.FleetSize, cfg.FirstIndex+cfg.Servers), cfg.Seed, c.journal)
 		c.servers[i], c.nodes[i] = s, localNode{s}
 		if err := s.listen(hostPort(cfg.Host, cfg.BasePort, i)); err != nil {
 			c.Stop(context.Background())

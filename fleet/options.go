@@ -10,6 +10,7 @@ type config struct {
 	host            string
 	basePort        int
 	firstIndex      int
+	fleetSize       int
 	seed            uint64
 	plan            faults.Plan
 	control         bool
@@ -51,6 +52,11 @@ func WithFirstIndex(i int) Option { return func(c *config) { c.firstIndex = i } 
 func WithControl(basePort int) Option {
 	return func(c *config) { c.control, c.controlBasePort = true, basePort }
 }
+
+// WithFleetSize tells a process that serves part of a larger fleet (see
+// WithFirstIndex) how large the whole fleet is, so that fault rules
+// targeting a share of it (servers=10%) pick the same servers everywhere.
+func WithFleetSize(n int) Option { return func(c *config) { c.fleetSize = n } }
 
 // WithBackend runs the servers on b instead of in this process, e.g. as
 // Docker containers (package fleet/container). Options that b cannot

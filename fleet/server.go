@@ -31,13 +31,17 @@ type Server struct {
 	ctl      *controlServer // nil without WithControl
 	ctlConns map[net.Conn]struct{}
 	ctlWG    sync.WaitGroup // the control accept loop and its connections
+	downCh   chan struct{}  // closed when the server goes down; wakes slow accepts
+	refusing bool           // down because of a Refuse fault, not Kill
+	refStop  chan struct{}  // closes to stop the refuser goroutine
+	refWG    sync.WaitGroup // the refuser goroutine
 }
 
-func newServer(index int, seed uint64, j *Journal) *Server {
+func newServer(index, size int, seed uint64, j *Journal) *Server {
 	return &Server{
 		index:    index,
 		rpc:      rpc.NewServer(),
-		eng:      faults.NewEngine(seed, index),
+		eng:      faults.NewEngine(seed, index, size),
 		journal:  j,
 		conns:    make(map[net.Conn]struct{}),
 		ctlConns: make(map[net.Conn]struct{}),
@@ -81,8 +85,90 @@ func (s *Server) Index() int { return s.index }
 func (s *Server) Addr() string { return s.addr }
 
 // SetFaults replaces the server's fault plan, atomically for calls in
-// flight: each call is decided under the old plan or the new one.
-func (s *Server) SetFaults(p faults.Plan) { s.eng.SetPlan(p) }
+// flight: each call is decided under the old plan or the new one. Refuse
+// windows of the old plan end; those of the new one start.
+func (s *Server) SetFaults(p faults.Plan) {
+	s.eng.SetPlan(p)
+	s.stopRefuser()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return
+	}
+	if s.refusing {
+		s.relisten()
+	}
+	if ws := s.eng.Refusals(); len(ws) > 0 {
+		s.refStop = make(chan struct{})
+		s.refWG.Add(1)
+		go s.refuser(ws, s.refStop)
+	}
+}
+
+// refuser closes the listener during each window, then reopens it.
+func (s *Server) refuser(ws []faults.Window, stop <-chan struct{}) {
+	defer s.refWG.Done()
+	until := func(t time.Time) bool {
+		if t.IsZero() {
+			<-stop
+			return false
+		}
+		tm := time.NewTimer(time.Until(t))
+		defer tm.Stop()
+		select {
+		case <-tm.C:
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	for _, w := range ws {
+		if !until(w.Start) {
+			return
+		}
+		s.mu.Lock()
+		if s.ln != nil {
+			s.closeListener()
+			s.refusing = true
+		}
+		s.mu.Unlock()
+		if !until(w.End) {
+			return
+		}
+		s.mu.Lock()
+		if s.refusing {
+			s.relisten()
+		}
+		s.mu.Unlock()
+	}
+}
+
+// stopRefuser ends the refuser goroutine, if any, and waits for it.
+func (s *Server) stopRefuser() {
+	s.mu.Lock()
+	stop := s.refStop
+	s.refStop = nil
+	s.mu.Unlock()
+	if stop != nil {
+		close(stop)
+	}
+	s.refWG.Wait()
+}
+
+// relisten reopens the listener after a refusal; s.mu is held. If the
+// address cannot be bound again the server stays down.
+func (s *Server) relisten() {
+	s.refusing = false
+	if ln, err := net.Listen("tcp", s.addr); err == nil {
+		s.serveOn(ln)
+	}
+}
+
+// closeListener closes the listener, so dials are refused; s.mu is held.
+func (s *Server) closeListener() {
+	s.ln.Close()
+	s.ln = nil
+}
 
 // Faults returns the server's current fault plan.
 func (s *Server) Faults() faults.Plan { return s.eng.Plan() }
@@ -122,15 +208,21 @@ func (s *Server) listen(addr string) error {
 			return fmt.Errorf("fleet: server %d: %w", s.index, err)
 		}
 	}
-	s.ln = ln
-	s.wg.Add(1)
-	go s.accept(ln)
+	s.serveOn(ln)
 	return nil
+}
+
+// serveOn starts the accept loop on ln; s.mu is held.
+func (s *Server) serveOn(ln net.Listener) {
+	s.ln = ln
+	s.downCh = make(chan struct{})
+	s.wg.Add(1)
+	go s.accept(ln, s.downCh)
 }
 
 // accept runs until ln is closed. It replaces rpc.Server.Accept, which logs
 // when its listener closes.
-func (s *Server) accept(ln net.Listener) {
+func (s *Server) accept(ln net.Listener, down <-chan struct{}) {
 	defer s.wg.Done()
 	var backoff time.Duration
 	for {
@@ -155,26 +247,46 @@ func (s *Server) accept(ln net.Listener) {
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
-		go s.serve(c)
+		go s.serve(c, down)
 	}
 }
 
 // serve runs net/rpc on one connection until it closes.
-func (s *Server) serve(c net.Conn) {
+func (s *Server) serve(c net.Conn, down <-chan struct{}) {
 	defer s.wg.Done()
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
 	}()
+	if d := s.eng.DecideAccept(); d.Fault != nil {
+		t := time.NewTimer(d.Delay)
+		select {
+		case <-t.C:
+		case <-down:
+			t.Stop()
+			c.Close()
+			return
+		}
+	}
 	br := bufio.NewReader(c)
 	if err := httpHandshake(br, c); err != nil {
 		c.Close()
 		return
 	}
-	rec := recorder{j: s.journal, server: s.index, addr: s.addr}
-	s.rpc.ServeCodec(faults.NewServerCodec(c, br, s.eng, rec))
+	h := host{recorder: recorder{j: s.journal, server: s.index, addr: s.addr}, s: s}
+	s.rpc.ServeCodec(faults.NewServerCodec(c, br, s.eng, h))
 }
+
+// host lets a codec record calls and crash the server.
+type host struct {
+	recorder
+	s *Server
+}
+
+// Crash takes the server down without waiting: it is called from one of
+// the server's own goroutines.
+func (h host) Crash() { h.s.down(false) }
 
 // httpHandshake answers the CONNECT request of rpc.DialHTTP, if the client
 // sent one, so that clients of both rpc.Dial and rpc.DialHTTP work.
@@ -213,9 +325,13 @@ func (s *Server) down(stop bool) {
 		}
 	}
 	if s.ln != nil {
-		s.ln.Close()
-		s.ln = nil
+		s.closeListener()
 	}
+	if s.downCh != nil {
+		close(s.downCh)
+		s.downCh = nil
+	}
+	s.refusing = false
 	for c := range s.conns {
 		c.Close()
 	}
@@ -226,6 +342,7 @@ func (s *Server) down(stop bool) {
 // when every goroutine of the server has exited. Killing a server that is
 // down does nothing.
 func (s *Server) Kill() {
+	s.stopRefuser()
 	s.down(false)
 	s.wg.Wait()
 }
@@ -233,6 +350,7 @@ func (s *Server) Kill() {
 // wait returns when every goroutine of the server, control included, has
 // exited.
 func (s *Server) wait() {
+	s.stopRefuser()
 	s.wg.Wait()
 	s.ctlWG.Wait()
 }
