@@ -3,8 +3,9 @@ package faults
 // Truncate writes the first half of the encoded reply, then closes the
 // connection.
 //
-// The client observes io.ErrUnexpectedEOF (or a gob error) for every call
-// pending on the connection.
+// The client observes an "unexpected EOF" error for every call pending on
+// the connection: io.ErrUnexpectedEOF when the cut falls in the header,
+// net/rpc's "reading body unexpected EOF" when it falls in the body.
 type Truncate struct{}
 
 // Kind returns "truncate".

@@ -8,7 +8,8 @@
 //
 //	Service.Method(Args{Name string}) -> Reply{Message string}
 //
-// whose message greets the name and says which server answered. The caller
+// whose message greets the name and says which server answered, and
+// Service.Echo, which replies with the name unchanged. The caller
 // of Start must call Stop, which returns only when every goroutine and
 // connection the fleet started is gone, and prints nothing.
 //

@@ -99,6 +99,11 @@ func (s *Server) SetFaults(p faults.Plan) {
 		s.relisten()
 	}
 	if ws := s.eng.Refusals(); len(ws) > 0 {
+		if s.ln != nil && !ws[0].Start.After(time.Now()) {
+			// A window that starts now refuses the very next dial.
+			s.closeListener()
+			s.refusing = true
+		}
 		s.refStop = make(chan struct{})
 		s.refWG.Add(1)
 		go s.refuser(ws, s.refStop)

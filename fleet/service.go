@@ -24,6 +24,13 @@ func (s *service) Method(args Args, reply *Reply) error {
 	return nil
 }
 
+// Echo replies with args.Name unchanged. It is a second method for rules
+// that target one method (method=Service.Echo).
+func (s *service) Echo(args Args, reply *Reply) error {
+	reply.Message = args.Name
+	return nil
+}
+
 // Greeting is the message Service.Method replies with on server index at
 // addr.
 func Greeting(name string, index int, addr string) string {
