@@ -146,18 +146,20 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 		return c.write(r, body)
 	}
 	// net/rpc reuses r once we return: goroutines get a copy.
-	resp := *r
+	copyOf := func(r *rpc.Response) *rpc.Response { c := *r; return &c }
 	switch f := p.d.Fault.(type) {
 	case Hang:
 		c.end(p.id, Hung, "")
 		return nil
 	case Error:
-		resp.Error = f.Msg
+		r = copyOf(r)
+		r.Error = f.Msg
 	case Delay:
 		if wait := time.Until(p.received.Add(p.d.Delay)); wait > 0 {
+			resp := copyOf(r)
 			c.spawn(func() {
 				if c.sleep(wait) {
-					_ = c.reply(p.id, &resp, body)
+					_ = c.reply(p.id, resp, body)
 				} else {
 					c.end(p.id, Aborted, "connection closed during delay")
 				}
@@ -178,15 +180,17 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 		c.host.Crash()
 		return nil
 	case Corrupt, Truncate:
-		return c.mangle(p, &resp, body)
+		return c.mangle(p, r, body)
 	case Throttle:
-		c.spawn(func() { c.paced(p.id, &resp, body, max(f.Rate/100, 1), 10*time.Millisecond) })
+		resp := copyOf(r)
+		c.spawn(func() { c.paced(p.id, resp, body, max(f.Rate/100, 1), 10*time.Millisecond) })
 		return nil
 	case Slice:
-		c.spawn(func() { c.paced(p.id, &resp, body, f.Size, f.Gap) })
+		resp := copyOf(r)
+		c.spawn(func() { c.paced(p.id, resp, body, f.Size, f.Gap) })
 		return nil
 	}
-	return c.reply(p.id, &resp, body)
+	return c.reply(p.id, r, body)
 }
 
 func (c *serverCodec) end(id int, o Outcome, errText string) {

@@ -3,6 +3,7 @@ package fleet
 import (
 	"cmp"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -39,37 +40,71 @@ type Call struct {
 type Journal struct {
 	mu     sync.Mutex
 	clock  uint64
-	calls  []Call // in ID order
+	pages  [][]Call // calls in ID order, in pages that never move once filled
+	n      int
 	nextID int
+}
+
+// pageSize is the number of calls per page: appending never copies the
+// journal, which keeps recording cheap on the hot path.
+const pageSize = 1024
+
+// appendCall adds c; j.mu is held.
+func (j *Journal) appendCall(c Call) {
+	if len(j.pages) == 0 || len(j.pages[len(j.pages)-1]) == pageSize {
+		j.pages = append(j.pages, make([]Call, 0, pageSize))
+	}
+	last := &j.pages[len(j.pages)-1]
+	*last = append(*last, c)
+	j.n++
+}
+
+// find returns the call with the given ID, or nil; j.mu is held.
+func (j *Journal) find(id int) *Call {
+	p := sort.Search(len(j.pages), func(k int) bool { return j.pages[k][0].ID > id }) - 1
+	if p < 0 {
+		return nil
+	}
+	page := j.pages[p]
+	i, ok := slices.BinarySearchFunc(page, id, func(c Call, id int) int { return c.ID - id })
+	if !ok {
+		return nil
+	}
+	return &page[i]
+}
+
+// keep copies the calls for which ok is true; j.mu is held.
+func (j *Journal) keep(ok func(Call) bool) []Call {
+	out := make([]Call, 0, j.n)
+	for _, page := range j.pages {
+		for _, c := range page {
+			if ok(c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // Calls returns a copy of every call recorded, in the order received.
 func (j *Journal) Calls() []Call {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	out := make([]Call, len(j.calls))
-	copy(out, j.calls)
-	return out
+	return j.keep(func(Call) bool { return true })
 }
 
 // Server returns a copy of the calls received by server i, in order.
 func (j *Journal) Server(i int) []Call {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	var out []Call
-	for _, c := range j.calls {
-		if c.Server == i {
-			out = append(out, c)
-		}
-	}
-	return out
+	return j.keep(func(c Call) bool { return c.Server == i })
 }
 
 // Len returns the number of calls recorded.
 func (j *Journal) Len() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return len(j.calls)
+	return j.n
 }
 
 // Reset forgets every call recorded so far. Calls in flight when Reset is
@@ -77,14 +112,18 @@ func (j *Journal) Len() int {
 func (j *Journal) Reset() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.calls = nil
+	j.pages, j.n = nil, 0
 }
 
 // ResetServer forgets every call recorded for server i.
 func (j *Journal) ResetServer(i int) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.calls = slices.DeleteFunc(j.calls, func(c Call) bool { return c.Server == i })
+	rest := j.keep(func(c Call) bool { return c.Server != i })
+	j.pages, j.n = nil, 0
+	for _, c := range rest {
+		j.appendCall(c)
+	}
 }
 
 // recorder adapts the journal to faults.Recorder for one server.
@@ -108,7 +147,7 @@ func (r recorder) Received(method string, seq uint64, d faults.Decision, at time
 		c.Fault = d.Fault.String()
 	}
 	j.nextID++
-	j.calls = append(j.calls, c)
+	j.appendCall(c)
 	return c.ID
 }
 
@@ -116,11 +155,10 @@ func (r recorder) Ended(id int, o faults.Outcome, errText string, at time.Time) 
 	j := r.j
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	i, ok := slices.BinarySearchFunc(j.calls, id, func(c Call, id int) int { return c.ID - id })
-	if !ok {
+	c := j.find(id)
+	if c == nil {
 		return // forgotten by a Reset
 	}
-	c := &j.calls[i]
 	c.Outcome, c.Err = o, errText
 	switch o {
 	case faults.OK, faults.Failed:
