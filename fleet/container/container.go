@@ -1,0 +1,436 @@
+package container
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	dcontainer "github.com/moby/moby/api/types/container"
+	dnetwork "github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/network"
+	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
+)
+
+// The ports `rpcfleet serve` listens on inside every container.
+const (
+	dataPort    = "7000/tcp"
+	controlPort = "7001/tcp"
+)
+
+// Labels on every container and network the backend creates.
+const (
+	LabelManaged = "rpcfleet.managed" // "true"
+	labelFleet   = "rpcfleet.fleet"   // the fleet's random id
+	labelPID     = "rpcfleet.pid"     // PID of the process that created it
+	labelIndex   = "rpcfleet.index"   // the server's index, on containers
+)
+
+// RyukEnv must be "true": the backend removes what it creates itself.
+const RyukEnv = "TESTCONTAINERS_RYUK_DISABLED"
+
+// Backend starts fleets as Docker containers of one image. It is safe for
+// concurrent use and may start any number of fleets.
+type Backend struct {
+	image    string
+	parallel int
+	timeout  time.Duration
+}
+
+var _ fleet.Backend = (*Backend)(nil)
+
+// Option configures New.
+type Option func(*Backend)
+
+// WithParallel bounds how many containers start at once (default 8).
+func WithParallel(n int) Option { return func(b *Backend) { b.parallel = max(n, 1) } }
+
+// WithStartTimeout bounds the wait for one container to pass its health
+// check after it starts, restarts or reconnects (default 30s).
+func WithStartTimeout(d time.Duration) Option { return func(b *Backend) { b.timeout = d } }
+
+// New returns a backend running image, which must exist locally (see
+// Build): it is never pulled.
+func New(image string, opts ...Option) *Backend {
+	b := &Backend{image: image, parallel: 8, timeout: 30 * time.Second}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
+}
+
+// Start creates the fleet's network and starts cfg.Servers containers on
+// it, at most WithParallel at once, and returns when every one passes its
+// health check. On error it removes everything it created.
+func (b *Backend) Start(ctx context.Context, cfg fleet.Config) (fleet.Cluster, error) {
+	switch {
+	case cfg.BasePort != 0 || cfg.ControlBasePort != 0:
+		return nil, errors.New("fleet/container: containers publish ephemeral ports: WithBasePort and WithControl ports are not supported")
+	case cfg.Host != "" && cfg.Host != "127.0.0.1":
+		return nil, fmt.Errorf("fleet/container: WithHost(%q): containers publish on 127.0.0.1 only", cfg.Host)
+	case os.Getenv(RyukEnv) != "true":
+		return nil, fmt.Errorf("fleet/container: set %s=true: Ryuk's image cannot be pulled offline, and the backend removes its containers itself", RyukEnv)
+	}
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fleet/container: docker: %w", err)
+	}
+	id := make([]byte, 6)
+	rand.Read(id)
+	labels := map[string]string{LabelManaged: "true", labelFleet: hex.EncodeToString(id), labelPID: strconv.Itoa(os.Getpid())}
+	c := &cluster{cli: cli, parallel: b.parallel, nodes: make([]*Node, cfg.Servers)}
+	c.net, err = network.New(ctx, network.WithLabels(labels))
+	if err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("fleet/container: network: %w", err)
+	}
+	errs := c.each(func(i int) error {
+		n, err := b.run(ctx, c, cfg, i, labels)
+		c.nodes[i] = n // set even on error: Stop removes what was created
+		return err
+	})
+	if errs != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		return nil, errors.Join(fmt.Errorf("fleet/container: start: %w", errs), c.Stop(sctx))
+	}
+	c.fnodes = make([]fleet.Node, len(c.nodes))
+	for i, n := range c.nodes {
+		c.fnodes[i] = n
+	}
+	return c, nil
+}
+
+// run starts server i of the fleet.
+func (b *Backend) run(ctx context.Context, c *cluster, cfg fleet.Config, i int, labels map[string]string) (*Node, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	index := cfg.FirstIndex + i
+	args := []string{"--count", "1", "--host", "0.0.0.0", "--port", "7000", "--control-port", "7001",
+		"--index", strconv.Itoa(index), "--seed", strconv.FormatUint(cfg.Seed, 10)}
+	if len(cfg.Faults.Rules) > 0 {
+		args = append(args, "--faults", cfg.Faults.String())
+	}
+	n := &Node{cl: c, index: index, timeout: b.timeout}
+	ctr, err := testcontainers.Run(ctx, b.image,
+		testcontainers.WithCmd(args...),
+		testcontainers.WithExposedPorts(dataPort, controlPort),
+		testcontainers.WithHostConfigModifier(publishOnLoopback),
+		testcontainers.WithLabels(labels),
+		testcontainers.WithLabels(map[string]string{labelIndex: strconv.Itoa(index)}),
+		network.WithNetwork(nil, c.net),
+		testcontainers.WithWaitStrategyAndDeadline(b.timeout, healthy{n}),
+		testcontainers.WithLogger(quiet{}),
+	)
+	if ctr != nil {
+		n.ctr = ctr
+	}
+	if err != nil {
+		return n, fmt.Errorf("server %d: %w", index, err)
+	}
+	return n, nil
+}
+
+// publishOnLoopback publishes both ports on 127.0.0.1, ephemeral host ports.
+func publishOnLoopback(hc *dcontainer.HostConfig) {
+	lo := netip.MustParseAddr("127.0.0.1")
+	hc.PortBindings = dnetwork.PortMap{}
+	for _, p := range []string{dataPort, controlPort} {
+		hc.PortBindings[dnetwork.MustParsePort(p)] = []dnetwork.PortBinding{{HostIP: lo, HostPort: "0"}}
+	}
+}
+
+// cluster is a fleet of containers.
+type cluster struct {
+	cli      *testcontainers.DockerClient
+	net      *testcontainers.DockerNetwork
+	parallel int
+	nodes    []*Node // a nil or container-less node failed to start
+	fnodes   []fleet.Node
+
+	mu      sync.Mutex // serialises Stop
+	stopped bool
+}
+
+var _ fleet.Cluster = (*cluster)(nil)
+
+func (c *cluster) Nodes() []fleet.Node { return c.fnodes }
+
+// each runs fn(i) for every node, at most c.parallel at once, and joins
+// the errors.
+func (c *cluster) each(fn func(i int) error) error {
+	sem := make(chan struct{}, c.parallel)
+	errs := make([]error, len(c.nodes))
+	var wg sync.WaitGroup
+	for i := range c.nodes {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = fn(i)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Stop removes every container (SIGKILL, then remove) and the network, and
+// closes the Docker client.
+func (c *cluster) Stop(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return nil
+	}
+	err := c.each(func(i int) error {
+		n := c.nodes[i]
+		if n == nil || n.ctr == nil || n.removed {
+			return nil
+		}
+		_, err := c.cli.ContainerRemove(ctx, n.ctr.GetContainerID(), client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		if err != nil && !isNotFound(err) {
+			return fmt.Errorf("remove server %d: %w", n.index, err)
+		}
+		n.removed = true
+		return nil
+	})
+	if err == nil && c.net != nil {
+		if _, err = c.cli.NetworkRemove(ctx, c.net.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
+			err = fmt.Errorf("remove network: %w", err)
+		} else {
+			err = nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("fleet/container: stop: %w", err)
+	}
+	c.stopped = true
+	return c.cli.Close()
+}
+
+// Node is one server of a container fleet. Its methods are safe for
+// concurrent use.
+type Node struct {
+	cl      *cluster
+	index   int
+	timeout time.Duration
+	ctr     *testcontainers.DockerContainer
+	removed bool // by cluster.Stop, under cl.mu
+
+	mu      sync.Mutex
+	addr    string // data address on 127.0.0.1
+	ctlAddr string // control address on 127.0.0.1
+}
+
+var (
+	_ fleet.Node        = (*Node)(nil)
+	_ fleet.Pauser      = (*Node)(nil)
+	_ fleet.Partitioner = (*Node)(nil)
+)
+
+// Index returns the server's index in the fleet.
+func (n *Node) Index() int { return n.index }
+
+// ID returns the Docker container's id.
+func (n *Node) ID() string { return n.ctr.GetContainerID() }
+
+// Addr returns the server's data address on 127.0.0.1; it changes when the
+// server restarts or reconnects.
+func (n *Node) Addr() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.addr
+}
+
+// ControlAddr returns the server's control address on 127.0.0.1.
+func (n *Node) ControlAddr() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ctlAddr
+}
+
+// control runs fn on a fresh connection to the control port.
+func (n *Node) control(ctx context.Context, fn func(*fleet.ControlClient) error) error {
+	cc, err := fleet.DialControl(ctx, n.ControlAddr())
+	if err != nil {
+		return err
+	}
+	defer cc.Close()
+	return fn(cc)
+}
+
+// SetFaults replaces the server's plan through its control port.
+func (n *Node) SetFaults(ctx context.Context, p faults.Plan) error {
+	return n.control(ctx, func(cc *fleet.ControlClient) error { return cc.SetFaults(ctx, p) })
+}
+
+// Calls reads the server's journal through its control port. Each call's
+// Addr is the server's current address.
+func (n *Node) Calls(ctx context.Context) ([]fleet.Call, error) {
+	var calls []fleet.Call
+	err := n.control(ctx, func(cc *fleet.ControlClient) (err error) {
+		calls, err = cc.Journal(ctx)
+		return err
+	})
+	addr := n.Addr()
+	for i := range calls {
+		calls[i].Addr = addr
+	}
+	return calls, err
+}
+
+// Kill sends SIGKILL and returns when the container has stopped: new
+// connections are refused and calls in flight fail. Killing a stopped
+// server does nothing.
+func (n *Node) Kill(ctx context.Context) error {
+	if _, err := n.cl.cli.ContainerKill(ctx, n.ID(), client.ContainerKillOptions{Signal: "KILL"}); err != nil && !isConflict(err) {
+		return err
+	}
+	return n.waitStopped(ctx)
+}
+
+// Stop stops the server gracefully (SIGTERM; SIGKILL after timeout) and
+// returns when the container has stopped.
+func (n *Node) Stop(ctx context.Context, timeout time.Duration) error {
+	if err := n.ctr.Stop(ctx, &timeout); err != nil {
+		return err
+	}
+	return n.waitStopped(ctx)
+}
+
+func (n *Node) waitStopped(ctx context.Context) error {
+	w := n.cl.cli.ContainerWait(ctx, n.ID(), client.ContainerWaitOptions{Condition: dcontainer.WaitConditionNotRunning})
+	select {
+	case <-w.Result:
+		return nil
+	case err := <-w.Error:
+		return err
+	}
+}
+
+// Restart starts a killed or stopped server and returns once it passes its
+// health check, on new host ports (see Addr). Restarting a running server
+// is an error.
+func (n *Node) Restart(ctx context.Context) error {
+	st, err := n.ctr.State(ctx)
+	if err != nil {
+		return err
+	}
+	if st.Running {
+		return fmt.Errorf("server %d: already up", n.index)
+	}
+	return n.ctr.Start(ctx) // runs the health check, which reads the new ports
+}
+
+// Pause freezes every process of the container (docker pause): connections
+// are still accepted by Docker's port proxy, but nothing answers.
+func (n *Node) Pause(ctx context.Context) error {
+	_, err := n.cl.cli.ContainerPause(ctx, n.ID(), client.ContainerPauseOptions{})
+	return err
+}
+
+// Unpause lets a paused container run again.
+func (n *Node) Unpause(ctx context.Context) error {
+	_, err := n.cl.cli.ContainerUnpause(ctx, n.ID(), client.ContainerUnpauseOptions{})
+	return err
+}
+
+// Disconnect cuts the container off the fleet's network, its only one:
+// its published ports go away with it, so connections are refused, and
+// connections open before hang.
+func (n *Node) Disconnect(ctx context.Context) error {
+	_, err := n.cl.cli.NetworkDisconnect(ctx, n.cl.net.ID, client.NetworkDisconnectOptions{Container: n.ID()})
+	return err
+}
+
+// Reconnect attaches the container to the fleet's network again and
+// returns once it passes its health check, on new host ports (see Addr).
+func (n *Node) Reconnect(ctx context.Context) error {
+	if _, err := n.cl.cli.NetworkConnect(ctx, n.cl.net.ID, client.NetworkConnectOptions{Container: n.ID()}); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	return healthy{n}.WaitUntilReady(ctx, n.ctr)
+}
+
+// healthy is the readiness check: the server's control port answers
+// Health with the right index. It records the ports it found on the node.
+type healthy struct{ n *Node }
+
+func (h healthy) WaitUntilReady(ctx context.Context, t wait.StrategyTarget) error {
+	var last error
+	for {
+		if last = h.check(ctx, t); last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("server %d: not healthy: %w (last: %v)", h.n.index, ctx.Err(), last)
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+func (h healthy) check(ctx context.Context, t wait.StrategyTarget) error {
+	ins, err := t.Inspect(ctx)
+	if err != nil {
+		return err
+	}
+	if st := ins.State; st != nil && !st.Running {
+		return fmt.Errorf("container %s (exit code %d)", st.Status, st.ExitCode)
+	}
+	addr, ok := published(ins.NetworkSettings, dataPort)
+	ctlAddr, ok2 := published(ins.NetworkSettings, controlPort)
+	if !ok || !ok2 {
+		return errors.New("ports not published yet")
+	}
+	actx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	cc, err := fleet.DialControl(actx, ctlAddr)
+	if err != nil {
+		return err
+	}
+	defer cc.Close()
+	hl, err := cc.Health(actx)
+	if err != nil {
+		return err
+	}
+	if !hl.Up || hl.Index != h.n.index {
+		return fmt.Errorf("health %+v, want server %d up", hl, h.n.index)
+	}
+	h.n.mu.Lock()
+	h.n.addr, h.n.ctlAddr = addr, ctlAddr
+	h.n.mu.Unlock()
+	return nil
+}
+
+// published returns the 127.0.0.1 address port is published on.
+func published(ns *dcontainer.NetworkSettings, port string) (string, bool) {
+	if ns == nil {
+		return "", false
+	}
+	for _, b := range ns.Ports[dnetwork.MustParsePort(port)] {
+		if b.HostPort != "" && b.HostPort != "0" {
+			return net.JoinHostPort("127.0.0.1", b.HostPort), true
+		}
+	}
+	return "", false
+}
+
+// quiet drops testcontainers-go's progress log.
+type quiet struct{}
+
+func (quiet) Printf(string, ...any) {}

@@ -1,0 +1,30 @@
+// Package container runs a fleet's servers as Docker containers, one
+// server per container, through testcontainers-go:
+//
+//	b := container.New("rpcfleet:dev")
+//	f, err := fleet.Start(ctx, fleet.WithServers(5), fleet.WithBackend(b))
+//	...
+//	defer f.Stop(ctx) // returns when every container and the network are removed
+//
+// Every container runs `rpcfleet serve` on fixed in-container ports (data
+// 7000, control 7001), published on 127.0.0.1 only, on ephemeral host
+// ports. The backend steers a server through its control port: faults at
+// start and at runtime, its journal, and the health check that decides a
+// container is ready (the image is FROM scratch: there is no shell to run
+// a check inside it).
+//
+// Beyond fleet.Node, every *Node is a fleet.Pauser (docker pause) and a
+// fleet.Partitioner (disconnect from and reconnect to the fleet's own
+// network), and can Stop gracefully (SIGTERM). Kill is SIGKILL. A server
+// gets new host ports when it restarts or reconnects; Fleet.Addrs reports
+// them. Replies and journal entries name the server's index, so a call that
+// reaches an unexpected server through a stale address is visible. A
+// container's journal lives in its process: it starts empty after Restart.
+//
+// The image is built offline (see Build and docker/Dockerfile): no
+// registry is contacted. Ryuk, testcontainers-go's reaper, needs an image
+// from a registry, so the backend requires TESTCONTAINERS_RYUK_DISABLED=true
+// and cleans up itself: every container and network it creates carries the
+// label rpcfleet.managed=true and the PID of the process that created it;
+// Cluster.Stop removes them, and Sweep removes those whose process is gone.
+package container
