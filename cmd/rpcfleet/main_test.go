@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/rpc"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -182,5 +186,62 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestServeControlPort steers a served fleet through its control ports.
+func TestServeControlPort(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "rpcfleet")
+	build(t, bin, ".")
+	srv := exec.Command(bin, "serve", "--count", "2", "--control-port", "0", "--index", "3", "--faults", "error=start")
+	out, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		srv.Process.Signal(syscall.SIGTERM)
+		if err := srv.Wait(); err != nil {
+			t.Errorf("serve after SIGTERM: %v", err)
+		}
+	}()
+	sc := bufio.NewScanner(out)
+	var lines [][]string
+	for len(lines) < 2 && sc.Scan() {
+		lines = append(lines, strings.Fields(sc.Text()))
+	}
+	if len(lines) != 2 || len(lines[1]) != 2 {
+		t.Fatalf("serve printed %q, want two lines of DATA_ADDR CONTROL_ADDR", lines)
+	}
+	data, ctl := lines[1][0], lines[1][1]
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cc, err := fleet.DialControl(ctx, ctl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	h, err := cc.Health(ctx)
+	if err != nil || h.Index != 4 || h.Plan != "error=start" {
+		t.Fatalf("Health() = %+v, %v; want index 4 with the start plan", h, err)
+	}
+	if err := cc.SetFaults(ctx, faults.MustParse("error=steered")); err != nil {
+		t.Fatal(err)
+	}
+	c, err := rpc.Dial("tcp", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var r fleet.Reply
+	if err := c.Call("Service.Method", fleet.Args{Name: "x"}, &r); err == nil || err.Error() != "steered" {
+		t.Errorf("call after SetFaults through the control port: %v", err)
+	}
+	calls, err := cc.Journal(ctx)
+	if err != nil || len(calls) != 1 || calls[0].Server != 4 || calls[0].Err != "steered" {
+		t.Errorf("Journal() = %+v, %v", calls, err)
 	}
 }
