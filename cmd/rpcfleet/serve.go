@@ -23,6 +23,7 @@ func serveCmd() *cobra.Command {
 		ctlPort   int
 		host      string
 		index     int
+		fleetSize int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -50,6 +51,9 @@ ephemeral), and each printed line is "DATA_ADDR CONTROL_ADDR".`,
 			if index < 0 {
 				return usagef("--index %d: must not be negative", index)
 			}
+			if fleetSize < 0 {
+				return usagef("--fleet-size %d: must not be negative", fleetSize)
+			}
 			plan, err := faults.Parse(faultSpec)
 			if err != nil {
 				return usagef("--faults: %w", err)
@@ -58,7 +62,7 @@ ephemeral), and each printed line is "DATA_ADDR CONTROL_ADDR".`,
 			defer stop()
 
 			opts := []fleet.Option{fleet.WithServers(count), fleet.WithBasePort(port), fleet.WithHost(host),
-				fleet.WithFaults(plan), fleet.WithSeed(seed), fleet.WithFirstIndex(index)}
+				fleet.WithFaults(plan), fleet.WithSeed(seed), fleet.WithFirstIndex(index), fleet.WithFleetSize(fleetSize)}
 			if ctlPort >= 0 {
 				opts = append(opts, fleet.WithControl(ctlPort))
 			}
@@ -86,5 +90,6 @@ ephemeral), and each printed line is "DATA_ADDR CONTROL_ADDR".`,
 	fl.IntVar(&ctlPort, "control-port", -1, "port of the first server's control endpoint; the others follow (0: ephemeral; default: none)")
 	fl.StringVar(&host, "host", "127.0.0.1", "interface to listen on (0.0.0.0 inside a container)")
 	fl.IntVar(&index, "index", 0, "index of the first server, for seeding and greetings (a member of a larger fleet)")
+	fl.IntVar(&fleetSize, "fleet-size", 0, "size of the whole fleet this process serves part of, for rules such as servers=10% (default: index+count)")
 	return cmd
 }

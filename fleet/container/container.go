@@ -120,7 +120,8 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg fleet.Config, i int, 
 	}
 	index := cfg.FirstIndex + i
 	args := []string{"--count", "1", "--host", "0.0.0.0", "--port", "7000", "--control-port", "7001",
-		"--index", strconv.Itoa(index), "--seed", strconv.FormatUint(cfg.Seed, 10)}
+		"--index", strconv.Itoa(index), "--fleet-size", strconv.Itoa(max(cfg.FleetSize, cfg.FirstIndex+cfg.Servers)),
+		"--seed", strconv.FormatUint(cfg.Seed, 10)}
 	if len(cfg.Faults.Rules) > 0 {
 		args = append(args, "--faults", cfg.Faults.String())
 	}

@@ -166,3 +166,31 @@ func ownerAlive(labels map[string]string) bool {
 
 func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
 func isConflict(err error) bool { return cerrdefs.IsConflict(err) }
+
+// Owned returns the IDs of the containers and networks that backends in
+// this process created and that still exist: empty once every fleet has
+// stopped.
+func Owned(ctx context.Context) ([]string, error) {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fleet/container: docker: %w", err)
+	}
+	defer cli.Close()
+	f := make(client.Filters).Add("label", LabelManaged+"=true", labelPID+"="+strconv.Itoa(os.Getpid()))
+	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("fleet/container: list: %w", err)
+	}
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("fleet/container: list: %w", err)
+	}
+	var ids []string
+	for _, c := range ctrs.Items {
+		ids = append(ids, "container "+c.ID)
+	}
+	for _, n := range nets.Items {
+		ids = append(ids, "network "+n.ID)
+	}
+	return ids, nil
+}

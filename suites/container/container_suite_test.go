@@ -1,0 +1,101 @@
+package container_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gleak"
+	"github.com/onsi/gomega/types"
+
+	"github.com/rpcfleet/rpcfleet/caller"
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/container"
+)
+
+// image is built once per run, by the first parallel process.
+const image = "rpcfleet:dev"
+
+func TestContainer(t *testing.T) {
+	// Ryuk's image cannot be pulled offline; the backend cleans up itself.
+	t.Setenv(container.RyukEnv, "true")
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "rpcfleet container suite")
+}
+
+// Without a Docker engine the whole suite skips with one message, unless
+// CI=true, where that is a failure. Otherwise the first process removes
+// leftovers of earlier runs and builds the image for every process.
+var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
+	if err := container.Available(ctx); err != nil {
+		if os.Getenv("CI") == "true" {
+			Fail(fmt.Sprintf("CI=true but no Docker engine answers: %v", err))
+		}
+		Skip(fmt.Sprintf("container suite skipped: no Docker engine answers (%v); set CI=true to make this a failure", err))
+	}
+	Expect(container.Sweep(ctx)).To(Succeed())
+	Expect(container.Build(ctx, "../../docker/Dockerfile", image)).To(Succeed())
+}, func() {}, NodeTimeout(5*time.Minute))
+
+// Every process checks that it left no container or network behind.
+var _ = SynchronizedAfterSuite(func(ctx SpecContext) {
+	if container.Available(ctx) == nil {
+		Expect(container.Owned(ctx)).To(BeEmpty(), "containers and networks left behind")
+	}
+}, func(ctx SpecContext) {
+	if container.Available(ctx) == nil {
+		Expect(container.Sweep(ctx)).To(Succeed())
+	}
+}, NodeTimeout(time.Minute))
+
+// Every spec must leave no goroutine behind once its cleanups have run.
+var _ = BeforeEach(func() {
+	baseline := gleak.Goroutines()
+	DeferCleanup(func() {
+		Eventually(gleak.Goroutines).WithTimeout(5 * time.Second).ShouldNot(gleak.HaveLeaked(baseline))
+	})
+})
+
+// starter starts a fleet of n servers on one backend for the current spec.
+type starter func(ctx context.Context, n int, opts ...fleet.Option) *fleet.Fleet
+
+// on returns a starter for backend b: fleets seeded from Ginkgo's random
+// seed, stopped when the spec ends.
+func on(b fleet.Backend) starter {
+	return func(ctx context.Context, n int, opts ...fleet.Option) *fleet.Fleet {
+		GinkgoHelper()
+		opts = append([]fleet.Option{fleet.WithServers(n), fleet.WithSeed(uint64(GinkgoRandomSeed())), fleet.WithBackend(b)}, opts...)
+		f, err := fleet.Start(ctx, opts...)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func(ctx SpecContext) {
+			Expect(f.Stop(ctx)).To(Succeed())
+		}, NodeTimeout(time.Minute))
+		return f
+	}
+}
+
+// containers is the Docker backend on the image built for this run.
+func containers() fleet.Backend { return container.New(image) }
+
+// newCaller returns a reference caller closed when the spec ends.
+func newCaller(opts ...caller.Option) *caller.Caller {
+	GinkgoHelper()
+	c := caller.New(opts...)
+	DeferCleanup(c.Close)
+	return c
+}
+
+// fanOut sends Service.Method to every address.
+func fanOut(ctx context.Context, c *caller.Caller, addrs []string) ([]caller.Result[fleet.Reply], error) {
+	return caller.FanOut[fleet.Args, fleet.Reply](ctx, c, addrs, "Service.Method", fleet.Args{Name: "Alice"})
+}
+
+// fromServer matches a reply message of server i, on any backend (a server
+// in a container names its in-container address).
+func fromServer(i int) types.GomegaMatcher {
+	return HavePrefix(fmt.Sprintf("Hello, Alice! (server %d at ", i))
+}
