@@ -3,14 +3,18 @@
 GINKGO  := go tool ginkgo
 REPORTS := reports
 
-.PHONY: run test vet unit specs bench seed-demo clean
+.PHONY: run test vet unit fuzz specs bench seed-demo clean
+
+# How long `make fuzz` runs FuzzParse: briefly in `make test`, longer by hand
+# (make fuzz FUZZTIME=2m).
+FUZZTIME ?= 10s
 
 ## run: the main job, a fault-injection demo on an in-process fleet
 run:
 	go run ./cmd/rpcfleet demo
 
-## test: vet, the plain Go tests, then the Ginkgo suites; all with -race
-test: vet unit specs
+## test: vet, the plain Go tests, a short fuzz run, then the Ginkgo suites; all with -race
+test: vet unit fuzz specs
 
 vet:
 	go vet ./...
@@ -18,6 +22,10 @@ vet:
 ## unit: plain Go tests of every package outside suites/
 unit:
 	go test -race -count=1 $$(go list ./... | grep -v /suites)
+
+## fuzz: FuzzParse, the fault plan parser and its round trip through String
+fuzz:
+	go test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./faults
 
 ## specs: the Ginkgo suites, in parallel, randomized, leak-checked, JUnit in reports/
 specs:
