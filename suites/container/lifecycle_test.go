@@ -1,0 +1,132 @@
+package container_test
+
+import (
+	"context"
+	"net"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/rpcfleet/rpcfleet/caller"
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/container"
+)
+
+// Specs only a fleet of separate processes can run: SIGKILL mid-call,
+// frozen processes, stop and start on new ports, network partitions.
+var _ = Describe("Container lifecycle", Label("container"), func() {
+	start := on(containers())
+
+	It("fails exactly the killed server's address, promptly, when it is killed mid-fan-out", func(ctx SpecContext) {
+		f := start(ctx, 4)
+		Expect(f.SetFaults(ctx, faults.MustParse("delay=300ms"))).To(Succeed())
+		Expect(f.SetServerFaults(ctx, 2, faults.MustParse("delay=1m"))).To(Succeed())
+		c := newCaller(caller.WithTimeout(2 * time.Minute))
+		addrs := f.Addrs()
+
+		type outcome struct {
+			results []caller.Result[fleet.Reply]
+			err     error
+		}
+		done := make(chan outcome, 1)
+		go func() {
+			r, err := fanOut(ctx, c, addrs)
+			done <- outcome{r, err}
+		}()
+		Eventually(func() ([]fleet.Call, error) { return f.ServerCalls(ctx, 2) }).WithContext(ctx).Should(HaveLen(1))
+		killed := time.Now()
+		Expect(f.Kill(ctx, 2)).To(Succeed())
+
+		var o outcome
+		Eventually(done).WithContext(ctx).WithTimeout(10 * time.Second).Should(Receive(&o))
+		Expect(time.Since(killed)).To(BeNumerically("<", 5*time.Second), "the fan-out returned promptly after the kill")
+		var fe *caller.FanOutError
+		Expect(o.err).To(BeAssignableToTypeOf(fe))
+		Expect(o.err.(*caller.FanOutError).Addrs()).To(Equal([]string{addrs[2]}))
+		Expect(o.results[2].Err).NotTo(BeAssignableToTypeOf(&caller.TimeoutError{}))
+		for _, i := range []int{0, 1, 3} {
+			Expect(o.results[i].Reply.Message).To(fromServer(i))
+		}
+	}, SpecTimeout(2*time.Minute))
+
+	It("times out a paused server only, and recovers after unpause", func(ctx SpecContext) {
+		const timeout = 500 * time.Millisecond
+		f := start(ctx, 3)
+		c := newCaller(caller.WithTimeout(timeout))
+		Expect(f.Pause(ctx, 1)).To(Succeed())
+
+		results, err := fanOut(ctx, c, f.Addrs())
+		Expect(err).To(MatchError(context.DeadlineExceeded))
+		Expect(results[1].Err).To(BeAssignableToTypeOf(&caller.TimeoutError{}))
+		Expect(results[0].Err).NotTo(HaveOccurred())
+		Expect(results[2].Err).NotTo(HaveOccurred())
+
+		Expect(f.Unpause(ctx, 1)).To(Succeed())
+		results, err = fanOut(ctx, c, f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(results[1].Reply.Message).To(fromServer(1))
+	}, SpecTimeout(time.Minute))
+
+	DescribeTable("serves again at a new address after a restart; the stale address is refused",
+		func(ctx SpecContext, down func(context.Context, *fleet.Fleet, int) error) {
+			f := start(ctx, 3)
+			c := newCaller()
+			stale := f.Addrs()[1]
+			Expect(down(ctx, f, 1)).To(Succeed())
+			Expect(f.Restart(ctx, 1)).To(Succeed())
+
+			Expect(f.Addrs()[1]).NotTo(Equal(stale), "Addrs reports the new mapped port")
+			results, err := fanOut(ctx, c, f.Addrs())
+			Expect(err).NotTo(HaveOccurred())
+			for i, r := range results {
+				Expect(r.Reply.Message).To(fromServer(i))
+			}
+			_, err = net.DialTimeout("tcp", stale, time.Second)
+			Expect(err).To(MatchError(syscall.ECONNREFUSED), "the stale address reaches no server")
+		},
+		Entry("killed (SIGKILL)", func(ctx context.Context, f *fleet.Fleet, i int) error { return f.Kill(ctx, i) }, SpecTimeout(time.Minute)),
+		Entry("stopped (SIGTERM)", func(ctx context.Context, f *fleet.Fleet, i int) error {
+			return f.Node(i).(*container.Node).Stop(ctx, 5*time.Second)
+		}, SpecTimeout(time.Minute)),
+	)
+
+	It("cuts a disconnected server off, for that address only, until it reconnects", func(ctx SpecContext) {
+		f := start(ctx, 3)
+		c := newCaller(caller.WithTimeout(time.Second))
+		Expect(f.Disconnect(ctx, 0)).To(Succeed())
+
+		t0 := time.Now()
+		results, err := fanOut(ctx, c, f.Addrs())
+		Expect(err).To(HaveOccurred())
+		Expect(time.Since(t0)).To(BeNumerically("<=", 2*time.Second))
+		Expect(results[0].Err).To(HaveOccurred())
+		Expect(results[1].Err).NotTo(HaveOccurred())
+		Expect(results[2].Err).NotTo(HaveOccurred())
+
+		Expect(f.Reconnect(ctx, 0)).To(Succeed())
+		results, err = fanOut(ctx, c, f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(results[0].Reply.Message).To(fromServer(0))
+	}, SpecTimeout(time.Minute))
+
+	It("removes every container and network it created when the fleet stops", func(ctx SpecContext) {
+		f, err := fleet.Start(ctx, fleet.WithServers(2), fleet.WithBackend(containers()))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(container.Owned(ctx)).To(HaveLen(3), "two containers and a network")
+		Expect(f.Pause(ctx, 0)).To(Succeed()) // a paused container is removed too
+		Expect(f.Stop(ctx)).To(Succeed())
+		Expect(container.Owned(ctx)).To(BeEmpty())
+		Expect(f.Stop(ctx)).To(Succeed(), "a second Stop")
+	}, SpecTimeout(time.Minute))
+
+	It("refuses options a container fleet cannot honour, leaving nothing behind", func(ctx SpecContext) {
+		_, err := fleet.Start(ctx, fleet.WithBackend(containers()), fleet.WithBasePort(20000))
+		Expect(err).To(MatchError(ContainSubstring("ephemeral ports")))
+		_, err = fleet.Start(ctx, fleet.WithBackend(container.New("rpcfleet:no-such-tag", container.WithStartTimeout(5*time.Second))))
+		Expect(err).To(HaveOccurred())
+		Expect(container.Owned(ctx)).To(BeEmpty())
+	}, SpecTimeout(2*time.Minute))
+})
