@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,7 +55,7 @@ var _ fleet.Backend = (*Backend)(nil)
 // Option configures New.
 type Option func(*Backend)
 
-// WithParallel bounds how many containers start at once (default 8).
+// WithParallel bounds how many containers start at once (default 16).
 func WithParallel(n int) Option { return func(b *Backend) { b.parallel = max(n, 1) } }
 
 // WithStartTimeout bounds the wait for one container to pass its health
@@ -64,7 +65,7 @@ func WithStartTimeout(d time.Duration) Option { return func(b *Backend) { b.time
 // New returns a backend running image, which must exist locally (see
 // Build): it is never pulled.
 func New(image string, opts ...Option) *Backend {
-	b := &Backend{image: image, parallel: 8, timeout: 30 * time.Second}
+	b := &Backend{image: image, parallel: 16, timeout: 30 * time.Second}
 	for _, o := range opts {
 		o(b)
 	}
@@ -126,23 +127,51 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg fleet.Config, i int, 
 		args = append(args, "--faults", cfg.Faults.String())
 	}
 	n := &Node{cl: c, index: index, timeout: b.timeout}
-	ctr, err := testcontainers.Run(ctx, b.image,
-		testcontainers.WithCmd(args...),
-		testcontainers.WithExposedPorts(dataPort, controlPort),
-		testcontainers.WithHostConfigModifier(publishOnLoopback),
-		testcontainers.WithLabels(labels),
-		testcontainers.WithLabels(map[string]string{labelIndex: strconv.Itoa(index)}),
-		network.WithNetwork(nil, c.net),
-		testcontainers.WithWaitStrategyAndDeadline(b.timeout, healthy{n}),
-		testcontainers.WithLogger(quiet{}),
-	)
-	if ctr != nil {
-		n.ctr = ctr
+	for try := 1; ; try++ {
+		ctr, err := testcontainers.Run(ctx, b.image,
+			testcontainers.WithCmd(args...),
+			testcontainers.WithExposedPorts(dataPort, controlPort),
+			testcontainers.WithHostConfigModifier(publishOnLoopback),
+			testcontainers.WithLabels(labels),
+			testcontainers.WithLabels(map[string]string{labelIndex: strconv.Itoa(index)}),
+			network.WithNetwork(nil, c.net),
+			testcontainers.WithWaitStrategyAndDeadline(b.timeout, healthy{n}),
+			testcontainers.WithLogger(quiet{}),
+		)
+		if ctr != nil {
+			n.ctr = ctr
+		}
+		if err == nil {
+			return n, nil
+		}
+		if !portTaken(err) || try == 3 {
+			return n, fmt.Errorf("server %d: %w", index, err)
+		}
+		// Docker picked a host port a client socket holds: try again.
+		if ctr != nil {
+			if _, err := c.cli.ContainerRemove(ctx, ctr.GetContainerID(), client.ContainerRemoveOptions{Force: true}); err != nil {
+				return n, fmt.Errorf("server %d: %w", index, err)
+			}
+			n.ctr = nil
+		}
 	}
-	if err != nil {
-		return n, fmt.Errorf("server %d: %w", index, err)
+}
+
+// portTaken reports whether a container failed to start because the host
+// port Docker allocated for it was in use: Docker's ephemeral ports overlap
+// the kernel's, so a client socket may hold one.
+func portTaken(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "address already in use")
+}
+
+// start starts a stopped container, again if its new host port is taken.
+func (n *Node) start(ctx context.Context) error {
+	for try := 1; ; try++ {
+		err := n.ctr.Start(ctx) // runs the health check, which reads the new ports
+		if !portTaken(err) || try == 3 {
+			return err
+		}
 	}
-	return n, nil
 }
 
 // publishOnLoopback publishes both ports on 127.0.0.1, ephemeral host ports.
@@ -332,7 +361,7 @@ func (n *Node) Restart(ctx context.Context) error {
 	if st.Running {
 		return fmt.Errorf("server %d: already up", n.index)
 	}
-	return n.ctr.Start(ctx) // runs the health check, which reads the new ports
+	return n.start(ctx)
 }
 
 // Pause freezes every process of the container (docker pause): connections
@@ -369,52 +398,68 @@ func (n *Node) Reconnect(ctx context.Context) error {
 
 // healthy is the readiness check: the server's control port answers
 // Health with the right index. It records the ports it found on the node.
+// It inspects the container only to learn its ports and, while the check
+// fails, now and then to notice that it exited: polling the Docker API
+// would slow down every other container starting at the same time.
 type healthy struct{ n *Node }
 
 func (h healthy) WaitUntilReady(ctx context.Context, t wait.StrategyTarget) error {
+	var addr, ctlAddr string
 	var last error
-	for {
-		if last = h.check(ctx, t); last == nil {
-			return nil
+	for try := 0; ; try++ {
+		if ctlAddr == "" || try%10 == 0 {
+			addr, ctlAddr, last = ports(ctx, t)
+		}
+		if ctlAddr != "" {
+			if last = h.check(ctx, ctlAddr); last == nil {
+				h.n.mu.Lock()
+				h.n.addr, h.n.ctlAddr = addr, ctlAddr
+				h.n.mu.Unlock()
+				return nil
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("server %d: not healthy: %w (last: %v)", h.n.index, ctx.Err(), last)
-		case <-time.After(25 * time.Millisecond):
+		case <-time.After(min(time.Duration(try+1)*5*time.Millisecond, 50*time.Millisecond)):
 		}
 	}
 }
 
-func (h healthy) check(ctx context.Context, t wait.StrategyTarget) error {
+// ports returns the published data and control addresses of a running
+// container.
+func ports(ctx context.Context, t wait.StrategyTarget) (addr, ctlAddr string, err error) {
 	ins, err := t.Inspect(ctx)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	if st := ins.State; st != nil && !st.Running {
-		return fmt.Errorf("container %s (exit code %d)", st.Status, st.ExitCode)
+		return "", "", fmt.Errorf("container %s (exit code %d)", st.Status, st.ExitCode)
 	}
 	addr, ok := published(ins.NetworkSettings, dataPort)
 	ctlAddr, ok2 := published(ins.NetworkSettings, controlPort)
 	if !ok || !ok2 {
-		return errors.New("ports not published yet")
+		return "", "", errors.New("ports not published yet")
 	}
-	actx, cancel := context.WithTimeout(ctx, time.Second)
+	return addr, ctlAddr, nil
+}
+
+// check asks the control port at ctlAddr for the server's health.
+func (h healthy) check(ctx context.Context, ctlAddr string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	cc, err := fleet.DialControl(actx, ctlAddr)
+	cc, err := fleet.DialControl(ctx, ctlAddr)
 	if err != nil {
 		return err
 	}
 	defer cc.Close()
-	hl, err := cc.Health(actx)
+	hl, err := cc.Health(ctx)
 	if err != nil {
 		return err
 	}
 	if !hl.Up || hl.Index != h.n.index {
 		return fmt.Errorf("health %+v, want server %d up", hl, h.n.index)
 	}
-	h.n.mu.Lock()
-	h.n.addr, h.n.ctlAddr = addr, ctlAddr
-	h.n.mu.Unlock()
 	return nil
 }
 

@@ -1,0 +1,70 @@
+package container_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/container"
+)
+
+// BenchmarkStart20 starts 20 containers through the backend (in parallel,
+// each one health-checked through its control port) and, for comparison,
+// the same 20 one after another with plain `docker run -d`, which waits
+// for nothing beyond the start. Run it once:
+//
+//	go test -run '^$' -bench Start20 -benchtime=1x ./fleet/container
+//
+// It reports parallel-s, sequential-s, their ratio (target <= 0.5) and
+// the start time per container of each.
+func BenchmarkStart20(b *testing.B) {
+	const n, image = 20, "rpcfleet:dev"
+	ctx := context.Background()
+	if err := container.Available(ctx); err != nil {
+		b.Skipf("no Docker engine: %v", err)
+	}
+	b.Setenv(container.RyukEnv, "true")
+	if err := container.Build(ctx, "../../docker/Dockerfile", image); err != nil {
+		b.Fatal(err)
+	}
+	var par, seq time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		f, err := fleet.Start(ctx, fleet.WithServers(n), fleet.WithBackend(container.New(image)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		par += time.Since(t0)
+		if err := f.Stop(ctx); err != nil {
+			b.Fatal(err)
+		}
+
+		ids := make([]string, 0, n)
+		t0 = time.Now()
+		for i := range n {
+			out, err := exec.Command("docker", "run", "-d",
+				"--label", container.LabelManaged+"=true", "--label", "rpcfleet.pid="+strconv.Itoa(os.Getpid()),
+				"-p", "127.0.0.1::7000", "-p", "127.0.0.1::7001", image,
+				"--count", "1", "--host", "0.0.0.0", "--port", "7000", "--control-port", "7001", "--index", strconv.Itoa(i)).Output()
+			if err != nil {
+				b.Fatalf("docker run: %v", err)
+			}
+			ids = append(ids, strings.TrimSpace(string(out)))
+		}
+		seq += time.Since(t0)
+		if out, err := exec.Command("docker", append([]string{"rm", "-f"}, ids...)...).CombinedOutput(); err != nil {
+			b.Fatalf("docker rm: %v\n%s", err, out)
+		}
+	}
+	runs := float64(b.N)
+	b.ReportMetric(par.Seconds()/runs, "parallel-s")
+	b.ReportMetric(seq.Seconds()/runs, "sequential-s")
+	b.ReportMetric(float64(par)/float64(seq), "ratio")
+	b.ReportMetric(float64(par.Milliseconds())/runs/n, "parallel-ms/container")
+	b.ReportMetric(float64(seq.Milliseconds())/runs/n, "sequential-ms/container")
+}
