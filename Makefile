@@ -2,8 +2,9 @@
 # the ginkgo CLI is a tool dependency, run as `go tool ginkgo`.
 GINKGO  := go tool ginkgo
 REPORTS := reports
+IMAGE   := rpcfleet:dev
 
-.PHONY: run test vet unit fuzz specs bench seed-demo clean
+.PHONY: run test vet unit fuzz specs bench seed-demo image bench-containers clean
 
 # How long `make fuzz` runs FuzzParse: briefly in `make test`, longer by hand
 # (make fuzz FUZZTIME=2m).
@@ -35,6 +36,14 @@ specs:
 ## bench: the benchmarks behind BENCHMARKS.md
 bench:
 	go test -run '^$$' -bench . -benchtime=20x ./caller ./fleet
+
+## image: the container image $(IMAGE), FROM scratch with a static binary built here (nothing is pulled)
+image:
+	CGO_ENABLED=0 go build -trimpath -o bin/image/rpcfleet ./cmd/rpcfleet && docker build -q -f docker/Dockerfile -t $(IMAGE) bin/image && docker image prune -f --filter label=rpcfleet.image=true >/dev/null
+
+## bench-containers: 20 containers started in parallel through fleet/container vs 20 sequential `docker run`, once
+bench-containers:
+	go test -run '^$$' -bench Start20 -benchtime=1x ./fleet/container
 
 ## seed-demo: serve 127.0.0.1:8080-8082 and run the seed article's client against it
 seed-demo:
