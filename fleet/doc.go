@@ -13,5 +13,12 @@
 // of Start must call Stop, which returns only when every goroutine and
 // connection the fleet started is gone, and prints nothing.
 //
+// The servers run in this process unless WithBackend names another
+// Backend: package fleet/container runs each one in a Docker container.
+// Code meant for every backend uses the Fleet methods that take a context
+// (SetFaults, SetServerFaults, Kill, Restart, Calls, ServerCalls, Pause,
+// Disconnect, ...), re-reads Addrs after a restart, and leaves Server and
+// Journal, the in-process shortcuts, alone.
+//
 // All methods of Fleet, Server and Journal are safe for concurrent use.
 package fleet

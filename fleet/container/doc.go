@@ -26,5 +26,5 @@
 // from a registry, so the backend requires TESTCONTAINERS_RYUK_DISABLED=true
 // and cleans up itself: every container and network it creates carries the
 // label rpcfleet.managed=true and the PID of the process that created it;
-// Cluster.Stop removes them, and Sweep removes those whose process is gone.
+// Fleet.Stop removes them, and Sweep removes those whose process is gone.
 package container
