@@ -1,0 +1,302 @@
+package suites
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gcustom"
+	"github.com/onsi/gomega/gleak"
+	"github.com/onsi/gomega/types"
+
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/suites/matchers"
+)
+
+// name is the Args.Name of every conformance call.
+const name = "Alice"
+
+// harness runs the conformance specs of one implementation.
+type harness struct {
+	cfg     config
+	newImpl func() FanOuter
+}
+
+// scale grows spec and cleanup timeouts with the slack, for slow backends.
+func (h *harness) scale(d time.Duration) time.Duration {
+	return d * time.Duration(max(1, (h.cfg.slack+time.Second-1)/time.Second))
+}
+
+// within is how long a fan-out that should be quick may take before the
+// spec calls it stuck.
+func (h *harness) within() time.Duration { return 4*time.Second + h.cfg.slack }
+
+// env is one spec's fleet and implementation.
+type env struct {
+	f    *fleet.Fleet
+	impl FanOuter
+
+	once   sync.Once
+	finish func(ctx context.Context)
+}
+
+// Finish closes the implementation and checks, while the fleet still
+// runs, that it left no goroutine and (in-process) no open connection
+// behind. It runs at the latest when the spec ends, before the fleet stops;
+// calling it earlier makes the check part of the spec.
+func (e *env) Finish(ctx context.Context) {
+	GinkgoHelper()
+	e.once.Do(func() { e.finish(ctx) })
+}
+
+// setup starts a fleet of n servers, then a fresh implementation. When the
+// spec ends the implementation is closed and checked (see Finish), then
+// the fleet stops.
+func (h *harness) setup(ctx context.Context, n int, opts ...fleet.Option) *env {
+	GinkgoHelper()
+	f := h.startFleet(ctx, n, opts...)
+	baseline := gleak.Goroutines()
+	conns := openConns(f)
+	e := &env{f: f}
+	e.finish = func(ctx context.Context) {
+		GinkgoHelper()
+		h.close(e.impl)
+		Eventually(gleak.Goroutines).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).ShouldNot(
+			gleak.HaveLeaked(baseline, notOwnedByImpl()),
+			"goroutines the implementation left behind after it returned (and closed), while the fleet still runs")
+		if conns >= 0 {
+			Eventually(func() int { return openConns(f) }).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).Should(
+				Equal(conns), "connections to the fleet still open after the implementation returned (and closed)")
+		}
+	}
+	DeferCleanup(func(ctx SpecContext) { e.Finish(ctx) }, NodeTimeout(h.scale(20*time.Second)))
+	e.impl = h.newImpl()
+	return e
+}
+
+// implOnly returns a fresh implementation, closed when the spec ends, for
+// specs that need no fleet.
+func (h *harness) implOnly() FanOuter {
+	impl := h.newImpl()
+	DeferCleanup(func() { h.close(impl) })
+	return impl
+}
+
+// close closes impl if it has a Close method.
+func (h *harness) close(impl FanOuter) {
+	GinkgoHelper()
+	if c, ok := impl.(interface{ Close() error }); ok {
+		Expect(c.Close()).To(Succeed(), "closing the implementation")
+	}
+}
+
+// startFleet starts n servers seeded from Ginkgo's random seed and stops
+// them when the spec ends.
+func (h *harness) startFleet(ctx context.Context, n int, opts ...fleet.Option) *fleet.Fleet {
+	GinkgoHelper()
+	all := append([]fleet.Option{fleet.WithServers(n), fleet.WithSeed(uint64(GinkgoRandomSeed()))}, h.cfg.fleetOpts...)
+	f, err := h.cfg.start(ctx, append(all, opts...)...)
+	Expect(err).NotTo(HaveOccurred(), "starting a fleet of %d servers", n)
+	DeferCleanup(func(ctx SpecContext) {
+		Expect(f.Stop(ctx)).To(Succeed())
+	}, NodeTimeout(h.scale(30*time.Second)))
+	return f
+}
+
+// openConns returns the number of connections open on an in-process
+// fleet, or -1 on other backends.
+func openConns(f *fleet.Fleet) int {
+	if f.Server(0) == nil {
+		return -1
+	}
+	n := 0
+	for i := range f.Len() {
+		n += f.Server(i).OpenConns()
+	}
+	return n
+}
+
+// notOwnedByImpl matches goroutines that belong to the fleet, its backend
+// or the test framework rather than to the implementation under test:
+// those started by the fleet's servers and fault codecs, net/rpc's server
+// side, and the Docker client of a container backend.
+func notOwnedByImpl() types.GomegaMatcher {
+	prefixes := []string{
+		"github.com/rpcfleet/rpcfleet/fleet", "github.com/rpcfleet/rpcfleet/faults",
+		"net/rpc.(*Server)", "net/http.", "github.com/testcontainers/", "github.com/moby/",
+		"github.com/docker/", "go.opentelemetry.io/",
+	}
+	return gcustom.MakeMatcher(func(g gleak.Goroutine) (bool, error) {
+		for _, p := range prefixes {
+			if strings.HasPrefix(g.CreatorFunction, p) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+// notOwnedByBackend matches the goroutines a container backend's Docker
+// client keeps (idle HTTP connections), which outlive a fleet.
+func notOwnedByBackend() types.GomegaMatcher {
+	prefixes := []string{"net/http.", "github.com/testcontainers/", "github.com/moby/", "github.com/docker/", "go.opentelemetry.io/"}
+	return gcustom.MakeMatcher(func(g gleak.Goroutine) (bool, error) {
+		for _, p := range prefixes {
+			if strings.HasPrefix(g.CreatorFunction, p) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+// fanOut runs one fan-out of e's implementation to addrs under ctx and
+// returns what it observed, the journal read after the return. If FanOut
+// does not return within d, the spec fails, showing the journal.
+func (h *harness) fanOut(ctx context.Context, e *env, addrs []string, d time.Duration) matchers.Run {
+	GinkgoHelper()
+	return h.fanOutUnder(ctx, ctx, e.f, e.impl, addrs, d)
+}
+
+// fanOutUnder is fanOut with the fan-out's own ctx, fctx; f may be nil.
+func (h *harness) fanOutUnder(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuter, addrs []string, d time.Duration) matchers.Run {
+	GinkgoHelper()
+	type result struct {
+		outcomes []Outcome
+		err      error
+		panicked any
+	}
+	done := make(chan result, 1)
+	in := slices.Clone(addrs)
+	start := time.Now()
+	go func() {
+		var r result
+		defer func() {
+			r.panicked = recover()
+			done <- r
+		}()
+		r.outcomes, r.err = impl.FanOut(fctx, in, fleet.Args{Name: name})
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		returned := time.Now()
+		if r.panicked != nil {
+			Fail(fmt.Sprintf("FanOut panicked: %v", r.panicked))
+		}
+		run := matchers.Run{Addrs: addrs, Outcomes: r.outcomes, Err: r.err, Elapsed: returned.Sub(start), Returned: returned}
+		if f != nil {
+			run.Servers = f.Addrs()
+			calls, err := f.Calls(ctx)
+			Expect(err).NotTo(HaveOccurred(), "reading the fleet's journal")
+			run.Calls = calls
+		}
+		return run
+	case <-t.C:
+		msg := fmt.Sprintf("FanOut did not return within %v: it waits for a call that never ends (no timeout?) "+
+			"or for a goroutine that never signals (a missed Done, a blocked send).", d)
+		if f != nil {
+			if calls, err := f.Calls(ctx); err == nil {
+				msg += " The fleet's journal so far:\n" + matchers.JournalTable(calls, f.Addrs())
+			}
+		}
+		Fail(msg)
+	case <-ctx.Done():
+		Fail("the spec ran out of time while FanOut was running")
+	}
+	return matchers.Run{}
+}
+
+// inOrder checks that the run has one outcome per address, in input order
+// if the implementation claims it, and returns the outcomes in input
+// order.
+func (h *harness) inOrder(run matchers.Run) []Outcome {
+	GinkgoHelper()
+	if h.cfg.inputOrder {
+		Expect(run).To(matchers.BeInInputOrder(nil))
+		return run.Outcomes
+	}
+	Expect(run).To(matchers.HaveOneOutcomePerAddress(nil))
+	pos := map[string][]int{}
+	for i, a := range run.Addrs {
+		pos[a] = append(pos[a], i)
+	}
+	out := make([]Outcome, len(run.Addrs))
+	for _, o := range run.Outcomes {
+		out[pos[o.Addr][0]] = o
+		pos[o.Addr] = pos[o.Addr][1:]
+	}
+	return out
+}
+
+// expectReplies checks that every successful outcome carries the reply of
+// the server at its address.
+func (h *harness) expectReplies(f *fleet.Fleet, addrs []string, outcomes []Outcome) {
+	GinkgoHelper()
+	servers := f.Addrs()
+	for i, o := range outcomes {
+		if o.Err != nil {
+			continue
+		}
+		s := slices.Index(servers, addrs[i])
+		Expect(s).To(BeNumerically(">=", 0), "outcome %d: %s is not an address of the fleet", i, addrs[i])
+		if f.Server(s) != nil {
+			Expect(o.Reply.Message).To(Equal(fleet.Greeting(name, s, addrs[i])), "the reply for %s", addrs[i])
+		} else {
+			// Other backends' servers greet with the address they listen
+			// on inside their container: check the server index only.
+			Expect(o.Reply.Message).To(HavePrefix(fmt.Sprintf("Hello, %s! (server %d at ", name, s)), "the reply for %s", addrs[i])
+		}
+	}
+}
+
+// expectAggregate checks the fan-out's error: nil when nothing failed;
+// otherwise, if the implementation claims AggregatesErrors, an error that
+// names exactly the failed addresses and matches every cause (errors.Is
+// for error values, or a matcher).
+func (h *harness) expectAggregate(run matchers.Run, failed []string, causes ...any) {
+	GinkgoHelper()
+	if len(failed) == 0 {
+		Expect(run.Err).NotTo(HaveOccurred(), "the fan-out's error, when every call succeeded")
+		return
+	}
+	if !h.cfg.aggregates {
+		return
+	}
+	Expect(run.Err).To(HaveOccurred(), "the fan-out's error, when %d calls failed", len(failed))
+	text := run.Err.Error()
+	for _, a := range run.Addrs {
+		if slices.Contains(failed, a) {
+			Expect(mentions(text, a)).To(BeTrue(), "the fan-out's error names failed address %s: %q", a, text)
+		} else {
+			Expect(mentions(text, a)).To(BeFalse(), "the fan-out's error does not name %s, which succeeded: %q", a, text)
+		}
+	}
+	for _, c := range causes {
+		if m, ok := c.(types.GomegaMatcher); ok {
+			Expect(run.Err).To(m)
+			continue
+		}
+		Expect(run.Err).To(MatchError(c), "errors.Is finds the cause through the fan-out's error")
+	}
+}
+
+// mentions reports whether text names addr as a whole address, not as the
+// prefix of a longer port.
+func mentions(text, addr string) bool {
+	return regexp.MustCompile(`(^|[^0-9.])` + regexp.QuoteMeta(addr) + `($|[^0-9])`).MatchString(text)
+}
+
+// need skips the spec unless the implementation claims the behaviour.
+func need(claimed bool, option string) {
+	if !claimed {
+		Skip("the implementation does not claim this behaviour (suites." + option + ")")
+	}
+}

@@ -1,0 +1,348 @@
+package matchers
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/onsi/gomega/types"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
+)
+
+// matcher is every matcher of the package: match says whether actual is
+// as wanted, describes what it got either way, and renders the table that
+// the failure message shows.
+type matcher struct {
+	want  string
+	match func(actual any) (ok bool, got, table string, err error)
+
+	got, table string
+}
+
+var _ types.GomegaMatcher = (*matcher)(nil)
+
+func (m *matcher) Match(actual any) (bool, error) {
+	ok, got, table, err := m.match(actual)
+	m.got, m.table = got, table
+	return ok, err
+}
+
+func (m *matcher) FailureMessage(any) string {
+	return fmt.Sprintf("Expected %s, but %s:\n%s", m.want, m.got, m.table)
+}
+
+func (m *matcher) NegatedFailureMessage(any) string {
+	return fmt.Sprintf("Expected not %s, but %s:\n%s", m.want, m.got, m.table)
+}
+
+// AllSucceed succeeds if every outcome has no error.
+func AllSucceed() types.GomegaMatcher {
+	return &matcher{want: "every call to succeed", match: func(actual any) (bool, string, string, error) {
+		os, run, err := outcomesOf(actual)
+		if err != nil {
+			return false, "", "", err
+		}
+		failed := 0
+		for _, o := range os {
+			if o.Err != nil {
+				failed++
+			}
+		}
+		got := fmt.Sprintf("%d of %d failed", failed, len(os))
+		if failed == 0 {
+			got = fmt.Sprintf("all %d succeeded", len(os))
+		}
+		return failed == 0, got, outcomeTable(os, run, nil, func(_ int, o Outcome) bool { return o.Err != nil }), nil
+	}}
+}
+
+// FailExactlyOn succeeds if the outcomes that have an error are exactly
+// those for addrs, and each of addrs has an outcome.
+func FailExactlyOn(addrs ...string) types.GomegaMatcher {
+	want := fmt.Sprintf("exactly the calls to %s to fail", list(addrs))
+	return &matcher{want: want, match: func(actual any) (bool, string, string, error) {
+		os, run, err := outcomesOf(actual)
+		if err != nil {
+			return false, "", "", err
+		}
+		var wrongFail, wrongOK, missing []string
+		seen := map[string]bool{}
+		for _, o := range os {
+			seen[o.Addr] = true
+			switch should := slices.Contains(addrs, o.Addr); {
+			case o.Err != nil && !should:
+				wrongFail = append(wrongFail, o.Addr)
+			case o.Err == nil && should:
+				wrongOK = append(wrongOK, o.Addr)
+			}
+		}
+		for _, a := range addrs {
+			if !seen[a] {
+				missing = append(missing, a)
+			}
+		}
+		var why []string
+		if len(wrongFail) > 0 {
+			why = append(why, fmt.Sprintf("%s failed too", list(wrongFail)))
+		}
+		if len(wrongOK) > 0 {
+			why = append(why, fmt.Sprintf("%s succeeded", list(wrongOK)))
+		}
+		if len(missing) > 0 {
+			why = append(why, fmt.Sprintf("%s had no outcome", list(missing)))
+		}
+		got := strings.Join(why, "; ")
+		if got == "" {
+			got = "they did"
+		}
+		tbl := outcomeTable(os, run, nil, func(_ int, o Outcome) bool {
+			return (o.Err != nil) != slices.Contains(addrs, o.Addr)
+		})
+		return len(why) == 0, got, tbl, nil
+	}}
+}
+
+// BeInInputOrder succeeds if outcome i is for addrs[i], for every i, and
+// there are as many outcomes as addresses. Given a Run, nil addrs means
+// the run's own.
+func BeInInputOrder(addrs []string) types.GomegaMatcher {
+	return &matcher{want: "one outcome per address, in input order", match: func(actual any) (bool, string, string, error) {
+		os, run, err := outcomesOf(actual)
+		if err != nil {
+			return false, "", "", err
+		}
+		want := addrs
+		if want == nil && run != nil {
+			want = run.Addrs
+		}
+		wrong := -1
+		misplaced := 0
+		for i := range max(len(os), len(want)) {
+			if i >= len(os) || i >= len(want) || os[i].Addr != want[i] {
+				misplaced++
+				if wrong < 0 {
+					wrong = i
+				}
+			}
+		}
+		got := fmt.Sprintf("all %d are", len(os))
+		if misplaced > 0 {
+			got = fmt.Sprintf("%d outcomes for %d addresses, %d out of place, the first at #%d", len(os), len(want), misplaced, wrong)
+		}
+		tbl := outcomeTable(os, run, want, func(i int, o Outcome) bool { return i >= len(want) || o.Addr != want[i] })
+		return misplaced == 0, got, tbl, nil
+	}}
+}
+
+// HaveOneOutcomePerAddress succeeds if the outcomes name every one of
+// addrs exactly once and no other address, in any order. Given a Run, nil
+// addrs means the run's own.
+func HaveOneOutcomePerAddress(addrs []string) types.GomegaMatcher {
+	return &matcher{want: "exactly one outcome per address", match: func(actual any) (bool, string, string, error) {
+		os, run, err := outcomesOf(actual)
+		if err != nil {
+			return false, "", "", err
+		}
+		want := addrs
+		if want == nil && run != nil {
+			want = run.Addrs
+		}
+		left := map[string]int{}
+		for _, a := range want {
+			left[a]++
+		}
+		bad := make([]bool, len(os))
+		var extra []string
+		for i, o := range os {
+			if left[o.Addr] == 0 {
+				bad[i] = true
+				extra = append(extra, o.Addr)
+				continue
+			}
+			left[o.Addr]--
+		}
+		var missing []string
+		for _, a := range want {
+			if left[a] > 0 {
+				missing = append(missing, a)
+				left[a]--
+			}
+		}
+		var why []string
+		if len(missing) > 0 {
+			why = append(why, fmt.Sprintf("%d addresses had no outcome (%s)", len(missing), list(missing)))
+		}
+		if len(extra) > 0 {
+			why = append(why, fmt.Sprintf("%d outcomes were for another address or a repeat (%s)", len(extra), list(extra)))
+		}
+		got := strings.Join(why, "; ")
+		if got == "" {
+			got = fmt.Sprintf("all %d had one", len(want))
+		}
+		tbl := outcomeTable(os, run, nil, func(i int, _ Outcome) bool { return bad[i] })
+		return len(why) == 0, got, tbl, nil
+	}}
+}
+
+// CompleteWithin succeeds if a Run returned within d or, for outcomes
+// alone, if no outcome's latency exceeds d.
+func CompleteWithin(d time.Duration) types.GomegaMatcher {
+	return &matcher{want: fmt.Sprintf("the fan-out to complete within %v", d), match: func(actual any) (bool, string, string, error) {
+		os, run, err := outcomesOf(actual)
+		if err != nil {
+			return false, "", "", err
+		}
+		slow := func(_ int, o Outcome) bool { return o.Latency > d }
+		if run != nil {
+			return run.Elapsed <= d, fmt.Sprintf("it took %v", run.Elapsed), outcomeTable(os, run, nil, slow), nil
+		}
+		var worst time.Duration
+		for _, o := range os {
+			worst = max(worst, o.Latency)
+		}
+		return worst <= d, fmt.Sprintf("the slowest call took %v", worst), outcomeTable(os, run, nil, slow), nil
+	}}
+}
+
+// HaveOneCallPerServer succeeds if the journal holds exactly one call for
+// each of servers 0..n-1 and none for any other.
+func HaveOneCallPerServer(n int) types.GomegaMatcher {
+	return &matcher{want: fmt.Sprintf("each of the %d servers to receive exactly one call", n), match: func(actual any) (bool, string, string, error) {
+		calls, run, err := callsOf(actual)
+		if err != nil {
+			return false, "", "", err
+		}
+		per := map[int]int{}
+		for _, c := range calls {
+			per[c.Server]++
+		}
+		var none, many, other int
+		for s, k := range per {
+			switch {
+			case s < 0 || s >= n:
+				other++
+			case k > 1:
+				many++
+			}
+		}
+		for s := range n {
+			if per[s] == 0 {
+				none++
+			}
+		}
+		got := fmt.Sprintf("the journal holds %d calls: %d servers received none, %d more than one, %d servers outside 0..%d some", len(calls), none, many, other, n-1)
+		tbl := journalTable(calls, run, n, func(s int, cs []fleet.Call) bool { return s >= n || len(cs) != 1 })
+		return none+many+other == 0, got, tbl, nil
+	}}
+}
+
+// ReplyInOrder succeeds if each of servers replied, their replies written
+// in the order given (by the journal's fleet-wide RepliedAt order). A
+// server with several calls counts by its first reply.
+func ReplyInOrder(servers ...int) types.GomegaMatcher {
+	return &matcher{want: fmt.Sprintf("servers %v to reply in that order", servers), match: func(actual any) (bool, string, string, error) {
+		calls, run, err := callsOf(actual)
+		if err != nil {
+			return false, "", "", err
+		}
+		first := map[int]uint64{}
+		for _, c := range calls {
+			if c.RepliedAt != 0 && (first[c.Server] == 0 || c.RepliedAt < first[c.Server]) {
+				first[c.Server] = c.RepliedAt
+			}
+		}
+		var silent []int
+		for _, s := range servers {
+			if first[s] == 0 {
+				silent = append(silent, s)
+			}
+		}
+		order := slices.Clone(servers)
+		slices.SortStableFunc(order, func(a, b int) int {
+			switch {
+			case first[a] == first[b]:
+				return 0
+			case first[a] == 0:
+				return 1
+			case first[b] == 0:
+				return -1
+			case first[a] < first[b]:
+				return -1
+			}
+			return 1
+		})
+		got := fmt.Sprintf("they replied in the order %v", order)
+		if len(silent) > 0 {
+			got = fmt.Sprintf("servers %v never replied; the others replied in the order %v", silent, order[:len(order)-len(silent)])
+		}
+		n := 0
+		for _, s := range servers {
+			n = max(n, s+1)
+		}
+		tbl := journalTable(calls, run, n, func(s int, _ []fleet.Call) bool {
+			i := slices.Index(servers, s)
+			return i >= 0 && order[i] != s
+		})
+		return len(silent) == 0 && slices.Equal(order, servers), got, tbl, nil
+	}}
+}
+
+// ReplyBefore succeeds if server i's reply was written before server j's.
+func ReplyBefore(i, j int) types.GomegaMatcher { return ReplyInOrder(i, j) }
+
+// ReturnAfterAllReplies succeeds if, by the time the Run's fan-out
+// returned, every call in its journal had ended: replied (no later than
+// the return), hung, or aborted; none still pending.
+func ReturnAfterAllReplies() types.GomegaMatcher {
+	return &matcher{want: "the fan-out to return only after every server replied", match: func(actual any) (bool, string, string, error) {
+		var run *Run
+		switch a := actual.(type) {
+		case Run:
+			run = &a
+		case *Run:
+			run = a
+		}
+		if run == nil {
+			return false, "", "", fmt.Errorf("matchers: ReturnAfterAllReplies needs a Run, got %T", actual)
+		}
+		late := func(c fleet.Call) bool {
+			return c.Outcome == faults.Pending || (!c.Replied.IsZero() && c.Replied.After(run.Returned))
+		}
+		t := &table{header: []string{"SERVER", "ADDRESS", "OUTCOME", "REPLIED", "FAULT"}}
+		n := 0
+		for _, c := range run.Calls {
+			replied := "-"
+			if !c.Replied.IsZero() {
+				if d := c.Replied.Sub(run.Returned); d > 0 {
+					replied = fmt.Sprintf("%v after the return", d.Round(100*time.Microsecond))
+				} else {
+					replied = fmt.Sprintf("%v before the return", (-d).Round(100*time.Microsecond))
+				}
+			}
+			addr := run.addrOf(c.Server)
+			if addr == "" {
+				addr = c.Addr
+			}
+			if late(c) {
+				n++
+			}
+			t.add(late(c), fmt.Sprint(c.Server), addr, c.Outcome.String(), replied, dash(c.Fault))
+		}
+		got := fmt.Sprintf("all %d calls had ended", len(run.Calls))
+		if n > 0 {
+			got = fmt.Sprintf("%d of %d calls were still pending or replied after it returned", n, len(run.Calls))
+		}
+		return n == 0, got, t.String(), nil
+	}}
+}
+
+// list writes addresses or other values for a message, eliding long lists.
+func list(ss []string) string {
+	if len(ss) > 6 {
+		return fmt.Sprintf("[%s and %d more]", strings.Join(ss[:6], " "), len(ss)-6)
+	}
+	return fmt.Sprintf("[%s]", strings.Join(ss, " "))
+}
