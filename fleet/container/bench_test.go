@@ -15,8 +15,9 @@ import (
 
 // BenchmarkStart20 starts 20 containers through the backend (in parallel,
 // each one health-checked through its control port) and, for comparison,
-// the same 20 one after another with plain `docker run -d`, which waits
-// for nothing beyond the start. Run it once:
+// the same 20 one after another with plain `docker run -d` (same image,
+// command, loopback ports and a network of their own, as the backend's),
+// which waits for nothing beyond the start. Run it once:
 //
 //	go test -run '^$' -bench Start20 -benchtime=1x ./fleet/container
 //
@@ -44,13 +45,17 @@ func BenchmarkStart20(b *testing.B) {
 			b.Fatal(err)
 		}
 
+		labels := []string{"--label", container.LabelManaged + "=true", "--label", "rpcfleet.pid=" + strconv.Itoa(os.Getpid())}
+		network := "rpcfleet-bench-" + strconv.Itoa(os.Getpid())
+		if out, err := exec.Command("docker", append(append([]string{"network", "create"}, labels...), network)...).CombinedOutput(); err != nil {
+			b.Fatalf("docker network create: %v\n%s", err, out)
+		}
 		ids := make([]string, 0, n)
 		t0 = time.Now()
 		for i := range n {
-			out, err := exec.Command("docker", "run", "-d",
-				"--label", container.LabelManaged+"=true", "--label", "rpcfleet.pid="+strconv.Itoa(os.Getpid()),
-				"-p", "127.0.0.1::7000", "-p", "127.0.0.1::7001", image,
-				"--count", "1", "--host", "0.0.0.0", "--port", "7000", "--control-port", "7001", "--index", strconv.Itoa(i)).Output()
+			out, err := exec.Command("docker", append(append([]string{"run", "-d"}, labels...),
+				"--network", network, "-p", "127.0.0.1::7000", "-p", "127.0.0.1::7001", image,
+				"--count", "1", "--host", "0.0.0.0", "--port", "7000", "--control-port", "7001", "--index", strconv.Itoa(i))...).Output()
 			if err != nil {
 				b.Fatalf("docker run: %v", err)
 			}
@@ -59,6 +64,9 @@ func BenchmarkStart20(b *testing.B) {
 		seq += time.Since(t0)
 		if out, err := exec.Command("docker", append([]string{"rm", "-f"}, ids...)...).CombinedOutput(); err != nil {
 			b.Fatalf("docker rm: %v\n%s", err, out)
+		}
+		if out, err := exec.Command("docker", "network", "rm", network).CombinedOutput(); err != nil {
+			b.Fatalf("docker network rm: %v\n%s", err, out)
 		}
 	}
 	runs := float64(b.N)

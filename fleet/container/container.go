@@ -409,6 +409,9 @@ func (h healthy) WaitUntilReady(ctx context.Context, t wait.StrategyTarget) erro
 	for try := 0; ; try++ {
 		if ctlAddr == "" || try%10 == 0 {
 			addr, ctlAddr, last = ports(ctx, t)
+			if errors.Is(last, errExited) {
+				return fmt.Errorf("server %d: %w", h.n.index, last)
+			}
 		}
 		if ctlAddr != "" {
 			if last = h.check(ctx, ctlAddr); last == nil {
@@ -421,10 +424,13 @@ func (h healthy) WaitUntilReady(ctx context.Context, t wait.StrategyTarget) erro
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("server %d: not healthy: %w (last: %v)", h.n.index, ctx.Err(), last)
-		case <-time.After(min(time.Duration(try+1)*5*time.Millisecond, 50*time.Millisecond)):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
+
+// errExited is the health check's error for a container that stopped.
+var errExited = errors.New("container stopped")
 
 // ports returns the published data and control addresses of a running
 // container.
@@ -434,7 +440,7 @@ func ports(ctx context.Context, t wait.StrategyTarget) (addr, ctlAddr string, er
 		return "", "", err
 	}
 	if st := ins.State; st != nil && !st.Running {
-		return "", "", fmt.Errorf("container %s (exit code %d)", st.Status, st.ExitCode)
+		return "", "", fmt.Errorf("%w: %s, exit code %d", errExited, st.Status, st.ExitCode)
 	}
 	addr, ok := published(ins.NetworkSettings, dataPort)
 	ctlAddr, ok2 := published(ins.NetworkSettings, controlPort)
