@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/internal/experiment"
+)
+
+func runCmd() *cobra.Command {
+	var (
+		format, plotFile, faultSpec, only string
+		servers, rounds, inflight          int
+		seed                               uint64
+		duration, timeout                  time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run a fault-injection experiment from a scenario file",
+		Long: `Run starts a fleet per strategy of the scenario file, injects its faults,
+drives fan-outs with each strategy and prints, per strategy, rounds, success
+rate, latency percentiles, extra calls and errors by kind. Flags override
+the file. The seed is always printed, so a run can be replayed.
+Ctrl-C stops the run and prints the figures so far.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("run takes one scenario file, got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(experiment.Formats, format) {
+				return usagef("--format %q: want one of %s", format, strings.Join(experiment.Formats, ", "))
+			}
+			sc, err := experiment.Load(args[0])
+			if err != nil {
+				var ee *experiment.Error
+				if errors.As(err, &ee) || strings.Contains(err.Error(), ":") && !errors.Is(err, os.ErrNotExist) {
+					return usageError{err}
+				}
+				return usagef("%v", err)
+			}
+			fl := cmd.Flags()
+			if fl.Changed("servers") {
+				sc.Servers = servers
+			}
+			if fl.Changed("rounds") {
+				sc.Rounds, sc.Duration = rounds, 0
+			}
+			if fl.Changed("duration") {
+				sc.Duration, sc.Rounds = duration, 0
+			}
+			if fl.Changed("inflight") {
+				sc.InFlight = inflight
+			}
+			if fl.Changed("seed") {
+				sc.Seed = seed
+			}
+			if fl.Changed("timeout") {
+				sc.Timeout = timeout
+			}
+			if fl.Changed("faults") {
+				p, err := faults.Parse(faultSpec)
+				if err != nil {
+					return usagef("--faults: %w", err)
+				}
+				sc.Faults.Plan = p
+			}
+			if only != "" {
+				var keep []experiment.Strategy
+				for _, name := range strings.Split(only, ",") {
+					i := slices.IndexFunc(sc.Strategies, func(s experiment.Strategy) bool { return s.Name == name })
+					if i < 0 {
+						return usagef("--strategies: no strategy %q in %s", name, args[0])
+					}
+					keep = append(keep, sc.Strategies[i])
+				}
+				sc.Strategies = keep
+			}
+			if err := sc.Check(); err != nil {
+				return usagef("%s (after flags): %v", args[0], err)
+			}
+			return runExperiment(cmd.Context(), sc, cmd.OutOrStdout(), cmd.ErrOrStderr(), format, plotFile)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&format, "format", "table", "output format: table, json or csv")
+	fl.StringVar(&plotFile, "plot", "", "write a latency CDF per strategy to this .png or .svg file")
+	fl.IntVar(&servers, "servers", 0, "fleet size")
+	fl.IntVar(&rounds, "rounds", 0, "fan-outs per strategy")
+	fl.DurationVar(&duration, "duration", 0, "run each strategy this long instead of a number of rounds")
+	fl.IntVar(&inflight, "inflight", 0, "fan-outs in flight at once")
+	fl.Uint64Var(&seed, "seed", 0, "seed of every fault decision")
+	fl.DurationVar(&timeout, "timeout", 0, "per-call timeout")
+	fl.StringVar(&faultSpec, "faults", "", "fault plan, replacing the file's")
+	fl.StringVar(&only, "strategies", "", "comma-separated names of the strategies to run (default: all)")
+	return cmd
+}
+
+// runExperiment runs sc with progress on stderr and writes the report.
+func runExperiment(ctx context.Context, sc *experiment.Scenario, stdout, stderr io.Writer, format, plotFile string) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(stderr, "rpcfleet run %s: %d servers, %s, %d in flight, seed %d\n",
+		sc.Name, sc.Servers, amount(sc), sc.InFlight, sc.Seed)
+
+	rep, err := experiment.Run(ctx, sc, progressTo(stderr))
+	if err != nil {
+		return err
+	}
+	if rep.Interrupted {
+		fmt.Fprintln(stderr, "interrupted: printing the figures so far")
+	}
+	if err := rep.Write(stdout, format); err != nil {
+		return err
+	}
+	if plotFile != "" {
+		if err := rep.Plot(plotFile); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", plotFile)
+	}
+	return nil
+}
+
+func amount(sc *experiment.Scenario) string {
+	if sc.Duration > 0 {
+		return fmt.Sprintf("%v per strategy", sc.Duration)
+	}
+	return fmt.Sprintf("%d rounds per strategy", sc.Rounds)
+}
+
+// progressTo shows a progress bar on a terminal, and a plain line every
+// tenth of the way otherwise.
+func progressTo(w io.Writer) experiment.Progress {
+	f, isFile := w.(*os.File)
+	if isFile && term.IsTerminal(int(f.Fd())) {
+		var (
+			bar  *progressbar.ProgressBar
+			name string
+		)
+		return func(strategy string, done, total int) {
+			if strategy != name {
+				if bar != nil {
+					bar.Finish()
+					fmt.Fprintln(w)
+				}
+				name = strategy
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w),
+					progressbar.OptionSetDescription(fmt.Sprintf("%-12s", strategy)),
+					progressbar.OptionShowCount(), progressbar.OptionThrottle(100*time.Millisecond),
+					progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+			}
+			bar.Set(done)
+		}
+	}
+	last := map[string]int{}
+	return func(strategy string, done, total int) {
+		tenth := 10 * done / max(total, 1)
+		if prev, ok := last[strategy]; ok && tenth <= prev {
+			return
+		}
+		last[strategy] = tenth
+		fmt.Fprintf(w, "%s: %d%%\n", strategy, 10*tenth)
+	}
+}

@@ -1,0 +1,323 @@
+package experiment
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+)
+
+// Scenario is an experiment as a scenario file describes it.
+type Scenario struct {
+	Name        string        `yaml:"name"`
+	Description string        `yaml:"description"`
+	Servers     int           `yaml:"servers"`  // fleet size
+	Backend     string        `yaml:"backend"`  // "inprocess" (default)
+	Seed        uint64        `yaml:"seed"`     // seed of every fault decision
+	Rounds      int           `yaml:"rounds"`   // fan-outs per strategy, or
+	Duration    time.Duration `yaml:"duration"` // how long to run each strategy
+	InFlight    int           `yaml:"inflight"` // fan-outs in flight at once
+	Timeout     time.Duration `yaml:"timeout"`  // per-call timeout
+	Slow        time.Duration `yaml:"slow"`     // a fan-out at least this long counts as slow (0: not reported)
+	Faults      Plan          `yaml:"faults"`   // the faults text form: one string, or a list of rules
+	Strategies  []Strategy    `yaml:"strategies"`
+}
+
+// Plan is a fault plan in a scenario file: one string in the faults text
+// form, or a list of rules, one string each.
+type Plan struct{ faults.Plan }
+
+// UnmarshalYAML parses the plan, reporting a bad rule with its line.
+func (p *Plan) UnmarshalYAML(n *yaml.Node) error {
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	var rules []faults.Rule
+	for _, item := range items {
+		if item.Kind != yaml.ScalarNode {
+			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: faults: want a plan such as \"delay=50ms,p=0.01\" or a list of such rules", item.Line)}}
+		}
+		q, err := faults.Parse(item.Value)
+		if err != nil {
+			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", item.Line, err)}}
+		}
+		rules = append(rules, q.Rules...)
+	}
+	p.Plan = faults.Plan{Rules: rules}
+	return nil
+}
+
+// Strategy is one fan-out strategy to compare. Zero fields are off: a
+// strategy with only a name waits for all calls.
+type Strategy struct {
+	Name        string        `yaml:"name"`
+	FailFast    bool          `yaml:"failfast"`
+	Quorum      int           `yaml:"quorum"`
+	Hedge       *Hedge        `yaml:"hedge"`
+	Retry       *Retry        `yaml:"retry"`
+	Budget      *Budget       `yaml:"budget"`
+	Concurrency int           `yaml:"concurrency"`
+	Timeout     time.Duration `yaml:"timeout"` // overrides the scenario's
+}
+
+// Hedge sends backup calls after a delay or a latency quantile.
+type Hedge struct {
+	After    time.Duration `yaml:"after"`
+	Quantile float64       `yaml:"quantile"`
+	Max      int           `yaml:"max"`
+}
+
+// Retry retries failed calls with exponential backoff and full jitter.
+type Retry struct {
+	Attempts int           `yaml:"attempts"`
+	Base     time.Duration `yaml:"base"`
+	Cap      time.Duration `yaml:"cap"`
+}
+
+// Budget is a token bucket shared by retries and hedges.
+type Budget struct {
+	Tokens float64 `yaml:"tokens"`
+	Ratio  float64 `yaml:"ratio"`
+}
+
+// Error is a problem in a scenario file, with where it is.
+type Error struct {
+	File string
+	Line int // 0 when unknown
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Load reads and checks a scenario file.
+func Load(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// Parse reads and checks a scenario from data; name is used in errors.
+// Unknown keys, values of the wrong type and impossible values are
+// reported as *Error with the line and what was expected.
+func Parse(name string, data []byte) (*Scenario, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(name, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, &Error{File: name, Msg: "empty scenario"}
+	}
+	sc := &Scenario{Backend: "inprocess", InFlight: 1, Timeout: time.Second, Seed: 1}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(sc); err != nil {
+		return nil, yamlError(name, err)
+	}
+	if err := sc.check(); err != nil {
+		var pe *pathError
+		if errors.As(err, &pe) {
+			return nil, &Error{File: name, Line: lineOf(root.Content[0], pe.path), Msg: pe.msg}
+		}
+		return nil, &Error{File: name, Msg: err.Error()}
+	}
+	return sc, nil
+}
+
+// pathError names the key path of a bad value, to be turned into a line.
+type pathError struct {
+	path []string // keys, and indices of list items as numbers
+	msg  string
+}
+
+func (e *pathError) Error() string { return strings.Join(e.path, ".") + ": " + e.msg }
+
+func bad(msg string, path ...string) error { return &pathError{path: path, msg: msg} }
+
+// Check validates a scenario built in code or changed by flags.
+func (sc *Scenario) Check() error { return sc.check() }
+
+func (sc *Scenario) check() error {
+	switch {
+	case sc.Servers < 1:
+		return bad(fmt.Sprintf("servers: want at least 1, got %d", sc.Servers), "servers")
+	case sc.Backend != "inprocess":
+		return bad(fmt.Sprintf("backend: want inprocess, got %q", sc.Backend), "backend")
+	case sc.Rounds < 0:
+		return bad(fmt.Sprintf("rounds: want 0 or more, got %d", sc.Rounds), "rounds")
+	case sc.Duration < 0:
+		return bad(fmt.Sprintf("duration: want a positive duration, got %v", sc.Duration), "duration")
+	case sc.Rounds == 0 && sc.Duration == 0:
+		return bad("want rounds or duration", "rounds")
+	case sc.InFlight < 1:
+		return bad(fmt.Sprintf("inflight: want at least 1, got %d", sc.InFlight), "inflight")
+	case sc.Timeout <= 0:
+		return bad(fmt.Sprintf("timeout: want a positive duration, got %v", sc.Timeout), "timeout")
+	case sc.Slow < 0:
+		return bad(fmt.Sprintf("slow: want a positive duration, got %v", sc.Slow), "slow")
+	case len(sc.Strategies) == 0:
+		return bad("strategies: want at least one strategy", "strategies")
+	}
+	var names []string
+	for i, st := range sc.Strategies {
+		at := func(key string) []string { return []string{"strategies", strconv.Itoa(i), key} }
+		if st.Name == "" {
+			return bad(fmt.Sprintf("strategy %d: want a name", i+1), "strategies", strconv.Itoa(i))
+		}
+		if slices.Contains(names, st.Name) {
+			return bad(fmt.Sprintf("strategy %q: name used twice", st.Name), at("name")...)
+		}
+		names = append(names, st.Name)
+		if st.Quorum < 0 || st.Quorum > sc.Servers {
+			return bad(fmt.Sprintf("quorum: want 1..%d (the fleet size), got %d", sc.Servers, st.Quorum), at("quorum")...)
+		}
+		if st.Concurrency < 0 {
+			return bad(fmt.Sprintf("concurrency: want 0 (unlimited) or more, got %d", st.Concurrency), at("concurrency")...)
+		}
+		if st.Timeout < 0 {
+			return bad(fmt.Sprintf("timeout: want a positive duration, got %v", st.Timeout), at("timeout")...)
+		}
+		if h := st.Hedge; h != nil {
+			hat := func(key string) []string { return append(at("hedge"), key) }
+			switch {
+			case h.After < 0:
+				return bad(fmt.Sprintf("hedge.after: want a positive duration, got %v", h.After), hat("after")...)
+			case h.Quantile < 0 || h.Quantile >= 1:
+				return bad(fmt.Sprintf("hedge.quantile: want a quantile in (0, 1), got %v", h.Quantile), hat("quantile")...)
+			case (h.After == 0) == (h.Quantile == 0):
+				return bad("hedge: want exactly one of after and quantile", at("hedge")...)
+			case h.Max < 1:
+				return bad(fmt.Sprintf("hedge.max: want at least 1 backup call, got %d", h.Max), hat("max")...)
+			}
+		}
+		if r := st.Retry; r != nil {
+			rat := func(key string) []string { return append(at("retry"), key) }
+			switch {
+			case r.Attempts < 1:
+				return bad(fmt.Sprintf("retry.attempts: want at least 1, got %d", r.Attempts), rat("attempts")...)
+			case r.Base < 0:
+				return bad(fmt.Sprintf("retry.base: want a positive duration, got %v", r.Base), rat("base")...)
+			case r.Cap < r.Base:
+				return bad(fmt.Sprintf("retry.cap: want at least base (%v), got %v", r.Base, r.Cap), rat("cap")...)
+			}
+		}
+		if b := st.Budget; b != nil {
+			switch {
+			case b.Tokens <= 0:
+				return bad(fmt.Sprintf("budget.tokens: want a positive number, got %v", b.Tokens), append(at("budget"), "tokens")...)
+			case b.Ratio <= 0:
+				return bad(fmt.Sprintf("budget.ratio: want a positive number, got %v", b.Ratio), append(at("budget"), "ratio")...)
+			}
+		}
+	}
+	return nil
+}
+
+// lineOf finds the line of the value at path in a YAML mapping, or the
+// closest enclosing node's line.
+func lineOf(n *yaml.Node, path []string) int {
+	line := n.Line
+	for _, key := range path {
+		var next *yaml.Node
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == key {
+					next = n.Content[i+1]
+				}
+			}
+		case yaml.SequenceNode:
+			if i, err := strconv.Atoi(key); err == nil && i < len(n.Content) {
+				next = n.Content[i]
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n, line = next, next.Line
+	}
+	return line
+}
+
+var (
+	yamlLine     = regexp.MustCompile(`^line (\d+): (.*)$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type experiment\.(\w+)$`)
+	wrongType    = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (.*)$")
+)
+
+// yamlError turns yaml's errors into *Error with lines and plain words.
+func yamlError(name string, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return &Error{File: name, Line: line, Msg: m[2]}
+		}
+		return &Error{File: name, Msg: msg}
+	}
+	var errs []error
+	for _, e := range te.Errors {
+		m := yamlLine.FindStringSubmatch(e)
+		if m == nil {
+			errs = append(errs, &Error{File: name, Msg: e})
+			continue
+		}
+		line, _ := strconv.Atoi(m[1])
+		msg := m[2]
+		if f := unknownField.FindStringSubmatch(msg); f != nil {
+			msg = fmt.Sprintf("unknown key %q in %s (want one of: %s)", f[1], strings.ToLower(f[2]), knownKeys(f[2]))
+		} else if w := wrongType.FindStringSubmatch(msg); w != nil {
+			msg = fmt.Sprintf("want %s, got %s %q", plainType(w[3]), w[1], w[2])
+		}
+		errs = append(errs, &Error{File: name, Line: line, Msg: msg})
+	}
+	return errors.Join(errs...)
+}
+
+// knownKeys lists the keys of a scenario type for unknown-key errors.
+func knownKeys(typ string) string {
+	keys := map[string]string{
+		"Scenario": "name, description, servers, backend, seed, rounds, duration, inflight, timeout, slow, faults, strategies",
+		"Strategy": "name, failfast, quorum, hedge, retry, budget, concurrency, timeout",
+		"Hedge":    "after, quantile, max",
+		"Retry":    "attempts, base, cap",
+		"Budget":   "tokens, ratio",
+	}
+	return keys[typ]
+}
+
+func plainType(goType string) string {
+	switch goType {
+	case "int", "uint64":
+		return "a whole number"
+	case "float64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "time.Duration":
+		return "a duration such as 50ms"
+	case "string":
+		return "text"
+	}
+	if strings.HasPrefix(goType, "[]") {
+		return "a list"
+	}
+	return "a " + strings.TrimPrefix(goType, "experiment.")
+}

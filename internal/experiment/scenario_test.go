@@ -1,0 +1,98 @@
+package experiment
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestShippedScenariosLoad(t *testing.T) {
+	files, err := filepath.Glob("../../scenarios/*.yaml")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("shipped scenarios: %v %v", files, err)
+	}
+	for _, f := range files {
+		if _, err := Load(f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	sc, err := Parse("ok.yaml", []byte(`
+name: ok
+servers: 10
+rounds: 5
+faults: delay=1ms,p=0.5
+strategies:
+  - name: hedged
+    hedge: {after: 5ms, max: 2}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Servers != 10 || sc.Rounds != 5 || sc.InFlight != 1 || sc.Timeout != time.Second || sc.Seed != 1 {
+		t.Errorf("scenario %+v", sc)
+	}
+	if got := sc.Faults.String(); got != "delay=1ms,p=0.5" {
+		t.Errorf("faults %q", got)
+	}
+	if h := sc.Strategies[0].Hedge; h == nil || h.After != 5*time.Millisecond || h.Max != 2 {
+		t.Errorf("hedge %+v", h)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	base := "name: x\nservers: 10\nrounds: 5\nstrategies:\n  - name: a\n"
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", "name: x\nservers: 10\nrounds: 5\nbogus: 1\nstrategies:\n  - name: a\n",
+			`bad.yaml:4: unknown key "bogus" in scenario (want one of: name, description, servers`},
+		{"unknown strategy key", base + "    hegde: {after: 1ms}\n",
+			`bad.yaml:6: unknown key "hegde" in strategy (want one of: name, failfast, quorum, hedge`},
+		{"wrong type", "name: x\nservers: many\nrounds: 5\nstrategies:\n  - name: a\n",
+			`bad.yaml:2: want a whole number, got str "many"`},
+		{"bad duration", "name: x\nservers: 3\nrounds: 5\ntimeout: soon\nstrategies:\n  - name: a\n",
+			"bad.yaml:4: want a duration such as 50ms, got str \"soon\""},
+		{"p above 1", "name: x\nservers: 3\nrounds: 5\nfaults: error=x,p=1.5\nstrategies:\n  - name: a\n",
+			`bad.yaml:4: faults: invalid plan "error=x,p=1.5": at column 11, "1.5": p must be a probability in (0, 1]`},
+		{"bad rule in a list", "name: x\nservers: 3\nrounds: 5\nfaults:\n  - hang\n  - delay=-1s\nstrategies:\n  - name: a\n",
+			`bad.yaml:6: faults: invalid plan "delay=-1s"`},
+		{"negative duration", "name: x\nservers: 3\nrounds: 5\ntimeout: -1s\nstrategies:\n  - name: a\n",
+			"bad.yaml:4: timeout: want a positive duration, got -1s"},
+		{"quorum above fleet", base + "    quorum: 11\n",
+			"bad.yaml:6: quorum: want 1..10 (the fleet size), got 11"},
+		{"no strategies", "name: x\nservers: 3\nrounds: 5\n",
+			"bad.yaml:1: strategies: want at least one strategy"},
+		{"neither rounds nor duration", "name: x\nservers: 3\nstrategies:\n  - name: a\n",
+			"bad.yaml:1: want rounds or duration"},
+		{"hedge quantile", base + "    hedge: {quantile: 1.5, max: 1}\n",
+			"bad.yaml:6: hedge.quantile: want a quantile in (0, 1), got 1.5"},
+		{"retry cap", base + "    retry: {attempts: 3, base: 10ms, cap: 1ms}\n",
+			"bad.yaml:6: retry.cap: want at least base (10ms), got 1ms"},
+		{"duplicate name", base + "  - name: a\n", `bad.yaml:6: strategy "a": name used twice`},
+		{"not yaml", "name: [x\n", "bad.yaml:"},
+		{"empty", "", "bad.yaml: empty scenario"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("bad.yaml", []byte(tt.yaml))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error:\n%v\nwant it to contain:\n%s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if !os.IsNotExist(err) {
+		t.Errorf("Load of a missing file: %v", err)
+	}
+}
