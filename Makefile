@@ -4,7 +4,7 @@ GINKGO  := go tool ginkgo
 REPORTS := reports
 IMAGE   := rpcfleet:dev
 
-.PHONY: run test vet unit fuzz specs bench seed-demo image bench-containers clean
+.PHONY: run test vet unit fuzz specs mutants bench seed-demo image bench-containers clean
 
 # How long `make fuzz` runs FuzzParse: briefly in `make test`, longer by hand
 # (make fuzz FUZZTIME=2m).
@@ -32,6 +32,10 @@ fuzz:
 specs:
 	$(GINKGO) -r -p --race --randomize-all --randomize-suites --keep-going --timeout=20m \
 		--junit-report=junit.xml --output-dir=$(REPORTS) --keep-separate-reports ./suites
+
+## mutants: the conformance suite against every broken caller of the gallery; fails unless each is caught within 30s
+mutants:
+	go run ./suites/internal/mutants/gallery
 
 ## bench: the benchmarks behind BENCHMARKS.md
 bench:

@@ -1,0 +1,42 @@
+package mutants
+
+import (
+	"context"
+	"net"
+	"net/rpc"
+	"sync"
+
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/suites"
+)
+
+// closeBeforeReply closes each client as soon as its call is sent, "done
+// with it", so the reply has nowhere to arrive.
+func closeBeforeReply(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc) {
+	var wg sync.WaitGroup
+	for _, addr := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(ctx, Timeout)
+			defer cancel()
+			var d net.Dialer
+			conn, err := d.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				report(addr, fleet.Reply{}, err)
+				return
+			}
+			client := rpc.NewClient(conn)
+			var reply fleet.Reply
+			c := client.Go("Service.Method", args, &reply, make(chan *rpc.Call, 1))
+			client.Close() // BUG: before the reply
+			select {
+			case <-c.Done:
+				report(addr, reply, c.Error)
+			case <-ctx.Done():
+				report(addr, fleet.Reply{}, ctx.Err())
+			}
+		}()
+	}
+	wg.Wait()
+}

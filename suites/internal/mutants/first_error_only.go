@@ -1,0 +1,34 @@
+package mutants
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/suites"
+)
+
+// firstErrorOnly keeps the first failed call's error as the fan-out's
+// error, as errgroup.Group does: the other failed addresses go unnamed.
+func firstErrorOnly(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+	out := make([]suites.Outcome, len(addrs))
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	for i, addr := range addrs {
+		wg.Go(func() {
+			start := time.Now()
+			reply, err := call(ctx, addr, args)
+			out[i] = suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
+			if err != nil {
+				once.Do(func() { first = fmt.Errorf("%s: %w", addr, err) }) // BUG: the others are dropped
+			}
+		})
+	}
+	wg.Wait()
+	return out, first
+}

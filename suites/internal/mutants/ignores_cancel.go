@@ -1,0 +1,24 @@
+package mutants
+
+import (
+	"context"
+	"sync"
+
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/suites"
+)
+
+// ignoresCancel makes its calls under context.Background: they keep their
+// timeout but never see the fan-out's ctx end.
+func ignoresCancel(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc) {
+	var wg sync.WaitGroup
+	for _, addr := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reply, err := call(context.Background(), addr, args) // BUG: should be ctx
+			report(addr, reply, err)
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,175 @@
+// Package mutants is a gallery of deliberately broken fan-out callers,
+// each with one bug of the kind people write, and the two correct callers
+// they were broken from (the controls). `make mutants` runs the
+// conformance suite against the controls, which must pass, and against
+// every mutant, which must be caught; see gallery/.
+//
+// Nothing outside this package's tests and the gallery command imports
+// it: the mutants are not part of any library.
+package mutants
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/rpc"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/suites"
+)
+
+// Timeout bounds every call of the controls and of the mutants that keep
+// a timeout.
+const Timeout = 2 * time.Second
+
+// Mutant is one caller of the gallery.
+type Mutant struct {
+	Name   string                 // short name, for -mutant=
+	Bug    string                 // the bug, in a line
+	New    func() suites.FanOuter // a fresh caller
+	Claims []suites.Option        // what the correct caller it was broken from claims
+}
+
+// Controls returns the correct callers the mutants are broken from. They
+// must pass the conformance suite, or the mutants' failures prove nothing.
+func Controls() []Mutant {
+	return []Mutant{
+		{Name: "control-seed-style", Bug: "none: a goroutine per address, a WaitGroup, results reported as side effects",
+			New: seedStyle(control), Claims: seedClaims()},
+		{Name: "control-outcomes", Bug: "none: a goroutine per address writing its outcome by index, errors joined",
+			New: outcomes(fanOut), Claims: fullClaims()},
+	}
+}
+
+// All returns every mutant, in the order `make mutants` runs them.
+func All() []Mutant {
+	return []Mutant{
+		{Name: "missed-done", Bug: "wg.Done is missed on the error path",
+			New: seedStyle(missedDone), Claims: seedClaims()},
+		{Name: "add-in-goroutine", Bug: "wg.Add(1) runs inside the goroutine, racing wg.Wait",
+			New: seedStyle(addInGoroutine), Claims: seedClaims()},
+		{Name: "no-timeout", Bug: "calls have no timeout: a hanging server hangs the fan-out",
+			New: seedStyle(noTimeout), Claims: seedClaims()},
+		{Name: "completion-order", Bug: "outcomes are appended in completion order, not input order",
+			New: outcomes(completionOrder), Claims: fullClaims()},
+		{Name: "unlocked-append", Bug: "goroutines append to a shared slice without a lock",
+			New: outcomes(unlockedAppend), Claims: fullClaims()},
+		{Name: "first-error-only", Bug: "the fan-out's error keeps only the first call's error",
+			New: outcomes(firstErrorOnly), Claims: fullClaims()},
+		{Name: "leak-on-cancel", Bug: "on cancel it returns, leaving goroutines blocked on an unbuffered channel",
+			New: outcomes(leakOnCancel), Claims: fullClaims()},
+		{Name: "close-before-reply", Bug: "the client is closed right after the call is sent, before its reply",
+			New: seedStyle(closeBeforeReply), Claims: seedClaims()},
+		{Name: "early-wait", Bug: "the wait gives up after a fixed budget, before slow calls end",
+			New: seedStyle(earlyWait), Claims: seedClaims()},
+		{Name: "conn-never-closed", Bug: "a connection per call, never closed",
+			New: seedStyle(connNeverClosed), Claims: seedClaims()},
+		{Name: "shared-reply", Bug: "every goroutine decodes into one shared reply variable",
+			New: seedStyle(sharedReply), Claims: seedClaims()},
+		{Name: "serial", Bug: "wg.Wait inside the loop: each call waits for the one before",
+			New: seedStyle(serial), Claims: seedClaims()},
+		{Name: "ignores-cancel", Bug: "calls run under context.Background: ctx's end is not seen",
+			New: seedStyle(ignoresCancel), Claims: seedClaims()},
+		{Name: "error-swallowed", Bug: "an error reply counts as success: the server answered",
+			New: seedStyle(errorSwallowed), Claims: seedClaims()},
+	}
+}
+
+// Find returns the control or mutant called name.
+func Find(name string) (Mutant, bool) {
+	i := slices.IndexFunc(append(Controls(), All()...), func(m Mutant) bool { return m.Name == name })
+	if i < 0 {
+		return Mutant{}, false
+	}
+	return append(Controls(), All()...)[i], true
+}
+
+// seedClaims are the claims of the seed-style control: SeedStyle returns
+// no error of its own, so it does not aggregate errors.
+func seedClaims() []suites.Option {
+	return []suites.Option{suites.TimesOut(Timeout), suites.HonoursCancel(), suites.KeepsInputOrder()}
+}
+
+// fullClaims are the claims of the outcomes control.
+func fullClaims() []suites.Option { return append(seedClaims(), suites.AggregatesErrors()) }
+
+// seedFunc is a fan-out in the seed article's style.
+type seedFunc func(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc)
+
+func seedStyle(fn seedFunc) func() suites.FanOuter {
+	return func() suites.FanOuter { return suites.SeedStyle(fn) }
+}
+
+func outcomes(fn suites.FanOutFunc) func() suites.FanOuter {
+	return func() suites.FanOuter { return fn }
+}
+
+// control is the seed-style control: Add before go, Done deferred, one
+// bounded call per address.
+func control(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc) {
+	var wg sync.WaitGroup
+	for _, addr := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reply, err := call(ctx, addr, args)
+			report(addr, reply, err)
+		}()
+	}
+	wg.Wait()
+}
+
+// fanOut is the outcomes control: each goroutine writes its own slot of a
+// slice made up front; the error joins every failed call's, naming its
+// address.
+func fanOut(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+	out := make([]suites.Outcome, len(addrs))
+	var wg sync.WaitGroup
+	for i, addr := range addrs {
+		wg.Go(func() {
+			start := time.Now()
+			reply, err := call(ctx, addr, args)
+			out[i] = suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
+		})
+	}
+	wg.Wait()
+	return out, joinErrors(out)
+}
+
+// joinErrors joins the errors of the failed outcomes, each prefixed with
+// its address.
+func joinErrors(out []suites.Outcome) error {
+	var errs []error
+	for _, o := range out {
+		if o.Err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", o.Addr, o.Err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// call makes one call of Service.Method on a fresh connection, bounded by
+// Timeout and ctx, and closes the connection.
+func call(ctx context.Context, addr string, args fleet.Args) (fleet.Reply, error) {
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fleet.Reply{}, err
+	}
+	client := rpc.NewClient(conn)
+	defer client.Close()
+	var reply fleet.Reply
+	c := client.Go("Service.Method", args, &reply, make(chan *rpc.Call, 1))
+	select {
+	case <-c.Done:
+		return reply, c.Error
+	case <-ctx.Done():
+		return fleet.Reply{}, ctx.Err()
+	}
+}

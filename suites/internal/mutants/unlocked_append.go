@@ -1,0 +1,47 @@
+package mutants
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/suites"
+)
+
+// unlockedAppend appends to a slice shared by every goroutine without a
+// lock: a data race that also loses outcomes.
+func unlockedAppend(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+	var (
+		out []suites.Outcome
+		wg  sync.WaitGroup
+	)
+	for _, addr := range addrs {
+		wg.Go(func() {
+			start := time.Now()
+			reply, err := call(ctx, addr, args)
+			out = append(out, suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}) // BUG: no lock
+		})
+	}
+	wg.Wait()
+	return sortByInput(out, addrs), joinErrors(out)
+}
+
+// sortByInput puts outcomes back in input order, as this mutant's author
+// knew to do.
+func sortByInput(out []suites.Outcome, addrs []string) []suites.Outcome {
+	pos := make(map[string]int, len(addrs))
+	for i, a := range addrs {
+		pos[a] = i
+	}
+	sorted := make([]suites.Outcome, 0, len(out))
+	for i := range addrs {
+		for _, o := range out {
+			if pos[o.Addr] == i {
+				sorted = append(sorted, o)
+				break
+			}
+		}
+	}
+	return sorted
+}
