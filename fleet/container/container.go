@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -260,8 +261,10 @@ type Node struct {
 	removed bool // by cluster.Stop, under cl.mu
 
 	mu      sync.Mutex
-	addr    string // data address on 127.0.0.1
-	ctlAddr string // control address on 127.0.0.1
+	addr    string       // data address on 127.0.0.1
+	ctlAddr string       // control address on 127.0.0.1
+	down    bool         // killed or stopped, not restarted yet
+	past    []fleet.Call // the journals of earlier processes
 }
 
 var (
@@ -306,9 +309,27 @@ func (n *Node) SetFaults(ctx context.Context, p faults.Plan) error {
 	return n.control(ctx, func(cc *fleet.ControlClient) error { return cc.SetFaults(ctx, p) })
 }
 
-// Calls reads the server's journal through its control port. Each call's
-// Addr is the server's current address.
+// Calls returns the server's journal: the calls of its earlier lives, as
+// read just before each Kill, Stop or Restart, then those of the running
+// process, read through its control port. Each call's Addr is the
+// address the server had when the call was read. While the server is
+// stopped, Calls returns the earlier lives' calls only.
 func (n *Node) Calls(ctx context.Context) ([]fleet.Call, error) {
+	n.mu.Lock()
+	calls, down := slices.Clone(n.past), n.down
+	n.mu.Unlock()
+	if down {
+		return calls, nil
+	}
+	live, err := n.journal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(calls, live...), nil
+}
+
+// journal reads the running process's journal.
+func (n *Node) journal(ctx context.Context) ([]fleet.Call, error) {
 	var calls []fleet.Call
 	err := n.control(ctx, func(cc *fleet.ControlClient) (err error) {
 		calls, err = cc.Journal(ctx)
@@ -321,19 +342,38 @@ func (n *Node) Calls(ctx context.Context) ([]fleet.Call, error) {
 	return calls, err
 }
 
-// Kill sends SIGKILL and returns when the container has stopped: new
-// connections are refused and calls in flight fail. Killing a stopped
-// server does nothing.
+// goingDown keeps the running process's journal, as far as it can be read
+// within a second, before the process ends.
+func (n *Node) goingDown(ctx context.Context) {
+	n.mu.Lock()
+	down := n.down
+	n.mu.Unlock()
+	if down {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	calls, _ := n.journal(ctx) // a frozen or cut-off server loses its journal
+	n.mu.Lock()
+	n.past, n.down = append(n.past, calls...), true
+	n.mu.Unlock()
+}
+
+// Kill reads the journal, sends SIGKILL and returns when the container has
+// stopped: new connections are refused and calls in flight fail. Killing
+// a stopped server does nothing.
 func (n *Node) Kill(ctx context.Context) error {
+	n.goingDown(ctx)
 	if _, err := n.cl.cli.ContainerKill(ctx, n.ID(), client.ContainerKillOptions{Signal: "KILL"}); err != nil && !isConflict(err) {
 		return err
 	}
 	return n.waitStopped(ctx)
 }
 
-// Stop stops the server gracefully (SIGTERM; SIGKILL after timeout) and
-// returns when the container has stopped.
+// Stop reads the journal, stops the server gracefully (SIGTERM; SIGKILL
+// after timeout) and returns when the container has stopped.
 func (n *Node) Stop(ctx context.Context, timeout time.Duration) error {
+	n.goingDown(ctx)
 	if err := n.ctr.Stop(ctx, &timeout); err != nil {
 		return err
 	}
@@ -350,18 +390,37 @@ func (n *Node) waitStopped(ctx context.Context) error {
 	}
 }
 
-// Restart starts a killed or stopped server and returns once it passes its
-// health check, on new host ports (see Addr). Restarting a running server
-// is an error.
+// Restart brings the server back in a new process and returns once it
+// passes its health check, on new host ports (see Addr): a killed or
+// stopped container is started; a running one whose server is down (a
+// crash fault) is stopped and started. Restarting a server that is up is
+// an error. The new process starts with the fleet's seed and faults, call
+// numbers from 1 and an empty journal (Calls keeps the old one).
 func (n *Node) Restart(ctx context.Context) error {
 	st, err := n.ctr.State(ctx)
 	if err != nil {
 		return err
 	}
 	if st.Running {
-		return fmt.Errorf("server %d: already up", n.index)
+		var h fleet.Health
+		err := n.control(ctx, func(cc *fleet.ControlClient) (err error) {
+			h, err = cc.Health(ctx)
+			return err
+		})
+		if err == nil && h.Up {
+			return fmt.Errorf("server %d: already up", n.index)
+		}
+		if err := n.Stop(ctx, 5*time.Second); err != nil {
+			return err
+		}
 	}
-	return n.start(ctx)
+	if err := n.start(ctx); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.down = false
+	n.mu.Unlock()
+	return nil
 }
 
 // Pause freezes every process of the container (docker pause): connections
