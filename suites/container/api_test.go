@@ -1,0 +1,106 @@
+package container_test
+
+import (
+	"context"
+	"errors"
+	"net/rpc"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
+)
+
+// What the conformance suite takes for granted of every backend: faults
+// set at start and at runtime, and a journal of the same shape, merged
+// fleet-wide, that outlives a kill. The very same specs run in process and
+// on containers; select a backend by label (--label-filter=container, or
+// '!container').
+var (
+	_ = Describe("Fleet API in process", func() { fleetAPI(on(fleet.InProcess())) })
+	_ = Describe("Fleet API on containers", Label("container"), func() { fleetAPI(on(containers())) })
+)
+
+func fleetAPI(start starter) {
+	It("journals one call per server, fleet-wide, in the same shape", func(ctx SpecContext) {
+		const n = 3
+		f := start(ctx, n)
+		Expect(f.SetServerFaults(ctx, 0, faults.MustParse("delay=100ms"))).To(Succeed())
+		addrs := f.Addrs()
+		results, err := fanOut(ctx, newCaller(), addrs)
+		Expect(err).NotTo(HaveOccurred())
+		for i, r := range results {
+			Expect(r.Reply.Message).To(fromServer(i))
+		}
+		calls, err := f.Calls(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(calls).To(HaveLen(n))
+		for id, c := range calls {
+			Expect(c.ID).To(Equal(id))
+			Expect(c.Method).To(Equal("Service.Method"))
+			Expect(c.Addr).To(Equal(addrs[c.Server]))
+			Expect(c.Outcome).To(Equal(faults.OK))
+			Expect(c.Replied).NotTo(BeTemporally("<", c.Received))
+			Expect(c.RepliedAt).To(BeNumerically(">", c.ReceivedAt))
+		}
+		last := calls[0]
+		for _, c := range calls {
+			if c.RepliedAt > last.RepliedAt {
+				last = c
+			}
+		}
+		Expect(last.Server).To(Equal(0), "the delayed server replied last, fleet-wide")
+		Expect(last.Fault).To(Equal("delay=100ms"))
+	}, SpecTimeout(time.Minute))
+
+	It("applies faults given at start, changed and cleared at runtime", func(ctx SpecContext) {
+		f := start(ctx, 2, fleet.WithFaults(faults.MustParse("error=at-start")))
+		c := newCaller()
+		results, _ := fanOut(ctx, c, f.Addrs())
+		for _, r := range results {
+			Expect(r.Err).To(Equal(rpc.ServerError("at-start")))
+		}
+		Expect(f.SetFaults(ctx, faults.MustParse("error=later"))).To(Succeed())
+		results, _ = fanOut(ctx, c, f.Addrs())
+		Expect(results[1].Err).To(Equal(rpc.ServerError("later")))
+		Expect(f.ClearFaults(ctx)).To(Succeed())
+		_, err := fanOut(ctx, c, f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
+
+		calls, err := f.ServerCalls(ctx, 1)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(calls).To(HaveExactElements(
+			And(HaveField("Outcome", faults.Failed), HaveField("Fault", "error=at-start"), HaveField("N", uint64(1))),
+			And(HaveField("Outcome", faults.Failed), HaveField("Fault", "error=later"), HaveField("N", uint64(2))),
+			And(HaveField("Outcome", faults.OK), HaveField("Rule", -1), HaveField("N", uint64(3))),
+		))
+	}, SpecTimeout(time.Minute))
+
+	It("keeps a killed server's calls in the journal, through its restart", func(ctx SpecContext) {
+		f := start(ctx, 2)
+		c := newCaller()
+		_, err := fanOut(ctx, c, f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.Kill(ctx, 1)).To(Succeed())
+		Expect(f.ServerCalls(ctx, 1)).To(HaveLen(1), "while the server is down")
+		Expect(f.Restart(ctx, 1)).To(Succeed())
+		_, err = fanOut(ctx, c, f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
+		calls, err := f.ServerCalls(ctx, 1)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(calls).To(HaveExactElements(HaveField("Outcome", faults.OK), HaveField("Outcome", faults.OK)))
+		Expect(f.Calls(ctx)).To(HaveLen(4))
+	}, SpecTimeout(time.Minute))
+
+	It("reports abilities its backend lacks as errors.ErrUnsupported, and rejects bad indexes", func(ctx SpecContext) {
+		f := start(ctx, 1)
+		for _, op := range []func(context.Context, int) error{f.Pause, f.Unpause, f.Disconnect, f.Reconnect} {
+			if err := op(ctx, 0); err != nil {
+				Expect(err).To(MatchError(errors.ErrUnsupported))
+			}
+		}
+		Expect(f.Kill(ctx, 1)).To(MatchError(ContainSubstring("no such server")))
+	}, SpecTimeout(time.Minute))
+}
