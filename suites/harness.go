@@ -25,8 +25,16 @@ const name = "Alice"
 // harness runs the conformance specs of one implementation.
 type harness struct {
 	cfg     config
-	newImpl func() FanOuter
+	newImpl func(timeout time.Duration) FanOuter
 }
+
+// short is the per-call timeout of the specs about timeouts: long enough
+// that sound servers answer in time on a busy machine.
+func (h *harness) short() time.Duration { return time.Second }
+
+// long is the per-call timeout of every other spec: calls must not time
+// out, even to 1,000 servers on a busy two-core machine with -race.
+func (h *harness) long() time.Duration { return h.scale(20 * time.Second) }
 
 // scale grows spec and cleanup timeouts with the slack, for slow backends.
 func (h *harness) scale(d time.Duration) time.Duration {
@@ -55,10 +63,16 @@ func (e *env) Finish(ctx context.Context) {
 	e.once.Do(func() { e.finish(ctx) })
 }
 
-// setup starts a fleet of n servers, then a fresh implementation. When the
-// spec ends the implementation is closed and checked (see Finish), then
-// the fleet stops.
+// setup starts a fleet of n servers, then a fresh implementation with the
+// long timeout. When the spec ends the implementation is closed and
+// checked (see Finish), then the fleet stops.
 func (h *harness) setup(ctx context.Context, n int, opts ...fleet.Option) *env {
+	GinkgoHelper()
+	return h.setupWith(ctx, n, h.long(), opts...)
+}
+
+// setupWith is setup with the implementation's per-call timeout.
+func (h *harness) setupWith(ctx context.Context, n int, timeout time.Duration, opts ...fleet.Option) *env {
 	GinkgoHelper()
 	f := h.startFleet(ctx, n, opts...)
 	baseline := gleak.Goroutines()
@@ -76,14 +90,14 @@ func (h *harness) setup(ctx context.Context, n int, opts ...fleet.Option) *env {
 		}
 	}
 	DeferCleanup(func(ctx SpecContext) { e.Finish(ctx) }, NodeTimeout(h.scale(20*time.Second)))
-	e.impl = h.newImpl()
+	e.impl = h.newImpl(timeout)
 	return e
 }
 
 // implOnly returns a fresh implementation, closed when the spec ends, for
 // specs that need no fleet.
 func (h *harness) implOnly() FanOuter {
-	impl := h.newImpl()
+	impl := h.newImpl(h.long())
 	DeferCleanup(func() { h.close(impl) })
 	return impl
 }

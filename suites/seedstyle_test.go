@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/rpc"
 	"sync"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 
@@ -37,5 +38,5 @@ func seedFanOut(_ context.Context, servers []string, args fleet.Args, report sui
 // The seed article's pattern claims nothing beyond the basics: the specs of
 // timeouts and cancellation are skipped for it.
 var _ = Describe("the seed article's caller", Label("seed"), func() {
-	suites.Conformance(func() suites.FanOuter { return suites.SeedStyle(seedFanOut) })
+	suites.Conformance(func(time.Duration) suites.FanOuter { return suites.SeedStyle(seedFanOut) })
 })

@@ -24,8 +24,9 @@ import (
 // labelled "conformance", for the implementation newImpl returns. Call it
 // inside a Ginkgo suite's tree (at the top level as var _ = Conformance(…),
 // or inside a Describe that adds labels such as "container"). Every spec
-// calls newImpl once, after starting its own fleet, and closes the result
-// when it ends (see FanOuter).
+// calls newImpl once, after starting its own fleet, with the per-call
+// timeout the implementation is to use if it has one (see TimesOut), and
+// closes the result when it ends (see FanOuter).
 //
 // The specs cover completion (one outcome per address, each that server's
 // reply; return only after every reply; 0, 1 and 1,000 addresses),
@@ -37,7 +38,7 @@ import (
 // behaviours the implementation claims; specs of behaviours it does not
 // claim are skipped. Every spec has a SpecTimeout, and a FanOut that does
 // not return in time fails its spec rather than hanging the suite.
-func Conformance(newImpl func() FanOuter, opts ...Option) bool {
+func Conformance(newImpl func(timeout time.Duration) FanOuter, opts ...Option) bool {
 	cfg := defaults()
 	for _, o := range opts {
 		o(&cfg)
@@ -100,7 +101,7 @@ func (h *harness) completion() {
 			if h.cfg.large == 0 {
 				Skip("no large fan-out (suites.WithLargeFanOut(0))")
 			}
-			oneEach(ctx, h.cfg.large, h.within()+h.scale(20*time.Second))
+			oneEach(ctx, h.cfg.large, h.long()+h.cfg.slack)
 		}, SpecTimeout(h.scale(90*time.Second)))
 	})
 }
@@ -250,9 +251,9 @@ func (h *harness) errorHandling() {
 		}, SpecTimeout(h.scale(30*time.Second)))
 
 		It("times out a hanging server within the timeout plus slack, and only that address", func(ctx SpecContext) {
-			need(h.cfg.timeout > 0, "TimesOut")
-			timeout := h.cfg.timeout
-			e := h.setup(ctx, 6)
+			need(h.cfg.timesOut, "TimesOut")
+			timeout := h.short()
+			e := h.setupWith(ctx, 6, timeout)
 			Expect(e.f.SetServerFaults(ctx, 3, faults.MustParse("hang"))).To(Succeed())
 			addrs := e.f.Addrs()
 			run := h.fanOut(ctx, e, addrs, timeout+h.cfg.slack)
@@ -267,10 +268,7 @@ func (h *harness) errorHandling() {
 
 		It("returns promptly when ctx is cancelled mid-flight, every unfinished call failing with ctx's error", func(ctx SpecContext) {
 			need(h.cfg.cancels, "HonoursCancel")
-			after := 100 * time.Millisecond
-			if h.cfg.timeout > 0 {
-				after = min(after, h.cfg.timeout/3)
-			}
+			const after = 100 * time.Millisecond
 			e := h.setup(ctx, 10, fleet.WithFaults(faults.MustParse("hang")))
 			fctx, cancel := context.WithCancel(ctx)
 			defer cancel()
@@ -313,13 +311,13 @@ func (h *harness) errorHandling() {
 func (h *harness) hygiene() {
 	Describe("hygiene", func() {
 		It("leaves no goroutine behind after fan-outs to hanging and slow servers", func(ctx SpecContext) {
-			need(h.cfg.timeout > 0, "TimesOut")
-			e := h.setup(ctx, 5)
+			need(h.cfg.timesOut, "TimesOut")
+			e := h.setupWith(ctx, 5, h.short())
 			Expect(e.f.SetServerFaults(ctx, 0, faults.MustParse("hang"))).To(Succeed())
-			Expect(e.f.SetServerFaults(ctx, 1, faults.MustParse("delay=5s"))).To(Succeed())
+			Expect(e.f.SetServerFaults(ctx, 1, faults.MustParse("delay=10s"))).To(Succeed())
 			addrs := e.f.Addrs()
 			for range 3 {
-				run := h.fanOut(ctx, e, addrs, h.cfg.timeout+h.cfg.slack)
+				run := h.fanOut(ctx, e, addrs, h.short()+h.cfg.slack)
 				h.inOrder(run)
 				Expect(run).To(matchers.FailExactlyOn(addrs[0], addrs[1]))
 			}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/rpc"
 	"sync"
+	"time"
 
 	"github.com/rpcfleet/rpcfleet/fleet"
 	"github.com/rpcfleet/rpcfleet/suites"
@@ -12,13 +13,13 @@ import (
 
 // closeBeforeReply closes each client as soon as its call is sent, "done
 // with it", so the reply has nowhere to arrive.
-func closeBeforeReply(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc) {
+func closeBeforeReply(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args, report suites.ReportFunc) {
 	var wg sync.WaitGroup
 	for _, addr := range addrs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(ctx, Timeout)
+			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			var d net.Dialer
 			conn, err := d.DialContext(ctx, "tcp", addr)

@@ -11,7 +11,7 @@ import (
 
 // completionOrder appends each outcome, under a lock, as its call ends:
 // the outcomes come back in completion order, not input order.
-func completionOrder(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+func completionOrder(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
 	var (
 		mu  sync.Mutex
 		out []suites.Outcome
@@ -20,7 +20,7 @@ func completionOrder(ctx context.Context, addrs []string, args fleet.Args) ([]su
 	for _, addr := range addrs {
 		wg.Go(func() {
 			start := time.Now()
-			reply, err := call(ctx, addr, args)
+			reply, err := call(ctx, timeout, addr, args)
 			mu.Lock()
 			out = append(out, suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}) // BUG: order of completion
 			mu.Unlock()

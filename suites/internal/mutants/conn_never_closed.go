@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/rpc"
 	"sync"
+	"time"
 
 	"github.com/rpcfleet/rpcfleet/fleet"
 	"github.com/rpcfleet/rpcfleet/suites"
@@ -13,13 +14,13 @@ import (
 // connNeverClosed dials a connection per call and never closes it: every
 // fan-out leaves one open connection and one rpc.Client goroutine per
 // server.
-func connNeverClosed(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc) {
+func connNeverClosed(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args, report suites.ReportFunc) {
 	var wg sync.WaitGroup
 	for _, addr := range addrs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(ctx, Timeout)
+			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			var d net.Dialer
 			conn, err := d.DialContext(ctx, "tcp", addr)

@@ -11,13 +11,13 @@ import (
 
 // earlyWait "never waits forever": it gives up on wg.Wait after a fixed
 // budget, returning before slow calls have ended.
-func earlyWait(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc) {
+func earlyWait(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args, report suites.ReportFunc) {
 	var wg sync.WaitGroup
 	for _, addr := range addrs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			reply, err := call(ctx, addr, args)
+			reply, err := call(ctx, timeout, addr, args)
 			report(addr, reply, err)
 		}()
 	}

@@ -12,7 +12,7 @@ import (
 
 // firstErrorOnly keeps the first failed call's error as the fan-out's
 // error, as errgroup.Group does: the other failed addresses go unnamed.
-func firstErrorOnly(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+func firstErrorOnly(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
 	out := make([]suites.Outcome, len(addrs))
 	var (
 		wg    sync.WaitGroup
@@ -22,7 +22,7 @@ func firstErrorOnly(ctx context.Context, addrs []string, args fleet.Args) ([]sui
 	for i, addr := range addrs {
 		wg.Go(func() {
 			start := time.Now()
-			reply, err := call(ctx, addr, args)
+			reply, err := call(ctx, timeout, addr, args)
 			out[i] = suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
 			if err != nil {
 				once.Do(func() { first = fmt.Errorf("%s: %w", addr, err) }) // BUG: the others are dropped

@@ -11,7 +11,7 @@ import (
 // leakOnCancel collects outcomes from an unbuffered channel and returns
 // as soon as ctx ends: the goroutines still calling then block forever on
 // their send.
-func leakOnCancel(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+func leakOnCancel(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
 	type result struct {
 		i int
 		o suites.Outcome
@@ -20,7 +20,7 @@ func leakOnCancel(ctx context.Context, addrs []string, args fleet.Args) ([]suite
 	for i, addr := range addrs {
 		go func() {
 			start := time.Now()
-			reply, err := call(ctx, addr, args)
+			reply, err := call(ctx, timeout, addr, args)
 			results <- result{i, suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}}
 		}()
 	}

@@ -22,16 +22,12 @@ import (
 	"github.com/rpcfleet/rpcfleet/suites"
 )
 
-// Timeout bounds every call of the controls and of the mutants that keep
-// a timeout.
-const Timeout = 2 * time.Second
-
 // Mutant is one caller of the gallery.
 type Mutant struct {
-	Name   string                 // short name, for -mutant=
-	Bug    string                 // the bug, in a line
-	New    func() suites.FanOuter // a fresh caller
-	Claims []suites.Option        // what the correct caller it was broken from claims
+	Name   string                                      // short name, for -mutant=
+	Bug    string                                      // the bug, in a line
+	New    func(timeout time.Duration) suites.FanOuter // a fresh caller
+	Claims []suites.Option                             // what the correct caller it was broken from claims
 }
 
 // Controls returns the correct callers the mutants are broken from. They
@@ -91,32 +87,49 @@ func Find(name string) (Mutant, bool) {
 // seedClaims are the claims of the seed-style control: SeedStyle returns
 // no error of its own, so it does not aggregate errors.
 func seedClaims() []suites.Option {
-	return []suites.Option{suites.TimesOut(Timeout), suites.HonoursCancel(), suites.KeepsInputOrder()}
+	return []suites.Option{suites.TimesOut(), suites.HonoursCancel(), suites.KeepsInputOrder()}
 }
 
 // fullClaims are the claims of the outcomes control.
 func fullClaims() []suites.Option { return append(seedClaims(), suites.AggregatesErrors()) }
 
-// seedFunc is a fan-out in the seed article's style.
-type seedFunc func(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc)
+// seedFunc is a fan-out in the seed article's style, its calls bounded by
+// timeout.
+type seedFunc func(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args, report suites.ReportFunc)
 
-func seedStyle(fn seedFunc) func() suites.FanOuter {
-	return func() suites.FanOuter { return suites.SeedStyle(fn) }
+// outcomesFunc is a fan-out that returns outcomes, its calls bounded by
+// timeout.
+type outcomesFunc func(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error)
+
+// seedStyle adapts fn with suites.SeedStyle, for the timeout the suite
+// asks for.
+func seedStyle(fn seedFunc) func(time.Duration) suites.FanOuter {
+	return func(timeout time.Duration) suites.FanOuter {
+		return suites.SeedStyle(func(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc) {
+			fn(ctx, timeout, addrs, args, report)
+		})
+	}
 }
 
-func outcomes(fn suites.FanOutFunc) func() suites.FanOuter {
-	return func() suites.FanOuter { return fn }
+// outcomes adapts fn with suites.FanOutFunc, for the timeout the suite
+// asks for.
+func outcomes(fn outcomesFunc) func(time.Duration) suites.FanOuter {
+	return func(timeout time.Duration) suites.FanOuter {
+		return suites.FanOutFunc(func(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+			return fn(ctx, timeout, addrs, args)
+		})
+	}
 }
 
 // control is the seed-style control: Add before go, Done deferred, one
 // bounded call per address.
-func control(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc) {
+func control(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args, report suites.ReportFunc) {
 	var wg sync.WaitGroup
 	for _, addr := range addrs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			reply, err := call(ctx, addr, args)
+			reply, err := call(ctx, timeout, addr, args)
 			report(addr, reply, err)
 		}()
 	}
@@ -126,13 +139,13 @@ func control(ctx context.Context, addrs []string, args fleet.Args, report suites
 // fanOut is the outcomes control: each goroutine writes its own slot of a
 // slice made up front; the error joins every failed call's, naming its
 // address.
-func fanOut(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+func fanOut(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
 	out := make([]suites.Outcome, len(addrs))
 	var wg sync.WaitGroup
 	for i, addr := range addrs {
 		wg.Go(func() {
 			start := time.Now()
-			reply, err := call(ctx, addr, args)
+			reply, err := call(ctx, timeout, addr, args)
 			out[i] = suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
 		})
 	}
@@ -153,9 +166,9 @@ func joinErrors(out []suites.Outcome) error {
 }
 
 // call makes one call of Service.Method on a fresh connection, bounded by
-// Timeout and ctx, and closes the connection.
-func call(ctx context.Context, addr string, args fleet.Args) (fleet.Reply, error) {
-	ctx, cancel := context.WithTimeout(ctx, Timeout)
+// timeout and ctx, and closes the connection.
+func call(ctx context.Context, timeout time.Duration, addr string, args fleet.Args) (fleet.Reply, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/rpc"
 	"sync"
+	"time"
 
 	"github.com/rpcfleet/rpcfleet/fleet"
 	"github.com/rpcfleet/rpcfleet/suites"
@@ -12,7 +13,7 @@ import (
 
 // noTimeout bounds calls by ctx only: a hanging server holds the whole
 // fan-out until ctx ends, which a caller with no deadline never does.
-func noTimeout(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc) {
+func noTimeout(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args, report suites.ReportFunc) {
 	var wg sync.WaitGroup
 	for _, addr := range addrs {
 		wg.Add(1)

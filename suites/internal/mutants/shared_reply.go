@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/rpc"
 	"sync"
+	"time"
 
 	"github.com/rpcfleet/rpcfleet/fleet"
 	"github.com/rpcfleet/rpcfleet/suites"
@@ -12,7 +13,7 @@ import (
 
 // sharedReply decodes every reply into one variable declared outside the
 // loop: a data race, and servers get each other's messages.
-func sharedReply(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc) {
+func sharedReply(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args, report suites.ReportFunc) {
 	var (
 		wg    sync.WaitGroup
 		reply fleet.Reply // BUG: shared by every goroutine
@@ -21,7 +22,7 @@ func sharedReply(ctx context.Context, addrs []string, args fleet.Args, report su
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(ctx, Timeout)
+			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			var d net.Dialer
 			conn, err := d.DialContext(ctx, "tcp", addr)

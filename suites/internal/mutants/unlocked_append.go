@@ -11,7 +11,7 @@ import (
 
 // unlockedAppend appends to a slice shared by every goroutine without a
 // lock: a data race that also loses outcomes.
-func unlockedAppend(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+func unlockedAppend(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
 	var (
 		out []suites.Outcome
 		wg  sync.WaitGroup
@@ -19,7 +19,7 @@ func unlockedAppend(ctx context.Context, addrs []string, args fleet.Args) ([]sui
 	for _, addr := range addrs {
 		wg.Go(func() {
 			start := time.Now()
-			reply, err := call(ctx, addr, args)
+			reply, err := call(ctx, timeout, addr, args)
 			out = append(out, suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}) // BUG: no lock
 		})
 	}
