@@ -1,9 +1,28 @@
-// Package suites holds rpcfleet's Ginkgo v2 / Gomega specs for fan-out
-// callers: completion (one result per address, return only after every
-// reply), ordering (input order, completion order, parallelism), error
-// handling (refused, error reply, hang, cancellation, partial failure) and
-// hygiene (no goroutine leak, race-free). They run against the reference
-// caller on an in-process fleet:
+// Package suites is rpcfleet's reusable conformance suite for fan-out
+// callers, and the home of rpcfleet's own Ginkgo v2 / Gomega specs.
+//
+// Conformance registers the fan-out specs inside any Ginkgo suite, against
+// any implementation of FanOuter: completion (one outcome per address,
+// return only after every reply; 0, 1 and 1,000 addresses), ordering
+// (input order, completion order, parallelism), error handling (refused,
+// error reply, drop, corrupt, crash, kill and restart, hang, cancellation,
+// partial failure), hygiene (no goroutine or connection left behind,
+// race-free) and repeatability. Options say which behaviours the
+// implementation claims (TimesOut, HonoursCancel, KeepsInputOrder,
+// AggregatesErrors) and which fleet the specs run on (WithFleetOptions,
+// WithFleet). SeedStyle adapts a caller written in the seed article's
+// style, Reference the reference caller of package caller:
+//
+//	var _ = Describe("my fan-out", func() {
+//		suites.Conformance(func(timeout time.Duration) suites.FanOuter {
+//			return suites.SeedStyle(myFanOut(timeout))
+//		}, suites.TimesOut(), suites.HonoursCancel())
+//	})
+//
+// Package suites/matchers holds the Gomega matchers the specs use. This
+// package's own specs run Conformance against the reference caller and the
+// seed article's caller, plus specs of the fleet and of the reference
+// caller's error types and pool:
 //
 //	go tool ginkgo -p --race --randomize-all ./suites
 package suites
