@@ -11,8 +11,10 @@ import (
 // Caller fans calls out to many addresses. Create it with New and Close it
 // when done; it is safe for concurrent use by many fan-outs at once.
 type Caller struct {
-	cfg  config
-	pool *pool
+	cfg     config
+	pool    *pool
+	groups  map[string]group // from WithGroups: address -> its group
+	latency *window          // recent call latencies, for WithHedgeQuantile
 }
 
 // New returns a Caller. The caller must Close it.
@@ -22,34 +24,76 @@ func New(opts ...Option) *Caller {
 		o(&c.cfg)
 	}
 	c.pool = newPool(&c.cfg)
+	c.groups = indexGroups(c.cfg.groups)
+	if c.cfg.hedgeQuantile > 0 {
+		c.latency = newWindow(windowSize)
+	}
 	return c
 }
 
-// Close closes every connection. Fan-outs in flight fail with
-// rpc.ErrShutdown; later ones with ErrClosed.
+// Close closes every connection and ends every wait of the fan-outs in
+// flight: their calls fail with rpc.ErrShutdown (or ErrClosed if they had
+// not started), retry backoffs end at once. Later fan-outs fail with
+// ErrClosed.
 func (c *Caller) Close() error { return c.pool.close() }
 
-// Result is the outcome of one call of a fan-out.
+// Result is the outcome of one address of a fan-out.
 type Result[R any] struct {
 	Addr    string        // the address called
 	Reply   R             // the reply; the zero value if Err is not nil
 	Err     error         // nil on success; see CallError for the causes
-	Latency time.Duration // from the start of the call to its end
+	Latency time.Duration // from the first call for Addr to the end of the last, backoffs included
+
+	// Attempts counts the calls sent for Addr: the first, its retries and
+	// the hedges sent to other addresses on its behalf. A call whose dial
+	// failed counts; 0 means nothing was sent (cancelled before its turn).
+	Attempts int
+
+	// Hedged is true when a hedge won: Reply came from From, a member of
+	// Addr's group, and not from Addr itself.
+	Hedged bool
+
+	// From is the address that sent Reply: Addr, or the hedge target that
+	// won. Empty if there is no reply.
+	From string
+
+	// Cancelled is true when the call was given up before it ended, by
+	// the fan-out's strategy or by ctx. A call cancelled by the strategy
+	// (fail-fast after another address failed, quorum reached or made
+	// impossible) has an Err that is ErrCancelled and is not a failure:
+	// it is not in the aggregate error, since its server did nothing
+	// wrong. A call cancelled because ctx ended has ctx's error and is in
+	// the aggregate error: the fan-out did not get its answer.
+	// net/rpc has no way to cancel a call on the server: a cancelled call
+	// already sent is abandoned, and its late reply dropped.
+	Cancelled bool
 }
 
-// FanOut calls method with args on every address at once, one goroutine per
-// address, and returns when every call has ended: with a reply, an error, the
-// per-call timeout or the end of ctx. results[i] is the outcome for addrs[i].
-// err is nil if every call succeeded, else a *FanOutError naming exactly the
-// failed addresses.
+// FanOut calls method with args on every address and returns one Result
+// per address, in input order: results[i] is the outcome for addrs[i]. err
+// is nil if every call succeeded (with WithQuorum: if the quorum was
+// reached), else a *FanOutError naming exactly the failed addresses; calls
+// the strategy cancelled are not among them (see Result.Cancelled).
+//
+// By default every call starts at once, one goroutine per address, and
+// FanOut returns when every call has ended: with a reply, an error, the
+// per-call timeout or the end of ctx. The options of New change that:
+// WithConcurrency bounds the calls in flight, WithFailFast and WithQuorum
+// return early and cancel the rest, WithHedge and WithHedgeQuantile send
+// backup calls to other addresses of a group, WithRetry retries failed
+// calls, within a WithBudget.
 //
 // When ctx ends, FanOut returns promptly: calls still in flight fail with
-// ctx's error and their late replies are dropped.
+// ctx's error and their late replies are dropped. No goroutine of the
+// fan-out remains after it returns.
 func FanOut[A, R any](ctx context.Context, c *Caller, addrs []string, method string, args A) (results []Result[R], err error) {
-	results = make([]Result[R], len(addrs))
 	if len(addrs) == 0 {
-		return results, nil
+		return []Result[R]{}, nil
 	}
+	if c.cfg.strategic() {
+		return fanOutStrategy[A, R](ctx, c, addrs, method, args)
+	}
+	results = make([]Result[R], len(addrs))
 	// Every call starts now, so one deadline bounds them all.
 	callCtx := ctx
 	if c.cfg.timeout > 0 {
@@ -64,32 +108,58 @@ func FanOut[A, R any](ctx context.Context, c *Caller, addrs []string, method str
 		})
 	}
 	wg.Wait()
+	return results, aggregate(results, 0)
+}
 
-	var failed []*CallError
+// Call calls method with args on addr through c's pool, with c's timeout,
+// retries and budget (and hedges, if addr belongs to a group of
+// WithGroups). err is nil or a *CallError.
+func Call[A, R any](ctx context.Context, c *Caller, addr, method string, args A) (R, error) {
+	results, err := FanOut[A, R](ctx, c, []string{addr}, method, args)
+	var fe *FanOutError
+	if errors.As(err, &fe) && len(fe.Errs) == 1 {
+		return results[0].Reply, fe.Errs[0]
+	}
+	return results[0].Reply, err
+}
+
+// aggregate returns the *FanOutError of results, or nil if none failed;
+// need is the quorum (0: none).
+func aggregate[R any](results []Result[R], need int) error {
+	var (
+		failed    []*CallError
+		cancelled int
+	)
 	for i, r := range results {
-		if r.Err != nil {
-			failed = append(failed, &CallError{Index: i, Addr: r.Addr, Err: r.Err})
+		if r.Err == nil {
+			continue
 		}
+		if errors.Is(r.Err, ErrCancelled) {
+			cancelled++
+			continue
+		}
+		failed = append(failed, &CallError{Index: i, Addr: r.Addr, Err: r.Err})
 	}
-	if failed != nil {
-		return results, &FanOutError{Calls: len(addrs), Errs: failed}
+	if failed == nil {
+		return nil
 	}
-	return results, nil
+	return &FanOutError{Calls: len(results), Errs: failed, Cancelled: cancelled, Quorum: need}
 }
 
 // call makes one call; ctx is the fan-out's, callCtx adds the timeout.
 func call[A, R any](ctx, callCtx context.Context, c *Caller, addr, method string, args A) Result[R] {
 	start := time.Now()
-	res := Result[R]{Addr: addr}
+	res := Result[R]{Addr: addr, Attempts: 1}
 	reply, err := roundTrip[A, R](callCtx, c, addr, method, args)
 	res.Latency = time.Since(start)
 	switch {
 	case err == nil:
-		res.Reply = *reply
+		res.Reply, res.From = *reply, addr
 	case callCtx.Err() != nil && ctx.Err() == nil && errors.Is(err, callCtx.Err()):
 		res.Err = &TimeoutError{After: c.cfg.timeout}
 	default:
 		res.Err = err
+		res.Cancelled = ctx.Err() != nil && errors.Is(err, ctx.Err())
 	}
 	return res
 }
@@ -106,9 +176,11 @@ func roundTrip[A, R any](ctx context.Context, c *Caller, addr, method string, ar
 		select {
 		case done = <-call.Done:
 			// Ended inside Go: a client already shut down (the server
-			// closed the connection since the last fan-out) never sent
-			// the request, so redial once, transparently.
+			// closed the connection since the last fan-out, or the pool
+			// retired it) never sent the request, so redial once,
+			// transparently.
 			if attempt == 0 && errors.Is(done.Error, rpc.ErrShutdown) {
+				c.pool.release(addr, cn, false)
 				c.pool.discard(addr, cn)
 				continue
 			}
@@ -116,15 +188,16 @@ func roundTrip[A, R any](ctx context.Context, c *Caller, addr, method string, ar
 			select {
 			case done = <-call.Done:
 			case <-ctx.Done():
-				c.pool.abandon(addr, cn)
+				c.pool.release(addr, cn, true)
 				return nil, ctx.Err()
 			}
 		}
-		if broken(done.Error) {
-			c.pool.discard(addr, cn)
-		}
-		if done.Error != nil {
-			return nil, done.Error
+		c.pool.release(addr, cn, false)
+		if err := callErr(cn, done.Error); err != nil {
+			if broken(err) {
+				c.pool.discard(addr, cn)
+			}
+			return nil, err
 		}
 		return reply, nil
 	}

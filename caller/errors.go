@@ -2,10 +2,18 @@ package caller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 )
+
+// ErrCancelled is the error of a call that the fan-out's strategy
+// cancelled: fail-fast after another address failed, a quorum reached or
+// made impossible. Such a call is not a failure of its server and is never
+// in a *FanOutError's Errs; Result.Cancelled is true for it. The error
+// says why: errors.Is(err, ErrCancelled) is true for every reason.
+var ErrCancelled = errors.New("caller: cancelled by the fan-out's strategy")
 
 // CallError is the error of one call of a fan-out. It unwraps to the cause:
 // an rpc.ServerError for an error reply, rpc.ErrShutdown or a network error
@@ -23,15 +31,27 @@ func (e *CallError) Unwrap() error { return e.Err }
 
 // FanOutError is the aggregate error of a fan-out: one *CallError per failed
 // address, in input order. errors.Is and errors.As look through it to every
-// call's error.
+// call's error. Calls the strategy cancelled (ErrCancelled) are not
+// failures: they are only counted, in Cancelled.
 type FanOutError struct {
-	Calls int          // how many calls the fan-out made
-	Errs  []*CallError // the failed ones
+	Calls     int          // how many addresses the fan-out had
+	Errs      []*CallError // the failed ones
+	Cancelled int          // how many calls the strategy cancelled
+	Quorum    int          // the quorum not reached (WithQuorum), else 0
 }
 
 func (e *FanOutError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "caller: %d of %d calls failed: ", len(e.Errs), e.Calls)
+	if e.Quorum > 0 {
+		fmt.Fprintf(&b, "caller: quorum of %d not reached: ", e.Quorum)
+	} else {
+		b.WriteString("caller: ")
+	}
+	fmt.Fprintf(&b, "%d of %d calls failed", len(e.Errs), e.Calls)
+	if e.Cancelled > 0 {
+		fmt.Fprintf(&b, ", %d cancelled", e.Cancelled)
+	}
+	b.WriteString(": ")
 	for i, ce := range e.Errs {
 		if i > 0 {
 			b.WriteString("; ")

@@ -14,27 +14,49 @@ import (
 var ErrClosed = errors.New("caller: closed")
 
 // pool keeps one rpc.Client per address. It is safe for concurrent use.
+//
+// A connection leaves the pool in one of two ways. A broken one (the
+// server closed it, a network error) is discarded: closed at once, since
+// every call on it fails anyway. One holding too many abandoned calls is
+// retired: new calls go to a fresh connection, and the old one is closed
+// as soon as no call that somebody still waits for is in flight on it, so
+// recycling never fails another fan-out's healthy call. Close closes
+// everything, retired connections and dials in progress included.
 type pool struct {
-	cfg *config
+	cfg  *config
+	done chan struct{} // closed by close: ends backoff sleeps
 
-	mu     sync.Mutex
-	closed bool
-	conns  map[string]*conn
+	mu       sync.Mutex
+	closed   bool
+	conns    map[string]*conn
+	retiring map[*conn]struct{} // retired, waiting for their active calls
 }
 
 // conn is one pooled client; ready is closed once the dial has finished.
 type conn struct {
-	ready     chan struct{}
-	client    *rpc.Client
-	err       error
-	abandoned atomic.Int64
+	ready  chan struct{}
+	client *rpc.Client
+	err    error
+	cancel context.CancelFunc // cancels the dial in progress
+
+	active    atomic.Int64 // calls in flight whose caller still waits
+	abandoned atomic.Int64 // calls given up on since the dial
+	retired   atomic.Bool
+	closed    atomic.Bool
 }
 
 func newPool(cfg *config) *pool {
-	return &pool{cfg: cfg, conns: make(map[string]*conn)}
+	return &pool{
+		cfg:      cfg,
+		done:     make(chan struct{}),
+		conns:    make(map[string]*conn),
+		retiring: make(map[*conn]struct{}),
+	}
 }
 
-// get returns the client for addr, dialling it if there is none.
+// get returns the client for addr, dialling it if there is none. On
+// success, the caller has one active call counted on the connection and
+// must end it with release.
 func (p *pool) get(ctx context.Context, addr string) (*conn, error) {
 	for attempt := 0; ; attempt++ {
 		p.mu.Lock()
@@ -45,10 +67,15 @@ func (p *pool) get(ctx context.Context, addr string) (*conn, error) {
 		cn := p.conns[addr]
 		if cn == nil {
 			cn = &conn{ready: make(chan struct{})}
+			ctx, cn.cancel = context.WithCancel(ctx)
 			p.conns[addr] = cn
 			p.mu.Unlock()
 			p.dial(ctx, addr, cn)
-			return cn, cn.err
+			if cn.err != nil {
+				return nil, cn.err
+			}
+			cn.active.Add(1)
+			return cn, nil
 		}
 		p.mu.Unlock()
 		select {
@@ -57,6 +84,7 @@ func (p *pool) get(ctx context.Context, addr string) (*conn, error) {
 			return nil, ctx.Err()
 		}
 		if cn.err == nil {
+			cn.active.Add(1)
 			return cn, nil
 		}
 		// Another fan-out's dial failed, maybe for its own ctx: dial once
@@ -70,6 +98,7 @@ func (p *pool) get(ctx context.Context, addr string) (*conn, error) {
 // dial connects cn; a failed entry is removed so the next get redials.
 func (p *pool) dial(ctx context.Context, addr string, cn *conn) {
 	defer close(cn.ready)
+	defer cn.cancel()
 	if p.cfg.dialTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.cfg.dialTimeout)
@@ -101,22 +130,69 @@ func (p *pool) dial(ctx context.Context, addr string, cn *conn) {
 	cn.client = rpc.NewClient(c)
 }
 
-// discard closes cn and forgets it, so the next get redials.
+// release ends one active call on cn, got from get. An abandoned call
+// (given up on timeout or cancellation: its reply, if any, is dropped) is
+// counted, and a connection holding too many is retired.
+func (p *pool) release(addr string, cn *conn, abandoned bool) {
+	if abandoned && p.cfg.maxAbandon > 0 && cn.abandoned.Add(1) >= int64(p.cfg.maxAbandon) {
+		p.retire(addr, cn)
+	}
+	if cn.active.Add(-1) == 0 && cn.retired.Load() {
+		p.closeConn(cn)
+	}
+}
+
+// retire takes cn out of the pool, so the next get redials, and closes it
+// once no active call is left on it; Close closes it in any case.
+func (p *pool) retire(addr string, cn *conn) {
+	p.mu.Lock()
+	if p.conns[addr] == cn {
+		delete(p.conns, addr)
+	}
+	if !p.closed && !cn.closed.Load() {
+		p.retiring[cn] = struct{}{}
+	}
+	p.mu.Unlock()
+	cn.retired.Store(true)
+	if cn.active.Load() == 0 {
+		p.closeConn(cn)
+	}
+}
+
+// discard closes a broken cn now and forgets it, so the next get redials.
 func (p *pool) discard(addr string, cn *conn) {
 	p.mu.Lock()
 	if p.conns[addr] == cn {
 		delete(p.conns, addr)
 	}
 	p.mu.Unlock()
-	cn.client.Close()
+	cn.retired.Store(true)
+	p.closeConn(cn)
 }
 
-// abandon counts a call given up on; a connection holding too many is
-// recycled, which fails its pending calls and frees them.
-func (p *pool) abandon(addr string, cn *conn) {
-	if p.cfg.maxAbandon > 0 && cn.abandoned.Add(1) >= int64(p.cfg.maxAbandon) {
-		p.discard(addr, cn)
+// closeConn closes cn's client once, which fails every call still pending
+// on it (abandoned ones included) and ends its reader goroutine.
+func (p *pool) closeConn(cn *conn) error {
+	if !cn.closed.CompareAndSwap(false, true) {
+		return nil
 	}
+	p.mu.Lock()
+	delete(p.retiring, cn)
+	p.mu.Unlock()
+	if err := cn.client.Close(); err != nil && !errors.Is(err, rpc.ErrShutdown) {
+		return err
+	}
+	return nil
+}
+
+// callErr is the error of a call that ended on cn: rpc.ErrShutdown if the
+// pool closed cn under it (net/rpc then reports ErrShutdown or, racing, the
+// read error "use of closed network connection"), else err.
+func callErr(cn *conn, err error) error {
+	if err != nil && cn.closed.Load() && errors.Is(err, net.ErrClosed) {
+		return rpc.ErrShutdown
+	}
+	return err
 }
 
 // broken reports whether err means the connection is unusable.
@@ -132,26 +208,37 @@ func broken(err error) bool {
 		errors.Is(err, io.EOF) || errors.As(err, new(net.Error))
 }
 
-// close closes every client; dials in progress close theirs when done.
+// close closes every client, cancels dials in progress (which close
+// their connection when done) and ends backoff sleeps.
 func (p *pool) close() error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.closed {
+		p.mu.Unlock()
 		return nil
 	}
 	p.closed = true
-	var errs []error
+	close(p.done)
+	var open []*conn
 	for addr, cn := range p.conns {
 		delete(p.conns, addr)
 		select {
 		case <-cn.ready:
 			if cn.client != nil {
-				if err := cn.client.Close(); err != nil && !errors.Is(err, rpc.ErrShutdown) {
-					errs = append(errs, err)
-				}
+				open = append(open, cn)
 			}
 		default:
 			// Still dialling: dial sees closed and closes the connection.
+			cn.cancel()
+		}
+	}
+	for cn := range p.retiring {
+		open = append(open, cn)
+	}
+	p.mu.Unlock()
+	var errs []error
+	for _, cn := range open {
+		if err := p.closeConn(cn); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
