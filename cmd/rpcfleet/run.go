@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -47,11 +46,7 @@ Ctrl-C stops the run and prints the figures so far.`,
 			}
 			sc, err := experiment.Load(args[0])
 			if err != nil {
-				var ee *experiment.Error
-				if errors.As(err, &ee) || strings.Contains(err.Error(), ":") && !errors.Is(err, os.ErrNotExist) {
-					return usageError{err}
-				}
-				return usagef("%v", err)
+				return usageError{err} // a missing or bad scenario file is bad input
 			}
 			fl := cmd.Flags()
 			if fl.Changed("servers") {

@@ -34,8 +34,8 @@ func (rep *Report) Plot(path string) error {
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Y.Min, p.Y.Max = 0, 1
 	p.Add(plotter.NewGrid())
-	p.Legend.Top = false
-	p.Legend.Left = false
+	p.Legend.Top = true
+	p.Legend.Left = true
 	for i, r := range rep.Results {
 		xys := cdf(r)
 		if len(xys) == 0 {
