@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
+	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
 )
@@ -102,6 +103,9 @@ func (cs *controlServer) accept(s *Server) {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
+			// Out of file descriptors or similar: wait a little; Stop
+			// closes the listener, which ends the loop at the next Accept.
+			time.Sleep(10 * time.Millisecond)
 			continue
 		}
 		if !s.trackCtl(c) {

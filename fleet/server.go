@@ -237,9 +237,15 @@ func (s *Server) accept(ln net.Listener, down <-chan struct{}) {
 				return
 			}
 			// Out of file descriptors or similar: back off and retry, as
-			// net/http does. Close ends the wait at the next Accept.
+			// net/http does, unless the server goes down meanwhile.
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			time.Sleep(backoff)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-down:
+				t.Stop()
+				return
+			}
 			continue
 		}
 		backoff = 0
