@@ -136,30 +136,27 @@ func openConns(f *fleet.Fleet) int {
 	return n
 }
 
+// backendCreators start the goroutines a container backend's Docker
+// client keeps (idle HTTP connections), which outlive a fleet.
+func backendCreators() []string {
+	return []string{"net/http.", "github.com/testcontainers/", "github.com/moby/", "github.com/docker/", "go.opentelemetry.io/"}
+}
+
 // notOwnedByImpl matches goroutines that belong to the fleet, its backend
 // or the test framework rather than to the implementation under test:
 // those started by the fleet's servers and fault codecs, net/rpc's server
-// side, and the Docker client of a container backend.
+// side, and a container backend's Docker client.
 func notOwnedByImpl() types.GomegaMatcher {
-	prefixes := []string{
-		"github.com/rpcfleet/rpcfleet/fleet", "github.com/rpcfleet/rpcfleet/faults",
-		"net/rpc.(*Server)", "net/http.", "github.com/testcontainers/", "github.com/moby/",
-		"github.com/docker/", "go.opentelemetry.io/",
-	}
-	return gcustom.MakeMatcher(func(g gleak.Goroutine) (bool, error) {
-		for _, p := range prefixes {
-			if strings.HasPrefix(g.CreatorFunction, p) {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
+	return createdBy(append([]string{"github.com/rpcfleet/rpcfleet/fleet", "github.com/rpcfleet/rpcfleet/faults", "net/rpc.(*Server)"},
+		backendCreators()...))
 }
 
-// notOwnedByBackend matches the goroutines a container backend's Docker
-// client keeps (idle HTTP connections), which outlive a fleet.
-func notOwnedByBackend() types.GomegaMatcher {
-	prefixes := []string{"net/http.", "github.com/testcontainers/", "github.com/moby/", "github.com/docker/", "go.opentelemetry.io/"}
+// notOwnedByBackend matches the goroutines of a container backend's
+// Docker client.
+func notOwnedByBackend() types.GomegaMatcher { return createdBy(backendCreators()) }
+
+// createdBy matches goroutines whose creator's name has one of prefixes.
+func createdBy(prefixes []string) types.GomegaMatcher {
 	return gcustom.MakeMatcher(func(g gleak.Goroutine) (bool, error) {
 		for _, p := range prefixes {
 			if strings.HasPrefix(g.CreatorFunction, p) {
