@@ -80,18 +80,39 @@ func fleetAPI(start starter) {
 
 	It("keeps a killed server's calls in the journal, through its restart", func(ctx SpecContext) {
 		f := start(ctx, 2)
-		c := newCaller()
-		_, err := fanOut(ctx, c, f.Addrs())
+		_, err := fanOut(ctx, newCaller(), f.Addrs())
 		Expect(err).NotTo(HaveOccurred())
 		Expect(f.Kill(ctx, 1)).To(Succeed())
 		Expect(f.ServerCalls(ctx, 1)).To(HaveLen(1), "while the server is down")
 		Expect(f.Restart(ctx, 1)).To(Succeed())
-		_, err = fanOut(ctx, c, f.Addrs())
+		// A fresh caller: the journal is the point here, not how a pool
+		// copes with a connection that died while nobody used it.
+		_, err = fanOut(ctx, newCaller(), f.Addrs())
 		Expect(err).NotTo(HaveOccurred())
 		calls, err := f.ServerCalls(ctx, 1)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(calls).To(HaveExactElements(HaveField("Outcome", faults.OK), HaveField("Outcome", faults.OK)))
 		Expect(f.Calls(ctx)).To(HaveLen(4))
+	}, SpecTimeout(time.Minute))
+
+	It("picks the same servers for a share-of-the-fleet rule as an in-process fleet with the same seed", func(ctx SpecContext) {
+		const n = 4
+		plan := fleet.WithFaults(faults.MustParse("error=picked,servers=50%"))
+		picked := func(f *fleet.Fleet) []int {
+			GinkgoHelper()
+			results, _ := fanOut(ctx, newCaller(), f.Addrs())
+			var out []int
+			for i, r := range results {
+				if r.Err != nil {
+					Expect(r.Err).To(Equal(rpc.ServerError("picked")))
+					out = append(out, i)
+				}
+			}
+			return out
+		}
+		want := picked(on(fleet.InProcess())(ctx, n, plan))
+		Expect(want).To(HaveLen(n / 2))
+		Expect(picked(start(ctx, n, plan))).To(Equal(want))
 	}, SpecTimeout(time.Minute))
 
 	It("reports abilities its backend lacks as errors.ErrUnsupported, and rejects bad indexes", func(ctx SpecContext) {
