@@ -112,7 +112,11 @@ func WithHedge(after time.Duration, max int) Option {
 // calls of this Caller that ended (hedge losers count with the time they
 // had run when abandoned, so slow calls stay in the window). Until 64
 // calls have ended, no hedge is sent. The quantile is read once per
-// fan-out.
+// fan-out. Hedges go to stragglers only: a call is hedged only while at
+// most m+3σ+1 of the fan-out's n addresses have not finished, where
+// m = (1-q)·n is how many calls are expected beyond the quantile by chance
+// and σ = √(m·q); when more are slow, the slowness is shared (a busy
+// client, a slow network) and hedging would add load where it cannot help.
 func WithHedgeQuantile(q float64, max int) Option {
 	return func(c *config) { c.hedgeQuantile, c.hedgeAfter, c.hedgeMax = q, 0, max }
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/rpc"
 	"sync"
 	"sync/atomic"
@@ -28,8 +29,10 @@ type run[A, R any] struct {
 	sem        chan struct{} // one token per call in flight; nil: no limit
 	need       int           // the quorum; 0: none
 	hedgeDelay time.Duration // 0: no hedges in this fan-out
+	stragglers int           // hedge only while at most this many addresses remain; 0: always
 
 	succeeded, failed atomic.Int64
+	remaining         atomic.Int64 // addresses not finished yet
 }
 
 func fanOutStrategy[A, R any](ctx context.Context, c *Caller, addrs []string, method string, args A) ([]Result[R], error) {
@@ -54,8 +57,10 @@ func fanOutStrategy[A, R any](ctx context.Context, c *Caller, addrs []string, me
 			r.hedgeDelay = cfg.hedgeAfter
 		} else if d, ok := c.latency.quantile(cfg.hedgeQuantile); ok {
 			r.hedgeDelay = d
+			r.stragglers = stragglers(cfg.hedgeQuantile, n)
 		}
 	}
+	r.remaining.Store(int64(n))
 
 	var (
 		next atomic.Int64
@@ -69,6 +74,7 @@ func fanOutStrategy[A, R any](ctx context.Context, c *Caller, addrs []string, me
 					return
 				}
 				r.results[i] = r.address(i)
+				r.remaining.Add(-1)
 				r.account(&r.results[i])
 			}
 		})
@@ -263,6 +269,14 @@ func (r *run[A, R]) try(i int, res *Result[R]) (*attempt[R], error) {
 			}
 		case <-hedgeC:
 			hedgeC = nil
+			if r.stragglers > 0 && r.remaining.Load() > int64(r.stragglers) {
+				// Most of the fan-out is slow, not this call: the cause
+				// is shared (the client, the network) and a hedge would
+				// only add load. Look again when fewer remain.
+				timer.Reset(max(r.hedgeDelay/2, 50*time.Microsecond))
+				hedgeC = timer.C
+				continue
+			}
 			if r.sem != nil {
 				select {
 				case r.sem <- struct{}{}:
@@ -372,4 +386,13 @@ func (c *Caller) record(d time.Duration) {
 	if c.latency != nil {
 		c.latency.record(d)
 	}
+}
+
+// stragglers is how many of n addresses may still be unfinished when a
+// call is hedged, for a hedge delay at the q-quantile: the (1-q)·n calls
+// expected beyond it by chance, plus three standard deviations of that
+// count (binomial), plus one. More than that means the slowness is shared.
+func stragglers(q float64, n int) int {
+	m := (1 - q) * float64(n)
+	return int(math.Ceil(m+3*math.Sqrt(m*q))) + 1
 }
