@@ -188,6 +188,9 @@ func parseRule(s string, fs []field) (Rule, error) {
 			r.Servers.Spans = append(r.Servers.Spans, sp)
 			continue
 		}
+		if fd.key == "" {
+			return r, bad(fd.off, "="+fd.val, "missing setting name before '='")
+		}
 		last = fd.key
 		if seen[fd.key] {
 			return r, bad(fd.off, fd.key, "setting given twice")

@@ -63,6 +63,7 @@ func TestParseErrors(t *testing.T) {
 		{`error="open`, 6, `"open`, "quoted string"},
 		{"delay=1s,,p=1", 9, "", "empty setting"},
 		{",hang", 0, ",", "starts with ','"},
+		{"delay=uniform,=1s,max=1s", 14, "=1s", "missing setting name"},
 		{"=1s", 0, "", "missing fault kind"},
 	}
 	for _, tt := range tests {
