@@ -22,9 +22,9 @@ import (
 func runCmd() *cobra.Command {
 	var (
 		format, plotFile, faultSpec, only string
-		servers, rounds, inflight          int
-		seed                               uint64
-		duration, timeout                  time.Duration
+		servers, rounds, inflight         int
+		seed                              uint64
+		duration, timeout                 time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
