@@ -11,14 +11,16 @@ import (
 // gRPC's retryThrottling: it starts full, with maxTokens; every call that
 // fails takes one token and every call that succeeds gives back tokenRatio,
 // up to maxTokens. A retry or a hedge is sent only while more than half the
-// tokens are left, and takes one more token.
+// tokens are left. A hedge, which follows slowness rather than a failure,
+// also takes a token itself.
 //
 // So when every call fails, at most ⌈maxTokens/2⌉ retries and hedges are
 // sent in total, however many calls and fan-outs share the budget, and a
-// fleet-wide outage cannot become a retry storm; when calls succeed, the
-// retries and hedges sent in the long run are at most tokenRatio per
-// successful call. A Budget is safe for concurrent use and may be shared by
-// many Callers.
+// fleet-wide outage cannot become a retry storm; when calls are slow but
+// succeed, hedges in the long run are at most tokenRatio per successful
+// call. A fan-out to n addresses that should ride out one failure per
+// address needs maxTokens above 2n. A Budget is safe for concurrent use and
+// may be shared by many Callers.
 type Budget struct {
 	mu     sync.Mutex
 	max    float64
@@ -62,9 +64,20 @@ func (b *Budget) failed() {
 	b.mu.Unlock()
 }
 
-// allow reports whether a retry or hedge may be sent, and if so takes its
+// allowRetry reports whether a retry may be sent. A nil Budget allows
+// everything.
+func (b *Budget) allowRetry() bool {
+	if b == nil {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tokens > b.max/2
+}
+
+// allowHedge reports whether a hedge may be sent, and if so takes its
 // token. A nil Budget allows everything.
-func (b *Budget) allow() bool {
+func (b *Budget) allowHedge() bool {
 	if b == nil {
 		return true
 	}

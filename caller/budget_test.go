@@ -44,20 +44,23 @@ func TestBackoffBounds(t *testing.T) {
 }
 
 func TestBudgetOutage(t *testing.T) {
-	// Every call fails: retries are allowed while more than half the
-	// tokens are left, each failure and each retry taking one.
+	// Every call fails and is retried while the budget allows; hedges,
+	// which take a token each, are tried too.
 	for _, maxTokens := range []float64{1, 2, 5, 10, 11, 100} {
 		t.Run(fmt.Sprint(maxTokens), func(t *testing.T) {
 			b := NewBudget(maxTokens, 0.1)
-			retries := 0
-			for range 1000 {
+			extra := 0
+			for k := range 1000 {
 				b.failed()
-				if b.allow() {
-					retries++
+				if b.allowRetry() {
+					extra++
+				}
+				if k%3 == 0 && b.allowHedge() {
+					extra++
 				}
 			}
-			if limit := int(math.Ceil(maxTokens / 2)); retries > limit {
-				t.Errorf("%d retries in an outage, want at most ⌈%v/2⌉ = %d", retries, maxTokens, limit)
+			if limit := int(math.Ceil(maxTokens / 2)); extra > limit {
+				t.Errorf("%d retries and hedges in an outage, want at most ⌈%v/2⌉ = %d", extra, maxTokens, limit)
 			}
 			if got := b.Tokens(); got < 0 || got > maxTokens/2 {
 				t.Errorf("tokens after the outage = %v, want in [0, %v]", got, maxTokens/2)
@@ -68,38 +71,42 @@ func TestBudgetOutage(t *testing.T) {
 
 func TestBudgetArithmetic(t *testing.T) {
 	b := NewBudget(10, 0.5)
+	do := func(f func()) func() bool { return func() bool { f(); return true } }
 	steps := []struct {
+		name string
 		do   func() bool
 		ok   bool
 		want float64
 	}{
-		{func() bool { b.failed(); return true }, true, 9},
-		{b.allow, true, 8},
-		{func() bool { b.failed(); return true }, true, 7},
-		{b.allow, true, 6},
-		{b.allow, true, 5},
-		{b.allow, false, 5}, // 5 is not more than half of 10: refused, nothing taken
-		{func() bool { b.succeeded(); return true }, true, 5.5},
-		{b.allow, true, 4.5},
-		{func() bool {
+		{"failure", do(b.failed), true, 9},
+		{"retry: checks, takes nothing", b.allowRetry, true, 9},
+		{"hedge: takes one", b.allowHedge, true, 8},
+		{"failure", do(b.failed), true, 7},
+		{"failure", do(b.failed), true, 6},
+		{"hedge", b.allowHedge, true, 5},
+		{"retry at half: refused", b.allowRetry, false, 5},
+		{"hedge at half: refused, nothing taken", b.allowHedge, false, 5},
+		{"success", do(b.succeeded), true, 5.5},
+		{"retry above half", b.allowRetry, true, 5.5},
+		{"hedge above half", b.allowHedge, true, 4.5},
+		{"successes: capped at maxTokens", do(func() {
 			for range 100 {
 				b.succeeded()
 			}
-			return true
-		}, true, 10}, // capped at maxTokens
-		{func() bool {
+		}), true, 10},
+		{"failures: floored at 0", do(func() {
 			for range 100 {
 				b.failed()
 			}
-			return true
-		}, true, 0}, // floored at 0
+		}), true, 0},
+		{"hedge at 0", b.allowHedge, false, 0},
 	}
-	for i, s := range steps {
+	for _, s := range steps {
 		if ok := s.do(); ok != s.ok {
-			t.Fatalf("step %d: allowed = %v, want %v", i, ok, s.ok)
+			t.Fatalf("%s: allowed = %v, want %v", s.name, ok, s.ok)
 		}
 		if got := b.Tokens(); got != s.want {
-			t.Fatalf("step %d: tokens = %v, want %v", i, got, s.want)
+			t.Fatalf("%s: tokens = %v, want %v", s.name, got, s.want)
 		}
 	}
 }
@@ -108,8 +115,8 @@ func TestBudgetNilAllows(t *testing.T) {
 	var b *Budget
 	b.failed()
 	b.succeeded()
-	if !b.allow() {
-		t.Error("a nil Budget refused a retry")
+	if !b.allowRetry() || !b.allowHedge() {
+		t.Error("a nil Budget refused a retry or a hedge")
 	}
 }
 

@@ -131,8 +131,8 @@ func WithGroups(groups [][]string) Option { return func(c *config) { c.groups = 
 // address in total, after a backoff of full jitter: a random duration in
 // [0, min(cap, base·2^(n-1))) before the n-th retry. Every failure but a
 // cancellation (by the strategy, by ctx or by Close) is retried, timeouts
-// and error replies included; retries go to the same address. Each retry
-// takes a token from the budget (WithBudget). attempts <= 1 means no retry.
+// and error replies included; retries go to the same address, and only
+// while the budget (WithBudget) allows. attempts <= 1 means no retry.
 func WithRetry(attempts int, base, cap time.Duration) Option {
 	return func(c *config) { c.attempts, c.backoffBase, c.backoffCap = max(attempts, 1), base, cap }
 }

@@ -125,7 +125,7 @@ func (r *run[A, R]) address(i int) Result[R] {
 			break
 		}
 		res.Err = err
-		if try >= r.cfg.attempts || !r.retryable(err) || !r.cfg.budget.allow() {
+		if try >= r.cfg.attempts || !r.retryable(err) || !r.cfg.budget.allowRetry() {
 			break
 		}
 		if err := r.sleep(backoff(try, r.cfg.backoffBase, r.cfg.backoffCap)); err != nil {
@@ -286,7 +286,7 @@ func (r *run[A, R]) try(i int, res *Result[R]) (*attempt[R], error) {
 					continue
 				}
 			}
-			if !r.cfg.budget.allow() {
+			if !r.cfg.budget.allowHedge() {
 				r.releaseSlot()
 				continue
 			}

@@ -1,0 +1,100 @@
+package caller_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rpcfleet/rpcfleet/caller"
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
+)
+
+// Retries with backoff: every server fails its first two calls.
+func ExampleWithRetry() {
+	ctx := context.Background()
+	f, err := fleet.Start(ctx, fleet.WithServers(3), fleet.WithFaults(faults.MustParse("error=boom,first=2")))
+	if err != nil {
+		panic(err)
+	}
+	defer f.Stop(ctx)
+	c := caller.New(caller.WithRetry(3, 10*time.Millisecond, 100*time.Millisecond),
+		caller.WithBudget(caller.NewBudget(100, 0.1)))
+	defer c.Close()
+
+	results, err := caller.FanOut[fleet.Args, fleet.Reply](ctx, c, f.Addrs(), "Service.Method", fleet.Args{Name: "Ann"})
+	fmt.Println("error:", err)
+	for i, r := range results {
+		fmt.Printf("server %d: %d attempts, ok=%v\n", i, r.Attempts, r.Err == nil)
+	}
+	// Output:
+	// error: <nil>
+	// server 0: 3 attempts, ok=true
+	// server 1: 3 attempts, ok=true
+	// server 2: 3 attempts, ok=true
+}
+
+// A quorum: the fan-out returns once two of five servers answered; the
+// slow ones are cancelled, which is not a failure.
+func ExampleWithQuorum() {
+	ctx := context.Background()
+	f, err := fleet.Start(ctx, fleet.WithServers(5), fleet.WithFaults(faults.MustParse("delay=2s,servers=2-4")))
+	if err != nil {
+		panic(err)
+	}
+	defer f.Stop(ctx)
+	c := caller.New(caller.WithQuorum(2))
+	defer c.Close()
+
+	results, err := caller.FanOut[fleet.Args, fleet.Reply](ctx, c, f.Addrs(), "Service.Method", fleet.Args{Name: "Ann"})
+	fmt.Println("error:", err)
+	for i, r := range results {
+		fmt.Printf("server %d: ok=%v cancelled=%v %v\n", i, r.Err == nil, r.Cancelled, errors.Is(r.Err, caller.ErrCancelled))
+	}
+	// Output:
+	// error: <nil>
+	// server 0: ok=true cancelled=false false
+	// server 1: ok=true cancelled=false false
+	// server 2: ok=false cancelled=true true
+	// server 3: ok=false cancelled=true true
+	// server 4: ok=false cancelled=true true
+}
+
+// Hedging: server 1 is slow, so after 50ms its call is also sent to the
+// next server of the group, whose reply wins.
+func ExampleWithHedge() {
+	ctx := context.Background()
+	f, err := fleet.Start(ctx, fleet.WithServers(3), fleet.WithFaults(faults.MustParse("delay=2s,servers=1")))
+	if err != nil {
+		panic(err)
+	}
+	defer f.Stop(ctx)
+	c := caller.New(caller.WithHedge(50*time.Millisecond, 1))
+	defer c.Close()
+	addrs := f.Addrs()
+
+	results, err := caller.FanOut[fleet.Args, fleet.Reply](ctx, c, addrs, "Service.Method", fleet.Args{Name: "Ann"})
+	fmt.Println("error:", err)
+	r := results[1]
+	fmt.Println("hedged:", r.Hedged, "attempts:", r.Attempts, "answered by server 2:", r.From == addrs[2])
+	// Output:
+	// error: <nil>
+	// hedged: true attempts: 2 answered by server 2: true
+}
+
+// One typed call through the caller's pool.
+func ExampleCall() {
+	ctx := context.Background()
+	f, err := fleet.Start(ctx, fleet.WithServers(1))
+	if err != nil {
+		panic(err)
+	}
+	defer f.Stop(ctx)
+	c := caller.New()
+	defer c.Close()
+
+	reply, err := caller.Call[fleet.Args, fleet.Reply](ctx, c, f.Addrs()[0], "Service.Echo", fleet.Args{Name: "Ann"})
+	fmt.Println(reply.Message, err)
+	// Output: Ann <nil>
+}
