@@ -1,13 +1,26 @@
 // Package caller is the reference fan-out caller: it sends one net/rpc call
-// to each of many addresses at once, one goroutine per address joined by a
-// sync.WaitGroup, and returns one Result per address in input order.
+// to each of many addresses, joined by a sync.WaitGroup, and returns one
+// Result per address in input order.
 //
-// A Caller keeps one rpc.Client per address (dialled with a timeout and
-// reused across fan-outs), bounds each call with a timeout and with the
-// fan-out's ctx on top of rpc.Client.Go, and reports failures in a
-// *FanOutError naming every failed address. It knows addresses only, never
-// a fleet, so it works against any net/rpc servers.
+// By default every call starts at once, one goroutine per address, and
+// FanOut waits for all of them: the seed article's semantics. Options of
+// New add strategies, which compose: WithConcurrency (at most c calls in
+// flight), WithFailFast (the first failure cancels the rest), WithQuorum
+// (return after k successes), WithHedge and WithHedgeQuantile (backup calls
+// to another address of the same group, WithGroups, when a call is slow;
+// the first reply wins), WithRetry (exponential backoff with full jitter
+// and a cap) and WithBudget (a token bucket shared by retries and hedges,
+// so an outage cannot become a retry storm).
+//
+// A Caller keeps one rpc.Client per address (dialled with a timeout,
+// redialled after rpc.ErrShutdown or a broken connection, retired once it
+// holds too many abandoned calls), bounds each call with a timeout and with
+// the fan-out's ctx on top of rpc.Client.Go, and reports failures in a
+// *FanOutError naming exactly the failed addresses; calls a strategy
+// cancelled are marked in their Result and are not failures. It knows
+// addresses only, never a fleet, so it works against any net/rpc servers.
 //
 // A Caller is safe for concurrent use by many fan-outs; the caller must
-// Close it, which closes every connection it opened.
+// Close it, which closes every connection it opened and ends every fan-out
+// in flight. No goroutine of a fan-out outlives it.
 package caller
