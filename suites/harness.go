@@ -173,7 +173,8 @@ func createdBy(prefixes []string) types.GomegaMatcher {
 }
 
 // fanOut runs one fan-out of e's implementation to addrs under ctx and
-// returns what it observed, the journal read after the return. If FanOut
+// returns what it observed, with the journal of the calls received since
+// it started, read after the return. If FanOut
 // does not return within d, the spec fails, showing the journal.
 func (h *harness) fanOut(ctx context.Context, e *env, addrs []string, d time.Duration) matchers.Run {
 	GinkgoHelper()
@@ -212,7 +213,10 @@ func (h *harness) fanOutUnder(ctx, fctx context.Context, f *fleet.Fleet, impl Fa
 			run.Servers = f.Addrs()
 			calls, err := f.Calls(ctx)
 			Expect(err).NotTo(HaveOccurred(), "reading the fleet's journal")
-			run.Calls = calls
+			// Only this fan-out's calls: not those of an earlier one, nor a
+			// stray call from another process that dialled a port it had
+			// just freed (killed a server) as this fleet took it.
+			run.Calls = slices.DeleteFunc(calls, func(c fleet.Call) bool { return c.Received.Before(start) })
 		}
 		return run
 	case <-t.C:

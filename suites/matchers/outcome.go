@@ -29,7 +29,8 @@ type Run struct {
 	// match journal calls, which name their server by index, to
 	// addresses. If nil, calls are matched by Call.Addr.
 	Servers []string
-	// Calls is the fleet's journal, read after the fan-out returned.
+	// Calls is the fleet's journal of the calls received since the
+	// fan-out started, read after it returned.
 	Calls []fleet.Call
 }
 
