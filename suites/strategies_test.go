@@ -15,7 +15,17 @@ import (
 	"github.com/rpcfleet/rpcfleet/caller"
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/suites"
 )
+
+// The strategy path (workers, slots, tries) must keep every promise of the
+// plain wait-all path: the conformance suite runs against it too, with a
+// concurrency limit above any fleet it starts and one try per address.
+var _ = Describe("the reference caller on its strategy path", Label("reference", "strategies"), func() {
+	suites.Conformance(func(timeout time.Duration) suites.FanOuter {
+		return suites.Reference(caller.New(caller.WithTimeout(timeout), caller.WithDialTimeout(timeout), caller.WithConcurrency(1<<20)))
+	}, suites.TimesOut(), suites.HonoursCancel(), suites.KeepsInputOrder(), suites.AggregatesErrors())
+})
 
 // The reference caller's strategies, proved on the in-process fleet. Time
 // bounds are generous (the machine may be a busy two-core box running
