@@ -104,7 +104,9 @@ func runStrategy(ctx context.Context, sc *Scenario, st Strategy, progress Progre
 				}
 				for _, r := range results {
 					res.Sent += sent(r)
-					if r.Err != nil {
+					// Calls the strategy cancelled (quorum reached, fail-fast)
+					// are not failures of their servers.
+					if r.Err != nil && !errors.Is(r.Err, caller.ErrCancelled) {
 						res.Errors[kind(r.Err)]++
 					}
 				}

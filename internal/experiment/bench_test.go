@@ -1,0 +1,34 @@
+package experiment
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+)
+
+// BenchmarkExperiment10k runs an experiment of 10,000 fan-outs over 100
+// in-process servers (1ms delay on every call, 16 fan-outs in flight, one
+// wait-all strategy): a million calls. One op is the whole experiment.
+//
+//	go test -run '^$' -bench Experiment10k -benchtime 1x -count 3 ./internal/experiment
+func BenchmarkExperiment10k(b *testing.B) {
+	sc := &Scenario{
+		Name: "bench", Servers: 100, Backend: "inprocess", Seed: 1, Rounds: 10000, InFlight: 16,
+		Timeout: 5 * time.Second, Faults: Plan{faults.MustParse("delay=1ms")},
+		Strategies: []Strategy{{Name: "wait-all"}},
+	}
+	for b.Loop() {
+		rep, err := Run(context.Background(), sc, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := rep.Results[0]
+		if r.Rounds != 10000 || r.Succeeded != 10000 {
+			b.Fatalf("%d rounds, %d ok", r.Rounds, r.Succeeded)
+		}
+		b.ReportMetric(float64(r.Wall.Milliseconds()), "wall-ms")
+		b.ReportMetric(float64(r.Rounds)/r.Wall.Seconds(), "fanouts/s")
+	}
+}

@@ -1,0 +1,133 @@
+package experiment
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// The shipped scenarios, shortened, against the figures they promise. The
+// bounds hold on a loaded two-core machine: noise can only make fan-outs
+// slower, so each bound leaves room on the side noise pushes towards.
+
+func load(t *testing.T, name string) *Scenario {
+	t.Helper()
+	sc, err := Load("../../scenarios/" + name + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+func result(t *testing.T, rep *Report, name string) Result {
+	t.Helper()
+	for _, r := range rep.Results {
+		if r.Strategy == name {
+			return r
+		}
+	}
+	t.Fatalf("no result for %q", name)
+	return Result{}
+}
+
+func TestTailAtScale(t *testing.T) {
+	sc := load(t, "tail-at-scale")
+	sc.Rounds = 300
+	rep, err := Run(context.Background(), sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, hedged := result(t, rep, "wait-all"), result(t, rep, "hedged")
+	t.Logf("wait-all: slow %.1f%% p50 %v p99 %v; hedged: slow %.1f%% p50 %v p99 %v extra %.2f%%",
+		100*all.SlowRate(), all.P50, all.P99, 100*hedged.SlowRate(), hedged.P50, hedged.P99, hedged.ExtraPct())
+	// 1 - 0.99^100 = 63% of fan-outs meet a slow call. Five standard
+	// deviations below (300 rounds: sd 2.8%), more room above for noise.
+	if s := all.SlowRate(); s < 0.49 || s > 0.85 {
+		t.Errorf("wait-all: %.1f%% of fan-outs slow, want about 63%%", 100*s)
+	}
+	if all.P50 < 100*time.Millisecond {
+		t.Errorf("wait-all p50 %v: most fan-outs should wait for a slow call (100ms)", all.P50)
+	}
+	if s := hedged.SlowRate(); s > all.SlowRate()/3 {
+		t.Errorf("hedged: %.1f%% slow, want far fewer than wait-all's %.1f%%", 100*s, 100*all.SlowRate())
+	}
+	if hedged.P50 >= all.P50/2 {
+		t.Errorf("hedged p50 %v, want well under wait-all's %v", hedged.P50, all.P50)
+	}
+	if e := hedged.ExtraPct(); e <= 0 || e > 25 {
+		t.Errorf("hedged sent %.2f%% extra calls, want a few percent", e)
+	}
+	if all.Succeeded != all.Rounds || hedged.Succeeded != hedged.Rounds {
+		t.Errorf("failures: %+v %+v", all.Errors, hedged.Errors)
+	}
+}
+
+func TestPartialOutage(t *testing.T) {
+	sc := load(t, "partial-outage")
+	sc.Rounds = 24
+	rep, err := Run(context.Background(), sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, ff, q := result(t, rep, "wait-all"), result(t, rep, "fail-fast"), result(t, rep, "quorum")
+	if all.SuccessRate() != 0 || ff.SuccessRate() != 0 {
+		t.Errorf("with 10%% of servers hanging, wait-all and fail-fast succeed %.0f%% and %.0f%%, want 0",
+			100*all.SuccessRate(), 100*ff.SuccessRate())
+	}
+	if q.SuccessRate() != 1 {
+		t.Errorf("quorum of 45 of 50 succeeded %.0f%%, want 100%% (errors %v)", 100*q.SuccessRate(), q.Errors)
+	}
+	if all.P50 < sc.Timeout {
+		t.Errorf("wait-all p50 %v, want at least the timeout %v", all.P50, sc.Timeout)
+	}
+	if q.P50 >= sc.Timeout/2 {
+		t.Errorf("quorum p50 %v, want far below the timeout %v", q.P50, sc.Timeout)
+	}
+	// 5 of 50 servers hang: wait-all sees 5 timeouts per fan-out.
+	if got, want := all.Errors["timeout"], 5*all.Rounds; got != want {
+		t.Errorf("wait-all timeouts %d, want %d", got, want)
+	}
+}
+
+func TestRetryStorm(t *testing.T) {
+	sc := load(t, "retry-storm")
+	sc.Duration = 800 * time.Millisecond // the outage (1s) covers the whole run
+	rep, err := Run(context.Background(), sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	none, retry, budget := result(t, rep, "no-retry"), result(t, rep, "retry"), result(t, rep, "retry-budget")
+	t.Logf("extra calls: no-retry %.1f%%, retry %.1f%%, retry-budget %.1f%%", none.ExtraPct(), retry.ExtraPct(), budget.ExtraPct())
+	if none.ExtraPct() != 0 {
+		t.Errorf("no-retry sent %.1f%% extra", none.ExtraPct())
+	}
+	// Five attempts per call while every server fails: four extra calls
+	// per call, 400%.
+	if e := retry.ExtraPct(); e < 300 {
+		t.Errorf("retry without a budget sent %.1f%% extra calls into the outage, want about 400%%", e)
+	}
+	if e := budget.ExtraPct(); e > 20 {
+		t.Errorf("retry with a budget sent %.1f%% extra calls, want the budget to stop the storm", e)
+	}
+}
+
+func TestInterruptKeepsTheFiguresSoFar(t *testing.T) {
+	sc := load(t, "tail-at-scale")
+	sc.Rounds = 100000
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	rep, err := Run(ctx, sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("Run took %v after its ctx ended", took)
+	}
+	if !rep.Interrupted || len(rep.Results) != 1 {
+		t.Fatalf("report %+v, want interrupted with the first strategy's figures", rep)
+	}
+	if r := rep.Results[0]; r.Rounds == 0 || r.Rounds >= sc.Rounds || r.Latency.TotalCount() != int64(r.Rounds) {
+		t.Errorf("figures so far: %d rounds, %d latencies", r.Rounds, r.Latency.TotalCount())
+	}
+}
