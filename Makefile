@@ -4,14 +4,18 @@ GINKGO  := go tool ginkgo
 REPORTS := reports
 IMAGE   := rpcfleet:dev
 
-.PHONY: run test vet unit fuzz specs mutants bench seed-demo image bench-containers clean
+.PHONY: run demo test vet unit fuzz specs mutants bench seed-demo image bench-containers clean
 
 # How long `make fuzz` runs FuzzParse: briefly in `make test`, longer by hand
 # (make fuzz FUZZTIME=2m).
 FUZZTIME ?= 10s
 
-## run: the main job, a fault-injection demo on an in-process fleet
+## run: the main job, a short "tail at scale" experiment on an in-process fleet (wait-all vs hedging)
 run:
+	go run ./cmd/rpcfleet run scenarios/tail-at-scale.yaml --rounds 300
+
+## demo: one fan-out to 20 servers with a few faults, shown server by server
+demo:
 	go run ./cmd/rpcfleet demo
 
 ## test: vet, the plain Go tests, a short fuzz run, then the Ginkgo suites; all with -race
