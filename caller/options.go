@@ -103,6 +103,14 @@ func WithQuorum(k int) Option { return func(c *config) { c.quorum = max(k, 0) } 
 // (use WithRetry). Each hedge takes a token from the budget (WithBudget)
 // and, under WithConcurrency, a free slot; without one it waits another
 // delay.
+//
+// Hedges go to stragglers only: a call is hedged only while at most m+3σ+1
+// of the fan-out's n addresses have not finished, where m is how many
+// calls are expected beyond the hedge delay by chance (5% of n here, as if
+// the delay were the p95 of latencies; (1-q)·n for WithHedgeQuantile) and
+// σ = √(m·(1-m/n)). When more are slow, the slowness is shared (a busy
+// client, a slow network, too short a delay) and hedging would only add
+// load: the call waits, and is hedged once few enough remain.
 func WithHedge(after time.Duration, max int) Option {
 	return func(c *config) { c.hedgeAfter, c.hedgeQuantile, c.hedgeMax = after, 0, max }
 }
@@ -112,11 +120,7 @@ func WithHedge(after time.Duration, max int) Option {
 // calls of this Caller that ended (hedge losers count with the time they
 // had run when abandoned, so slow calls stay in the window). Until 64
 // calls have ended, no hedge is sent. The quantile is read once per
-// fan-out. Hedges go to stragglers only: a call is hedged only while at
-// most m+3σ+1 of the fan-out's n addresses have not finished, where
-// m = (1-q)·n is how many calls are expected beyond the quantile by chance
-// and σ = √(m·q); when more are slow, the slowness is shared (a busy
-// client, a slow network) and hedging would add load where it cannot help.
+// fan-out. As with WithHedge, hedges go to stragglers only.
 func WithHedgeQuantile(q float64, max int) Option {
 	return func(c *config) { c.hedgeQuantile, c.hedgeAfter, c.hedgeMax = q, 0, max }
 }

@@ -29,7 +29,7 @@ type run[A, R any] struct {
 	sem        chan struct{} // one token per call in flight; nil: no limit
 	need       int           // the quorum; 0: none
 	hedgeDelay time.Duration // 0: no hedges in this fan-out
-	stragglers int           // hedge only while at most this many addresses remain; 0: always
+	stragglers int           // hedge only while at most this many addresses remain
 
 	succeeded, failed atomic.Int64
 	remaining         atomic.Int64 // addresses not finished yet
@@ -55,6 +55,7 @@ func fanOutStrategy[A, R any](ctx context.Context, c *Caller, addrs []string, me
 	if cfg.hedging() {
 		if cfg.hedgeAfter > 0 {
 			r.hedgeDelay = cfg.hedgeAfter
+			r.stragglers = stragglers(fixedHedgeQuantile, n)
 		} else if d, ok := c.latency.quantile(cfg.hedgeQuantile); ok {
 			r.hedgeDelay = d
 			r.stragglers = stragglers(cfg.hedgeQuantile, n)
@@ -387,6 +388,10 @@ func (c *Caller) record(d time.Duration) {
 		c.latency.record(d)
 	}
 }
+
+// fixedHedgeQuantile is the quantile a fixed hedge delay (WithHedge) is
+// taken to be, for the straggler rule: Dean and Barroso's p95.
+const fixedHedgeQuantile = 0.95
 
 // stragglers is how many of n addresses may still be unfinished when a
 // call is hedged, for a hedge delay at the q-quantile: the (1-q)·n calls
