@@ -32,7 +32,8 @@ type run[A, R any] struct {
 	stragglers int           // hedge only while at most this many addresses remain
 
 	succeeded, failed atomic.Int64
-	remaining         atomic.Int64 // addresses not finished yet
+	remaining         atomic.Int64  // addresses not finished yet
+	fewLeft           chan struct{} // closed once remaining <= stragglers
 }
 
 func fanOutStrategy[A, R any](ctx context.Context, c *Caller, addrs []string, method string, args A) ([]Result[R], error) {
@@ -62,6 +63,10 @@ func fanOutStrategy[A, R any](ctx context.Context, c *Caller, addrs []string, me
 		}
 	}
 	r.remaining.Store(int64(n))
+	r.fewLeft = make(chan struct{})
+	if n <= r.stragglers {
+		close(r.fewLeft)
+	}
 
 	var (
 		next atomic.Int64
@@ -75,7 +80,9 @@ func fanOutStrategy[A, R any](ctx context.Context, c *Caller, addrs []string, me
 					return
 				}
 				r.results[i] = r.address(i)
-				r.remaining.Add(-1)
+				if r.remaining.Add(-1) == int64(r.stragglers) {
+					close(r.fewLeft)
+				}
 				r.account(&r.results[i])
 			}
 		})
@@ -226,6 +233,7 @@ func (r *run[A, R]) try(i int, res *Result[R]) (*attempt[R], error) {
 	}
 	var (
 		hedgeC           <-chan time.Time
+		fewLeftC         <-chan struct{}
 		timer            *time.Timer
 		hedges           int
 		ownErr, hedgeErr error
@@ -234,6 +242,33 @@ func (r *run[A, R]) try(i int, res *Result[R]) (*attempt[R], error) {
 		timer = time.NewTimer(r.hedgeDelay)
 		defer timer.Stop()
 		hedgeC = timer.C
+	}
+	// hedge sends the next hedge, if a slot and the budget allow, and arms
+	// the timer for the one after.
+	hedge := func() {
+		if r.sem != nil {
+			select {
+			case r.sem <- struct{}{}:
+			default: // no free slot: wait another delay
+				timer.Reset(r.hedgeDelay)
+				hedgeC = timer.C
+				return
+			}
+		}
+		if !r.cfg.budget.allowHedge() {
+			r.releaseSlot()
+			return
+		}
+		target := targets[hedges]
+		hedges++
+		if err := r.send(ctx, t, target, true, false, res); err != nil {
+			hedgeErr = r.errOf(ctx, err)
+			r.failedCall(hedgeErr)
+		}
+		if hedges < len(targets) {
+			timer.Reset(r.hedgeDelay)
+			hedgeC = timer.C
+		}
 	}
 	for len(t.pending) > 0 {
 		select {
@@ -266,41 +301,22 @@ func (r *run[A, R]) try(i int, res *Result[R]) (*attempt[R], error) {
 			if a.hedge {
 				hedgeErr = err
 			} else {
-				ownErr, hedgeC = err, nil // hedges are for slowness, not failures
+				ownErr, hedgeC, fewLeftC = err, nil, nil // hedges are for slowness, not failures
 			}
 		case <-hedgeC:
 			hedgeC = nil
-			if r.stragglers > 0 && r.remaining.Load() > int64(r.stragglers) {
+			select {
+			case <-r.fewLeft:
+				hedge()
+			default:
 				// Most of the fan-out is slow, not this call: the cause
 				// is shared (the client, the network) and a hedge would
-				// only add load. Look again when fewer remain.
-				timer.Reset(max(r.hedgeDelay/2, 50*time.Microsecond))
-				hedgeC = timer.C
-				continue
+				// only add load. Hedge once few enough remain.
+				fewLeftC = r.fewLeft
 			}
-			if r.sem != nil {
-				select {
-				case r.sem <- struct{}{}:
-				default: // no free slot: wait another delay
-					timer.Reset(r.hedgeDelay)
-					hedgeC = timer.C
-					continue
-				}
-			}
-			if !r.cfg.budget.allowHedge() {
-				r.releaseSlot()
-				continue
-			}
-			target := targets[hedges]
-			hedges++
-			if err := r.send(ctx, t, target, true, false, res); err != nil {
-				hedgeErr = r.errOf(ctx, err)
-				r.failedCall(hedgeErr)
-			}
-			if hedges < len(targets) {
-				timer.Reset(r.hedgeDelay)
-				hedgeC = timer.C
-			}
+		case <-fewLeftC:
+			fewLeftC = nil
+			hedge()
 		case <-ctx.Done():
 			r.abandon(t)
 			err := r.errOf(ctx, ctx.Err())
