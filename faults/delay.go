@@ -160,10 +160,9 @@ func (d Delay) draw(rng *rand.Rand) time.Duration {
 	var v float64
 	switch d.Dist {
 	case "", "fixed":
-		if d.Jitter <= 0 {
-			v = float64(d.D)
-		} else {
-			v = float64(d.D - d.Jitter + time.Duration(rng.Int64N(int64(2*d.Jitter)+1)))
+		v = float64(d.D)
+		if d.Jitter > 0 {
+			v += (2*rng.Float64() - 1) * float64(d.Jitter)
 		}
 	case "uniform":
 		v = float64(d.Min) + rng.Float64()*float64(d.Max-d.Min)
@@ -179,8 +178,11 @@ func (d Delay) draw(rng *rand.Rand) time.Duration {
 	if d.Cap > 0 && v > float64(d.Cap) {
 		v = float64(d.Cap)
 	}
-	if v > math.MaxInt64 || math.IsNaN(v) {
-		v = math.MaxInt64
+	switch {
+	case !(v < math.MaxInt64): // too long, +Inf or NaN
+		return math.MaxInt64
+	case v < 0:
+		return 0
 	}
-	return max(time.Duration(v), 0)
+	return time.Duration(v)
 }

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -157,10 +158,12 @@ func (e *Engine) decide(seq, n uint64, method string, accept bool) Decision {
 }
 
 // Refusals returns the windows during which this server must refuse
-// connections under the current plan, in plan order.
+// connections under the current plan: in time order, overlapping windows
+// merged, windows already over left out.
 func (e *Engine) Refusals() []Window {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	now := time.Now()
 	var ws []Window
 	for i, r := range e.plan.Rules {
 		if _, ok := r.Fault.(Refuse); !ok || !e.member[i] {
@@ -169,8 +172,28 @@ func (e *Engine) Refusals() []Window {
 		w := Window{Start: e.planSet.Add(r.From)}
 		if r.For > 0 {
 			w.End = w.Start.Add(r.For)
+			if !w.End.After(now) {
+				continue
+			}
 		}
 		ws = append(ws, w)
 	}
-	return ws
+	slices.SortFunc(ws, func(a, b Window) int { return a.Start.Compare(b.Start) })
+	var merged []Window
+	for _, w := range ws {
+		if n := len(merged); n > 0 {
+			last := &merged[n-1]
+			if last.End.IsZero() {
+				break // refuses until the plan changes: nothing after matters
+			}
+			if !w.Start.After(last.End) {
+				if w.End.IsZero() || w.End.After(last.End) {
+					last.End = w.End
+				}
+				continue
+			}
+		}
+		merged = append(merged, w)
+	}
+	return merged
 }

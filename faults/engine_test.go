@@ -83,3 +83,18 @@ func TestDelayJitterStaysInRange(t *testing.T) {
 		}
 	}
 }
+
+func TestRefusalsInTimeOrderMerged(t *testing.T) {
+	e := faults.NewEngine(1, 0, 1)
+	e.SetPlan(faults.MustParse("refuse,from=2500ms,for=1s;refuse,for=2s;refuse,from=1500ms,for=1s;refuse,from=10s"))
+	ws := e.Refusals()
+	if len(ws) != 2 {
+		t.Fatalf("windows %+v, want [0s,3.5s) merged and [10s, until replaced)", ws)
+	}
+	if got := ws[0].End.Sub(ws[0].Start); got != 3500*time.Millisecond {
+		t.Errorf("first window lasts %v, want 3.5s (0-2s, 1.5-2.5s and 2.5-3.5s merged)", got)
+	}
+	if !ws[1].End.IsZero() || ws[1].Start.Sub(ws[0].Start) != 10*time.Second {
+		t.Errorf("second window %+v, want from 10s on", ws[1])
+	}
+}

@@ -164,8 +164,10 @@ func (c *ControlClient) ClearFaults(ctx context.Context) error {
 // Journal returns the calls the server received.
 func (c *ControlClient) Journal(ctx context.Context) ([]Call, error) {
 	var r JournalReply
-	err := c.call(ctx, "Journal", Empty{}, &r)
-	return r.Calls, err
+	if err := c.call(ctx, "Journal", Empty{}, &r); err != nil {
+		return nil, err // a late reply may still be decoded into r
+	}
+	return r.Calls, nil
 }
 
 // Reset forgets the server's journal and restarts its call counters.
@@ -176,6 +178,8 @@ func (c *ControlClient) Reset(ctx context.Context) error {
 // Health reports the server's state; a nil error means it is serving.
 func (c *ControlClient) Health(ctx context.Context) (Health, error) {
 	var h Health
-	err := c.call(ctx, "Health", Empty{}, &h)
-	return h, err
+	if err := c.call(ctx, "Health", Empty{}, &h); err != nil {
+		return Health{}, err // a late reply may still be decoded into h
+	}
+	return h, nil
 }

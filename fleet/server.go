@@ -34,7 +34,11 @@ type Server struct {
 	downCh   chan struct{}  // closed when the server goes down; wakes slow accepts
 	refusing bool           // down because of a Refuse fault, not Kill
 	refStop  chan struct{}  // closes to stop the refuser goroutine
-	refWG    sync.WaitGroup // the refuser goroutine
+	refDone  chan struct{}  // closed when the refuser goroutine has exited
+
+	// life serialises SetFaults, Kill and Restart, so that a WaitGroup is
+	// never added to while another goroutine waits on it.
+	life sync.Mutex
 }
 
 func newServer(index, size int, seed uint64, j *Journal) *Server {
@@ -88,6 +92,8 @@ func (s *Server) Addr() string { return s.addr }
 // flight: each call is decided under the old plan or the new one. Refuse
 // windows of the old plan end; those of the new one start.
 func (s *Server) SetFaults(p faults.Plan) {
+	s.life.Lock()
+	defer s.life.Unlock()
 	s.eng.SetPlan(p)
 	s.stopRefuser()
 	s.mu.Lock()
@@ -104,15 +110,14 @@ func (s *Server) SetFaults(p faults.Plan) {
 			s.closeListener()
 			s.refusing = true
 		}
-		s.refStop = make(chan struct{})
-		s.refWG.Add(1)
-		go s.refuser(ws, s.refStop)
+		s.refStop, s.refDone = make(chan struct{}), make(chan struct{})
+		go s.refuser(ws, s.refStop, s.refDone)
 	}
 }
 
 // refuser closes the listener during each window, then reopens it.
-func (s *Server) refuser(ws []faults.Window, stop <-chan struct{}) {
-	defer s.refWG.Done()
+func (s *Server) refuser(ws []faults.Window, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
 	until := func(t time.Time) bool {
 		if t.IsZero() {
 			<-stop
@@ -151,13 +156,13 @@ func (s *Server) refuser(ws []faults.Window, stop <-chan struct{}) {
 // stopRefuser ends the refuser goroutine, if any, and waits for it.
 func (s *Server) stopRefuser() {
 	s.mu.Lock()
-	stop := s.refStop
-	s.refStop = nil
+	stop, done := s.refStop, s.refDone
+	s.refStop, s.refDone = nil, nil
 	s.mu.Unlock()
 	if stop != nil {
 		close(stop)
+		<-done
 	}
-	s.refWG.Wait()
 }
 
 // relisten reopens the listener after a refusal; s.mu is held. If the
@@ -220,7 +225,9 @@ func (s *Server) listen(addr string) error {
 // serveOn starts the accept loop on ln; s.mu is held.
 func (s *Server) serveOn(ln net.Listener) {
 	s.ln = ln
-	s.downCh = make(chan struct{})
+	if s.downCh == nil { // a refusal ends without the server going down
+		s.downCh = make(chan struct{})
+	}
 	s.wg.Add(1)
 	go s.accept(ln, s.downCh)
 }
@@ -353,6 +360,8 @@ func (s *Server) down(stop bool) {
 // when every goroutine of the server has exited. Killing a server that is
 // down does nothing.
 func (s *Server) Kill() {
+	s.life.Lock()
+	defer s.life.Unlock()
 	s.stopRefuser()
 	s.down(false)
 	s.wg.Wait()
@@ -361,12 +370,16 @@ func (s *Server) Kill() {
 // wait returns when every goroutine of the server, control included, has
 // exited.
 func (s *Server) wait() {
+	s.life.Lock()
 	s.stopRefuser()
+	s.life.Unlock()
 	s.wg.Wait()
 	s.ctlWG.Wait()
 }
 
 // Restart brings a killed server back on the same address.
 func (s *Server) Restart() error {
+	s.life.Lock()
+	defer s.life.Unlock()
 	return s.listen(s.addr)
 }
