@@ -12,7 +12,7 @@ import (
 
 // Call is the journal's record of one call received by a server.
 type Call struct {
-	ID     int    // the call's number in the journal, counting from 0
+	ID     int    // the call's number in the journal: from 0, never reused, not restarted by Reset
 	Server int    // index of the server in the fleet
 	Addr   string // address of that server
 	Method string // e.g. "Service.Method"

@@ -262,12 +262,13 @@ func TestRunUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"impossible value", []string{"run", bad}, bad + ":6: quorum: want 1..10 (the fleet size), got 11"},
+		{"impossible value", []string{"run", bad}, bad + ":6: quorum: want 1..10 (the fleet size), or 0 for none, got 11"},
 		{"missing file", []string{"run", filepath.Join(dir, "nope.yaml")}, "no such file"},
 		{"no file", []string{"run"}, "run takes one scenario file"},
 		{"bad format", []string{"run", good, "--format", "xml"}, `--format "xml": want one of table, json, csv`},
 		{"bad flag value", []string{"run", good, "--inflight", "0"}, "inflight: want at least 1, got 0"},
 		{"unknown strategy", []string{"run", good, "--strategies", "zz"}, `no strategy "zz"`},
+		{"bad plot file", []string{"run", good, "--plot", "cdf.txt"}, "--plot cdf.txt: want a .png or .svg file"},
 		{"bad faults flag", []string{"run", good, "--faults", "drop,p=2"}, `"2": p must be a probability`},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -43,6 +44,9 @@ Ctrl-C stops the run and prints the figures so far.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains(experiment.Formats, format) {
 				return usagef("--format %q: want one of %s", format, strings.Join(experiment.Formats, ", "))
+			}
+			if ext := strings.ToLower(filepath.Ext(plotFile)); plotFile != "" && ext != ".png" && ext != ".svg" {
+				return usagef("--plot %s: want a .png or .svg file", plotFile)
 			}
 			sc, err := experiment.Load(args[0])
 			if err != nil {

@@ -42,10 +42,10 @@ ephemeral), and each printed line is "DATA_ADDR CONTROL_ADDR".`,
 			if count < 1 {
 				return usagef("--count %d: need at least one server", count)
 			}
-			if port < 0 || port+count-1 > 65535 {
+			if port < 0 || port > 0 && port+count-1 > 65535 {
 				return usagef("--port %d with --count %d: ports must lie in 0..65535", port, count)
 			}
-			if ctlPort < -1 || ctlPort+count-1 > 65535 {
+			if ctlPort < -1 || ctlPort > 0 && ctlPort+count-1 > 65535 {
 				return usagef("--control-port %d with --count %d: ports must lie in 0..65535", ctlPort, count)
 			}
 			if index < 0 {

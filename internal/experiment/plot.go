@@ -3,6 +3,7 @@ package experiment
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -36,11 +37,13 @@ func (rep *Report) Plot(path string) error {
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
 	p.Legend.Left = true
+	lo, hi := math.Inf(1), 0.0
 	for i, r := range rep.Results {
 		xys := cdf(r)
 		if len(xys) == 0 {
 			continue
 		}
+		lo, hi = min(lo, xys[0].X), max(hi, xys[len(xys)-1].X)
 		line, err := plotter.NewLine(xys)
 		if err != nil {
 			return fmt.Errorf("experiment: plot %s: %w", r.Strategy, err)
@@ -50,6 +53,12 @@ func (rep *Report) Plot(path string) error {
 		p.Add(line)
 		p.Legend.Add(fmt.Sprintf("%s (p99 %s ms)", r.Strategy, ms(r.P99)), line)
 	}
+	if hi == 0 {
+		return fmt.Errorf("experiment: plot %s: no fan-out finished, nothing to plot", path)
+	}
+	// A log axis needs a positive range of some width, even when every
+	// fan-out took the same time.
+	p.X.Min, p.X.Max = lo/2, max(hi*1.1, lo*10)
 	return p.Save(9*vg.Inch, 5*vg.Inch, path)
 }
 

@@ -84,6 +84,15 @@ func TestPlot(t *testing.T) {
 			t.Errorf("%s plot: %v, %v", ext, fi, err)
 		}
 	}
+	one := &Report{Scenario: "one", Results: []Result{newResult("a")}}
+	_ = one.Results[0].Latency.RecordValue(300)
+	if err := one.Plot(filepath.Join(t.TempDir(), "one.png")); err != nil {
+		t.Errorf("a plot of one fan-out: %v", err)
+	}
+	none := &Report{Scenario: "none", Results: []Result{newResult("a")}}
+	if err := none.Plot(filepath.Join(t.TempDir(), "none.png")); err == nil {
+		t.Error("a plot of no fan-out was written")
+	}
 	if err := fixedReport(t).Plot(filepath.Join(t.TempDir(), "cdf.gif")); err == nil {
 		t.Error("a .gif plot was accepted")
 	}

@@ -33,6 +33,10 @@ func Run(ctx context.Context, sc *Scenario, progress Progress) (*Report, error) 
 			break
 		}
 		r, err := runStrategy(ctx, sc, st, progress)
+		if err != nil && ctx.Err() != nil {
+			rep.Interrupted = true // interrupted while its fleet started
+			break
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -146,7 +147,7 @@ type pathError struct {
 	msg  string
 }
 
-func (e *pathError) Error() string { return strings.Join(e.path, ".") + ": " + e.msg }
+func (e *pathError) Error() string { return e.msg } // the message names its key
 
 func bad(msg string, path ...string) error { return &pathError{path: path, msg: msg} }
 
@@ -185,7 +186,7 @@ func (sc *Scenario) check() error {
 		}
 		names = append(names, st.Name)
 		if st.Quorum < 0 || st.Quorum > sc.Servers {
-			return bad(fmt.Sprintf("quorum: want 1..%d (the fleet size), got %d", sc.Servers, st.Quorum), at("quorum")...)
+			return bad(fmt.Sprintf("quorum: want 1..%d (the fleet size), or 0 for none, got %d", sc.Servers, st.Quorum), at("quorum")...)
 		}
 		if st.Concurrency < 0 {
 			return bad(fmt.Sprintf("concurrency: want 0 (unlimited) or more, got %d", st.Concurrency), at("concurrency")...)
@@ -198,7 +199,7 @@ func (sc *Scenario) check() error {
 			switch {
 			case h.After < 0:
 				return bad(fmt.Sprintf("hedge.after: want a positive duration, got %v", h.After), hat("after")...)
-			case h.Quantile < 0 || h.Quantile >= 1:
+			case !(h.Quantile >= 0 && h.Quantile < 1): // NaN too
 				return bad(fmt.Sprintf("hedge.quantile: want a quantile in (0, 1), got %v", h.Quantile), hat("quantile")...)
 			case (h.After == 0) == (h.Quantile == 0):
 				return bad("hedge: want exactly one of after and quantile", at("hedge")...)
@@ -219,9 +220,9 @@ func (sc *Scenario) check() error {
 		}
 		if b := st.Budget; b != nil {
 			switch {
-			case b.Tokens <= 0:
+			case !(b.Tokens > 0) || math.IsInf(b.Tokens, 0): // NaN too
 				return bad(fmt.Sprintf("budget.tokens: want a positive number, got %v", b.Tokens), append(at("budget"), "tokens")...)
-			case b.Ratio <= 0:
+			case !(b.Ratio > 0) || math.IsInf(b.Ratio, 0):
 				return bad(fmt.Sprintf("budget.ratio: want a positive number, got %v", b.Ratio), append(at("budget"), "ratio")...)
 			}
 		}

@@ -64,7 +64,7 @@ func TestParseErrors(t *testing.T) {
 		{"negative duration", "name: x\nservers: 3\nrounds: 5\ntimeout: -1s\nstrategies:\n  - name: a\n",
 			"bad.yaml:4: timeout: want a positive duration, got -1s"},
 		{"quorum above fleet", base + "    quorum: 11\n",
-			"bad.yaml:6: quorum: want 1..10 (the fleet size), got 11"},
+			"bad.yaml:6: quorum: want 1..10 (the fleet size), or 0 for none, got 11"},
 		{"no strategies", "name: x\nservers: 3\nrounds: 5\n",
 			"bad.yaml:1: strategies: want at least one strategy"},
 		{"neither rounds nor duration", "name: x\nservers: 3\nstrategies:\n  - name: a\n",
@@ -74,6 +74,8 @@ func TestParseErrors(t *testing.T) {
 		{"retry cap", base + "    retry: {attempts: 3, base: 10ms, cap: 1ms}\n",
 			"bad.yaml:6: retry.cap: want at least base (10ms), got 1ms"},
 		{"duplicate name", base + "  - name: a\n", `bad.yaml:6: strategy "a": name used twice`},
+		{"NaN budget", base + "    budget: {tokens: .nan, ratio: 0.1}\n", "bad.yaml:6: budget.tokens: want a positive number, got NaN"},
+		{"NaN quantile", base + "    hedge: {quantile: .nan, max: 1}\n", "bad.yaml:6: hedge.quantile: want a quantile in (0, 1), got NaN"},
 		{"not yaml", "name: [x\n", "bad.yaml:"},
 		{"empty", "", "bad.yaml: empty scenario"},
 	}
