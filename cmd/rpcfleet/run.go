@@ -22,7 +22,7 @@ import (
 
 func runCmd() *cobra.Command {
 	var (
-		format, plotFile, faultSpec, only string
+		format, plotFile, faultSpec, only, backend string
 		servers, rounds, inflight         int
 		seed                              uint64
 		duration, timeout                 time.Duration
@@ -71,6 +71,9 @@ Ctrl-C stops the run and prints the figures so far.`,
 			if fl.Changed("timeout") {
 				sc.Timeout = timeout
 			}
+			if fl.Changed("backend") {
+				sc.Backend = backend
+			}
 			if fl.Changed("faults") {
 				p, err := faults.Parse(faultSpec)
 				if err != nil {
@@ -92,6 +95,11 @@ Ctrl-C stops the run and prints the figures so far.`,
 			if err := sc.Check(); err != nil {
 				return usagef("%s (after flags): %v", args[0], err)
 			}
+			if sc.Backend == "container" && os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
+				// No reaper image can be pulled here; the backend removes
+				// its own containers and networks.
+				os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+			}
 			return runExperiment(cmd.Context(), sc, cmd.OutOrStdout(), cmd.ErrOrStderr(), format, plotFile)
 		},
 	}
@@ -105,6 +113,7 @@ Ctrl-C stops the run and prints the figures so far.`,
 	fl.Uint64Var(&seed, "seed", 0, "seed of every fault decision")
 	fl.DurationVar(&timeout, "timeout", 0, "per-call timeout")
 	fl.StringVar(&faultSpec, "faults", "", "fault plan, replacing the file's")
+	fl.StringVar(&backend, "backend", "", "inprocess or container (the image must exist: make image)")
 	fl.StringVar(&only, "strategies", "", "comma-separated names of the strategies to run (default: all)")
 	return cmd
 }

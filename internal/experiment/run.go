@@ -12,6 +12,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/caller"
 	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/container"
 )
 
 // Progress is told, now and then, how far a strategy has got: done of total
@@ -51,7 +52,11 @@ func Run(ctx context.Context, sc *Scenario, progress Progress) (*Report, error) 
 // runStrategy drives one strategy: sc.InFlight workers issue fan-outs until
 // the rounds are done, the duration is over or ctx ends.
 func runStrategy(ctx context.Context, sc *Scenario, st Strategy, progress Progress) (Result, error) {
-	f, err := fleet.Start(ctx, fleet.WithServers(sc.Servers), fleet.WithSeed(sc.Seed), fleet.WithFaults(sc.Faults.Plan))
+	opts := []fleet.Option{fleet.WithServers(sc.Servers), fleet.WithSeed(sc.Seed), fleet.WithFaults(sc.Faults.Plan)}
+	if sc.Backend == "container" {
+		opts = append(opts, fleet.WithBackend(container.New(sc.Image)))
+	}
+	f, err := fleet.Start(ctx, opts...)
 	if err != nil {
 		return Result{}, err
 	}

@@ -22,7 +22,8 @@ type Scenario struct {
 	Name        string        `yaml:"name"`
 	Description string        `yaml:"description"`
 	Servers     int           `yaml:"servers"`  // fleet size
-	Backend     string        `yaml:"backend"`  // "inprocess" (default)
+	Backend     string        `yaml:"backend"`  // "inprocess" (default) or "container"
+	Image       string        `yaml:"image"`    // the container backend's image (default rpcfleet:dev, see make image)
 	Seed        uint64        `yaml:"seed"`     // seed of every fault decision
 	Rounds      int           `yaml:"rounds"`   // fan-outs per strategy, or
 	Duration    time.Duration `yaml:"duration"` // how long to run each strategy
@@ -125,7 +126,7 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	if len(root.Content) == 0 {
 		return nil, &Error{File: name, Msg: "empty scenario"}
 	}
-	sc := &Scenario{Backend: "inprocess", InFlight: 1, Timeout: time.Second, Seed: 1}
+	sc := &Scenario{Backend: "inprocess", Image: "rpcfleet:dev", InFlight: 1, Timeout: time.Second, Seed: 1}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(sc); err != nil {
@@ -158,8 +159,10 @@ func (sc *Scenario) check() error {
 	switch {
 	case sc.Servers < 1:
 		return bad(fmt.Sprintf("servers: want at least 1, got %d", sc.Servers), "servers")
-	case sc.Backend != "inprocess":
-		return bad(fmt.Sprintf("backend: want inprocess, got %q", sc.Backend), "backend")
+	case sc.Backend != "inprocess" && sc.Backend != "container":
+		return bad(fmt.Sprintf("backend: want inprocess or container, got %q", sc.Backend), "backend")
+	case sc.Backend == "container" && sc.Image == "":
+		return bad("image: want the container image to run, e.g. rpcfleet:dev (make image)", "image")
 	case sc.Rounds < 0:
 		return bad(fmt.Sprintf("rounds: want 0 or more, got %d", sc.Rounds), "rounds")
 	case sc.Duration < 0:
@@ -295,7 +298,7 @@ func yamlError(name string, err error) error {
 // knownKeys lists the keys of a scenario type for unknown-key errors.
 func knownKeys(typ string) string {
 	keys := map[string]string{
-		"Scenario": "name, description, servers, backend, seed, rounds, duration, inflight, timeout, slow, faults, strategies",
+		"Scenario": "name, description, servers, backend, image, seed, rounds, duration, inflight, timeout, slow, faults, strategies",
 		"Strategy": "name, failfast, quorum, hedge, retry, budget, concurrency, timeout",
 		"Hedge":    "after, quantile, max",
 		"Retry":    "attempts, base, cap",

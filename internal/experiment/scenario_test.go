@@ -50,7 +50,7 @@ func TestParseErrors(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"unknown key", "name: x\nservers: 10\nrounds: 5\nbogus: 1\nstrategies:\n  - name: a\n",
-			`bad.yaml:4: unknown key "bogus" in scenario (want one of: name, description, servers`},
+			`bad.yaml:4: unknown key "bogus" in scenario (want one of: name, description, servers, backend, image`},
 		{"unknown strategy key", base + "    hegde: {after: 1ms}\n",
 			`bad.yaml:6: unknown key "hegde" in strategy (want one of: name, failfast, quorum, hedge`},
 		{"wrong type", "name: x\nservers: many\nrounds: 5\nstrategies:\n  - name: a\n",
