@@ -22,5 +22,6 @@
 //
 // A Caller is safe for concurrent use by many fan-outs; the caller must
 // Close it, which closes every connection it opened and ends every fan-out
-// in flight. No goroutine of a fan-out outlives it.
+// in flight; goroutines of rpc.Client readers and of dials in progress end
+// soon after it returns. No goroutine of a fan-out outlives the fan-out.
 package caller

@@ -100,9 +100,9 @@ func WithQuorum(k int) Option { return func(c *config) { c.quorum = max(k, 0) } 
 // group (see WithGroups). The first reply wins and the others are
 // abandoned; a hedge that wins sets Result.Hedged and Result.From. Hedges
 // are for slowness, not failures: a failed call sends no further hedges
-// (use WithRetry). Each hedge takes a token from the budget (WithBudget)
-// and, under WithConcurrency, a free slot; without one it waits another
-// delay.
+// (use WithRetry). Each hedge takes a token from the budget (WithBudget):
+// when none is left the call is hedged no further. Under WithConcurrency a
+// hedge also needs a free slot: without one it waits another delay.
 //
 // Hedges go to stragglers only: a call is hedged only while at most m+3σ+1
 // of the fan-out's n addresses have not finished, where m is how many

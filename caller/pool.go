@@ -116,8 +116,11 @@ func (p *pool) dial(ctx context.Context, addr string, cn *conn) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err == nil && p.closed {
-		c.Close()
+	if p.closed {
+		// Close came first, and may have cancelled the dial itself.
+		if c != nil {
+			c.Close()
+		}
 		err = ErrClosed
 	}
 	if err != nil {
