@@ -23,9 +23,9 @@ import (
 func runCmd() *cobra.Command {
 	var (
 		format, plotFile, faultSpec, only, backend string
-		servers, rounds, inflight         int
-		seed                              uint64
-		duration, timeout                 time.Duration
+		servers, rounds, inflight                  int
+		seed                                       uint64
+		duration, timeout                          time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE",
