@@ -1,0 +1,32 @@
+package suites_test
+
+import (
+	"context"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/rpcfleet/rpcfleet/caller"
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
+)
+
+// The README's "Using it from your own Ginkgo suite" example, verbatim, so
+// that it keeps compiling and passing.
+var _ = Describe("my fan-out", func() {
+	It("reports a hanging server as a timeout, for that server only", func(ctx SpecContext) {
+		f, err := fleet.Start(ctx, fleet.WithServers(10), fleet.WithSeed(uint64(GinkgoRandomSeed())))
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(f.Stop) // returns when every goroutine and connection is gone
+		f.Server(3).SetFaults(faults.MustParse("hang"))
+
+		c := caller.New(caller.WithTimeout(200 * time.Millisecond))
+		DeferCleanup(c.Close)
+		results, err := caller.FanOut[fleet.Args, fleet.Reply](ctx, c, f.Addrs(), "Service.Method", fleet.Args{Name: "Ann"})
+
+		Expect(err).To(MatchError(context.DeadlineExceeded))
+		Expect(results[3].Err).To(BeAssignableToTypeOf(&caller.TimeoutError{}))
+		Expect(f.Journal().Server(3)).To(ConsistOf(HaveField("Outcome", faults.Hung)))
+	}, SpecTimeout(5*time.Second))
+})
