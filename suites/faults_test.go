@@ -175,7 +175,7 @@ var _ = Describe("Fault kinds: what the caller observes", func() {
 	}, SpecTimeout(10*time.Second))
 
 	It("refuse: dials are refused during the window, then accepted again", func(ctx SpecContext) {
-		plan(ctx, "refuse,for=400ms")
+		plan(ctx, "refuse,for=1s")
 		_, _, err := dialCall(ctx, addr, "Service.Method")
 		Expect(err).To(MatchError(syscall.ECONNREFUSED))
 		Eventually(func() error {
@@ -275,14 +275,16 @@ var _ = Describe("Fault targeting", func() {
 
 	It("for= and from=: a time window counted from when the plan was set", func(ctx SpecContext) {
 		f := startFleet(ctx, 2)
-		Expect(f.SetServerFaults(ctx, 0, faults.MustParse("error=early,for=300ms"))).To(Succeed())
-		Expect(f.SetServerFaults(ctx, 1, faults.MustParse("error=late,from=300ms"))).To(Succeed())
+		// Windows long enough that a loaded machine makes the first two
+		// calls inside them.
+		Expect(f.SetServerFaults(ctx, 0, faults.MustParse("error=early,for=1500ms"))).To(Succeed())
+		Expect(f.SetServerFaults(ctx, 1, faults.MustParse("error=late,from=1500ms"))).To(Succeed())
 		a, b := f.Addrs()[0], f.Addrs()[1]
 		_, _, err := dialCall(ctx, a, "Service.Method")
 		Expect(err).To(MatchError("early"))
 		_, _, err = dialCall(ctx, b, "Service.Method")
 		Expect(err).NotTo(HaveOccurred())
-		time.Sleep(400 * time.Millisecond)
+		time.Sleep(1600 * time.Millisecond)
 		_, _, err = dialCall(ctx, a, "Service.Method")
 		Expect(err).NotTo(HaveOccurred())
 		_, _, err = dialCall(ctx, b, "Service.Method")
