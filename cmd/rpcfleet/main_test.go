@@ -176,13 +176,13 @@ func freeBasePort(t *testing.T, n int) int {
 
 func TestDemo(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"demo", "--servers", "20", "--timeout", "300ms"}, &stdout, &stderr); code != 0 {
+	if code := run(context.Background(), []string{"demo", "--servers", "20", "--timeout", "1s"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit code %d, stderr %q", code, stderr.String())
 	}
 	out := stdout.String()
 	for _, want := range []string{
 		"SERVER  ADDRESS", "17 ok, 3 failed", "ERROR disk full",
-		"ERROR timeout: no reply within 300ms", "connection refused", "(killed)",
+		"ERROR timeout: no reply within 1s", "connection refused", "(killed)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
