@@ -101,14 +101,69 @@ func FanOut[A, R any](ctx context.Context, c *Caller, addrs []string, method str
 		callCtx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
 		defer cancel()
 	}
+	// Requests to addresses with a warm connection are written from this
+	// goroutine, one after another, before their goroutines start: 1,000
+	// goroutines writing at once from every core cost more than the
+	// writes themselves (see BENCHMARKS.md). Each address's goroutine
+	// then waits for its reply; addresses that need a dial send from
+	// their own goroutine.
+	conns := c.pool.warm(addrs)
+	done := callCtx.Done()
 	var wg sync.WaitGroup
 	for i, addr := range addrs {
+		var s *sent[R]
+		if cn := conns[i]; cn != nil {
+			if ended(done) {
+				c.pool.release(addr, cn, false)
+			} else {
+				s = send[A, R](cn, method, args)
+			}
+		}
 		wg.Go(func() {
-			results[i] = call[A, R](ctx, callCtx, c, addr, method, args)
+			results[i] = call[A, R](ctx, callCtx, c, addr, method, args, s)
 		})
 	}
 	wg.Wait()
 	return results, aggregate(results, 0)
+}
+
+// sent is a call sent by send, for roundTrip to wait for.
+type sent[R any] struct {
+	cn    *conn
+	call  *rpc.Call
+	reply *R
+	start time.Time
+	done  *rpc.Call // the call if it had already ended when send returned
+}
+
+// unsent reports whether Go ended the call at once with rpc.ErrShutdown:
+// the client was already shut down (the server closed the connection since
+// the last fan-out, or the pool retired it), and the request never left.
+func (s *sent[R]) unsent() bool {
+	return s.done != nil && errors.Is(s.done.Error, rpc.ErrShutdown)
+}
+
+// send starts method on cn, whose active call the caller counted.
+func send[A, R any](cn *conn, method string, args A) *sent[R] {
+	s := &sent[R]{cn: cn, reply: new(R), start: time.Now()}
+	s.call = cn.client.Go(method, args, s.reply, make(chan *rpc.Call, 1))
+	// Go ends a call on a shut-down client before it returns; any other
+	// end comes later, from the client's reader.
+	select {
+	case s.done = <-s.call.Done:
+	default:
+	}
+	return s
+}
+
+// ended reports whether done is closed, without waiting.
+func ended(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Call calls method with args on addr through c's pool, with c's timeout,
@@ -146,11 +201,15 @@ func aggregate[R any](results []Result[R], need int) error {
 	return &FanOutError{Calls: len(results), Errs: failed, Cancelled: cancelled, Quorum: need}
 }
 
-// call makes one call; ctx is the fan-out's, callCtx adds the timeout.
-func call[A, R any](ctx, callCtx context.Context, c *Caller, addr, method string, args A) Result[R] {
+// call makes one call; ctx is the fan-out's, callCtx adds the timeout. s,
+// if not nil, is the call already sent by FanOut.
+func call[A, R any](ctx, callCtx context.Context, c *Caller, addr, method string, args A, s *sent[R]) Result[R] {
 	start := time.Now()
+	if s != nil {
+		start = s.start
+	}
 	res := Result[R]{Addr: addr, Attempts: 1}
-	reply, err := roundTrip[A, R](callCtx, c, addr, method, args)
+	reply, err := roundTrip[A, R](callCtx, c, addr, method, args, s)
 	res.Latency = time.Since(start)
 	switch {
 	case err == nil:
@@ -164,32 +223,36 @@ func call[A, R any](ctx, callCtx context.Context, c *Caller, addr, method string
 	return res
 }
 
-func roundTrip[A, R any](ctx context.Context, c *Caller, addr, method string, args A) (*R, error) {
-	reply := new(R)
+// roundTrip sends method to addr, or takes over s if not nil, and waits
+// for the reply.
+func roundTrip[A, R any](ctx context.Context, c *Caller, addr, method string, args A, s *sent[R]) (*R, error) {
 	for attempt := 0; ; attempt++ {
-		cn, err := c.pool.get(ctx, addr)
-		if err != nil {
-			return nil, err
-		}
-		call := cn.client.Go(method, args, reply, make(chan *rpc.Call, 1))
-		var done *rpc.Call
-		select {
-		case done = <-call.Done:
-			// Ended inside Go: a client already shut down (the server
-			// closed the connection since the last fan-out, or the pool
-			// retired it) never sent the request, so redial once,
-			// transparently.
-			if attempt == 0 && errors.Is(done.Error, rpc.ErrShutdown) {
-				c.pool.release(addr, cn, false)
-				c.pool.discard(addr, cn)
-				continue
+		if attempt > 0 || s == nil {
+			cn, err := c.pool.get(ctx, addr)
+			if err != nil {
+				return nil, err
 			}
-		default:
+			s = send[A, R](cn, method, args)
+		}
+		cn, done := s.cn, s.done
+		if attempt == 0 && s.unsent() {
+			// Redial once, transparently.
+			c.pool.release(addr, cn, false)
+			c.pool.discard(addr, cn)
+			continue
+		}
+		if done == nil {
+			// The reply is often in already: take it without the select
+			// on ctx, whose channel every call of the fan-out shares.
 			select {
-			case done = <-call.Done:
-			case <-ctx.Done():
-				c.pool.release(addr, cn, true)
-				return nil, ctx.Err()
+			case done = <-s.call.Done:
+			default:
+				select {
+				case done = <-s.call.Done:
+				case <-ctx.Done():
+					c.pool.release(addr, cn, true)
+					return nil, ctx.Err()
+				}
 			}
 		}
 		c.pool.release(addr, cn, false)
@@ -199,6 +262,6 @@ func roundTrip[A, R any](ctx context.Context, c *Caller, addr, method string, ar
 			}
 			return nil, err
 		}
-		return reply, nil
+		return s.reply, nil
 	}
 }

@@ -56,8 +56,12 @@ func newPool(cfg *config) *pool {
 
 // get returns the client for addr, dialling it if there is none. On
 // success, the caller has one active call counted on the connection and
-// must end it with release.
+// must end it with release. With ctx already ended it returns ctx's error,
+// so that nothing is sent for a fan-out given up on.
 func (p *pool) get(ctx context.Context, addr string) (*conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for attempt := 0; ; attempt++ {
 		p.mu.Lock()
 		if p.closed {
@@ -93,6 +97,34 @@ func (p *pool) get(ctx context.Context, addr string) (*conn, error) {
 			return nil, cn.err
 		}
 	}
+}
+
+// warm returns, for each of addrs, its dialled connection with one active
+// call counted on it (to be ended with release), or nil where there is
+// none yet, a dial is in progress or the pool is closed: get handles
+// those. One lock for the whole fan-out instead of one per address.
+func (p *pool) warm(addrs []string) []*conn {
+	conns := make([]*conn, len(addrs))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return conns
+	}
+	for i, addr := range addrs {
+		cn := p.conns[addr]
+		if cn == nil {
+			continue
+		}
+		select {
+		case <-cn.ready:
+			if cn.err == nil {
+				cn.active.Add(1)
+				conns[i] = cn
+			}
+		default:
+		}
+	}
+	return conns
 }
 
 // dial connects cn; a failed entry is removed so the next get redials.

@@ -1,0 +1,101 @@
+package caller
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/rpcfleet/rpcfleet/fleet"
+)
+
+// startFleet starts n in-process servers, stopped when t ends.
+func startFleet(t *testing.T, n int) *fleet.Fleet {
+	t.Helper()
+	f, err := fleet.Start(t.Context(), fleet.WithServers(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := f.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return f
+}
+
+func fanOut(ctx context.Context, c *Caller, addrs []string) ([]Result[fleet.Reply], error) {
+	return FanOut[fleet.Args, fleet.Reply](ctx, c, addrs, "Service.Method", fleet.Args{Name: "t"})
+}
+
+// A warm connection whose client was shut down since the last fan-out
+// (here: closed by hand, as the pool's retire does) never carries the
+// request: FanOut sees that at once, redials, and the call succeeds.
+func TestFanOutRedialsShutDownClient(t *testing.T) {
+	f := startFleet(t, 3)
+	c := New()
+	defer c.Close()
+	addrs := f.Addrs()
+	if _, err := fanOut(t.Context(), c, addrs); err != nil {
+		t.Fatal(err)
+	}
+	c.pool.mu.Lock()
+	old := c.pool.conns[addrs[1]]
+	c.pool.mu.Unlock()
+	if err := old.client.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	results, err := fanOut(t.Context(), c, addrs)
+	if err != nil {
+		t.Fatalf("fan-out after the shutdown: %v", err)
+	}
+	for i, r := range results {
+		if r.Attempts != 1 || r.From != addrs[i] {
+			t.Errorf("results[%d]: Attempts %d, From %q; want 1 and %q", i, r.Attempts, r.From, addrs[i])
+		}
+	}
+	c.pool.mu.Lock()
+	cn := c.pool.conns[addrs[1]]
+	c.pool.mu.Unlock()
+	if cn == nil || cn == old {
+		t.Errorf("pool holds %p for %s, want a new connection (old %p)", cn, addrs[1], old)
+	}
+	if n := f.Journal().Len(); n != 6 {
+		t.Errorf("journal holds %d calls, want 6: the shut-down client sent nothing", n)
+	}
+}
+
+// With ctx already ended, FanOut sends nothing, not even on warm
+// connections, and leaves no call counted active on them.
+func TestFanOutEndedContextSendsNothing(t *testing.T) {
+	f := startFleet(t, 4)
+	c := New()
+	defer c.Close()
+	addrs := f.Addrs()
+	if _, err := fanOut(t.Context(), c, addrs); err != nil {
+		t.Fatal(err)
+	}
+	f.Journal().Reset()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	results, err := fanOut(ctx, c, addrs)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	for i, r := range results {
+		if !errors.Is(r.Err, context.Canceled) || !r.Cancelled {
+			t.Errorf("results[%d] = %+v, want a cancelled call", i, r)
+		}
+	}
+	if n := f.Journal().Len(); n != 0 {
+		t.Errorf("journal holds %d calls, want none", n)
+	}
+	c.pool.mu.Lock()
+	defer c.pool.mu.Unlock()
+	for addr, cn := range c.pool.conns {
+		if n := cn.active.Load(); n != 0 {
+			t.Errorf("%s: %d calls still counted active", addr, n)
+		}
+	}
+}
