@@ -3,7 +3,10 @@
 // Result per address in input order.
 //
 // By default every call starts at once, one goroutine per address, and
-// FanOut waits for all of them: the seed article's semantics. Options of
+// FanOut waits for all of them: the seed article's semantics. (Requests on
+// connections already open are written by FanOut itself, one after
+// another, and each address's goroutine waits for its reply: that is
+// cheaper than 1,000 goroutines writing at once.) Options of
 // New add strategies, which compose: WithConcurrency (at most c calls in
 // flight), WithFailFast (the first failure cancels the rest), WithQuorum
 // (return after k successes), WithHedge and WithHedgeQuantile (backup calls
