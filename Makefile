@@ -23,6 +23,7 @@ test: vet unit fuzz specs
 
 vet:
 	go vet ./...
+	go vet -tags noexperiments ./cmd/rpcfleet
 
 ## unit: plain Go tests of every package outside suites/
 unit:
@@ -47,7 +48,7 @@ bench:
 
 ## image: the container image $(IMAGE), FROM scratch with a static binary built here (nothing is pulled)
 image:
-	CGO_ENABLED=0 go build -trimpath -o bin/image/rpcfleet ./cmd/rpcfleet && docker build -q -f docker/Dockerfile -t $(IMAGE) bin/image && docker image prune -f --filter label=rpcfleet.image=true >/dev/null
+	CGO_ENABLED=0 go build -trimpath -tags noexperiments -o bin/image/rpcfleet ./cmd/rpcfleet && docker build -q -f docker/Dockerfile -t $(IMAGE) bin/image && docker image prune -f --filter label=rpcfleet.image=true >/dev/null
 
 ## bench-containers: 20 containers started in parallel through fleet/container vs 20 sequential `docker run`, once
 bench-containers:

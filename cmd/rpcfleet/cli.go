@@ -33,7 +33,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(serveCmd(), runCmd(), demoCmd(), versionCmd())
+	root.AddCommand(serveCmd(), demoCmd(), versionCmd())
+	root.AddCommand(experimentCmds()...)
 
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {

@@ -1,3 +1,5 @@
+//go:build !noexperiments
+
 package main
 
 import (
@@ -19,6 +21,11 @@ import (
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/internal/experiment"
 )
+
+// experimentCmds are the commands that a build with the tag noexperiments
+// leaves out: `run`, which links the Docker client and the plotting
+// library.
+func experimentCmds() []*cobra.Command { return []*cobra.Command{runCmd()} }
 
 func runCmd() *cobra.Command {
 	var (

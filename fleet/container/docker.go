@@ -22,6 +22,10 @@ import (
 // Package is the import path of the binary the image runs.
 const Package = "github.com/rpcfleet/rpcfleet/cmd/rpcfleet"
 
+// BuildTags are the build tags of the image's binary: noexperiments leaves
+// out `rpcfleet run`, which a container never runs.
+const BuildTags = "noexperiments"
+
 // Available reports whether a Docker engine answers; the error says why
 // not.
 func Available(ctx context.Context) error {
@@ -35,8 +39,8 @@ func Available(ctx context.Context) error {
 }
 
 // Build builds the image tag from the Dockerfile at dockerfile, whose
-// build context holds only the rpcfleet binary: `go build` of Package,
-// statically linked (CGO_ENABLED=0), run in the current directory, which
+// build context holds only the rpcfleet binary: `go build` of Package
+// with BuildTags, statically linked (CGO_ENABLED=0), run in the current directory, which
 // must lie in a module that can build Package. Nothing is pulled. Images
 // that an earlier Build of the same tag left dangling are removed.
 func Build(ctx context.Context, dockerfile, tag string) error {
@@ -50,7 +54,7 @@ func Build(ctx context.Context, dockerfile, tag string) error {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "rpcfleet")
-	gb := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, Package)
+	gb := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", BuildTags, "-o", bin, Package)
 	gb.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := gb.CombinedOutput(); err != nil {
 		return fmt.Errorf("fleet/container: go build %s: %w\n%s", Package, err, out)
