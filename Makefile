@@ -25,9 +25,10 @@ vet:
 	go vet ./...
 	go vet -tags noexperiments ./cmd/rpcfleet
 
-## unit: plain Go tests of every package outside suites/
+## unit: plain Go tests of every package outside suites/ (and of the image's build of cmd/rpcfleet)
 unit:
 	go test -race -count=1 $$(go list ./... | grep -v /suites)
+	go test -race -count=1 -tags noexperiments ./cmd/rpcfleet
 
 ## fuzz: FuzzParse, the fault plan parser and its round trip through String
 fuzz:

@@ -85,7 +85,12 @@ type Result[R any] struct {
 //
 // When ctx ends, FanOut returns promptly: calls still in flight fail with
 // ctx's error and their late replies are dropped. No goroutine of the
-// fan-out remains after it returns.
+// fan-out remains after it returns. One limit: net/rpc writes a request
+// with no deadline, so a server that stops reading, once its socket
+// buffers are full (megabytes of requests; the pool retires a connection
+// long before with small requests), blocks the write and the fan-out.
+// Requests on open connections are written one after another by FanOut
+// itself, so such a write also holds up the writes after it.
 func FanOut[A, R any](ctx context.Context, c *Caller, addrs []string, method string, args A) (results []Result[R], err error) {
 	if len(addrs) == 0 {
 		return []Result[R]{}, nil
@@ -147,8 +152,8 @@ func (s *sent[R]) unsent() bool {
 func send[A, R any](cn *conn, method string, args A) *sent[R] {
 	s := &sent[R]{cn: cn, reply: new(R), start: time.Now()}
 	s.call = cn.client.Go(method, args, s.reply, make(chan *rpc.Call, 1))
-	// Go ends a call on a shut-down client before it returns; any other
-	// end comes later, from the client's reader.
+	// Go ends a call on a shut-down client before it returns (see
+	// unsent); a fast reply or a write error may be in already too.
 	select {
 	case s.done = <-s.call.Done:
 	default:
@@ -211,6 +216,9 @@ func call[A, R any](ctx, callCtx context.Context, c *Caller, addr, method string
 	res := Result[R]{Addr: addr, Attempts: 1}
 	reply, err := roundTrip[A, R](callCtx, c, addr, method, args, s)
 	res.Latency = time.Since(start)
+	if errors.Is(err, errNotSent) {
+		res.Attempts, err = 0, callCtx.Err() // ended before its turn
+	}
 	switch {
 	case err == nil:
 		res.Reply, res.From = *reply, addr
@@ -223,11 +231,18 @@ func call[A, R any](ctx, callCtx context.Context, c *Caller, addr, method string
 	return res
 }
 
+// errNotSent is roundTrip's error when ctx had ended before it tried
+// anything: call reports ctx's error with no attempt.
+var errNotSent = errors.New("caller: not sent")
+
 // roundTrip sends method to addr, or takes over s if not nil, and waits
 // for the reply.
 func roundTrip[A, R any](ctx context.Context, c *Caller, addr, method string, args A, s *sent[R]) (*R, error) {
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 || s == nil {
+			if attempt == 0 && ctx.Err() != nil {
+				return nil, errNotSent
+			}
 			cn, err := c.pool.get(ctx, addr)
 			if err != nil {
 				return nil, err

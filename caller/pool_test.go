@@ -3,7 +3,9 @@ package caller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/rpcfleet/rpcfleet/fleet"
 )
@@ -66,10 +68,19 @@ func TestFanOutRedialsShutDownClient(t *testing.T) {
 }
 
 // With ctx already ended, FanOut sends nothing, not even on warm
-// connections, and leaves no call counted active on them.
+// connections, counts no attempt and leaves no call counted active on
+// them; on the strategy path too.
 func TestFanOutEndedContextSendsNothing(t *testing.T) {
+	for _, opts := range [][]Option{nil, {WithRetry(3, time.Millisecond, time.Millisecond)}} {
+		t.Run(fmt.Sprintf("strategic=%v", opts != nil), func(t *testing.T) {
+			testEndedContextSendsNothing(t, opts...)
+		})
+	}
+}
+
+func testEndedContextSendsNothing(t *testing.T, opts ...Option) {
 	f := startFleet(t, 4)
-	c := New()
+	c := New(opts...)
 	defer c.Close()
 	addrs := f.Addrs()
 	if _, err := fanOut(t.Context(), c, addrs); err != nil {
@@ -84,8 +95,8 @@ func TestFanOutEndedContextSendsNothing(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	for i, r := range results {
-		if !errors.Is(r.Err, context.Canceled) || !r.Cancelled {
-			t.Errorf("results[%d] = %+v, want a cancelled call", i, r)
+		if !errors.Is(r.Err, context.Canceled) || !r.Cancelled || r.Attempts != 0 {
+			t.Errorf("results[%d] = %+v, want a cancelled call with no attempt", i, r)
 		}
 	}
 	if n := f.Journal().Len(); n != 0 {

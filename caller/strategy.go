@@ -342,6 +342,10 @@ func (r *run[A, R]) send(ctx context.Context, t *tryState[R], addr string, hedge
 			return ctx.Err()
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		r.releaseSlot() // ended while waiting for the slot: nothing sent, no attempt
+		return err
+	}
 	if !resent {
 		res.Attempts++
 	}
