@@ -74,6 +74,8 @@ type Config struct {
 	BasePort        int    // 0: ephemeral ports (WithBasePort)
 	Control         bool   // serve the control endpoint (WithControl)
 	ControlBasePort int    // 0: ephemeral control ports (WithControl)
+
+	JournalLimit int // keep about this many recent calls; 0: all (WithJournalLimit)
 }
 
 // InProcess returns the default backend: servers in this process, on

@@ -42,6 +42,9 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	if cfg.firstIndex < 0 {
 		return nil, fmt.Errorf("fleet: WithFirstIndex(%d): must not be negative", cfg.firstIndex)
 	}
+	if cfg.journalLimit < 0 {
+		return nil, fmt.Errorf("fleet: WithJournalLimit(%d): must not be negative", cfg.journalLimit)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fleet: start: %w", err)
 	}
@@ -52,6 +55,7 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	cl, err := b.Start(ctx, Config{
 		Servers: cfg.servers, FirstIndex: cfg.firstIndex, FleetSize: cfg.fleetSize, Seed: cfg.seed, Faults: cfg.plan,
 		Host: cfg.host, BasePort: cfg.basePort, Control: cfg.control, ControlBasePort: cfg.controlBasePort,
+		JournalLimit: cfg.journalLimit,
 	})
 	if err != nil {
 		return nil, err
@@ -65,7 +69,7 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 
 // Start starts the in-process servers.
 func (inProcess) Start(ctx context.Context, cfg Config) (Cluster, error) {
-	c := &localCluster{journal: &Journal{}, servers: make([]*Server, cfg.Servers), nodes: make([]Node, cfg.Servers)}
+	c := &localCluster{journal: &Journal{limit: cfg.JournalLimit}, servers: make([]*Server, cfg.Servers), nodes: make([]Node, cfg.Servers)}
 	for i := range c.servers {
 		if err := ctx.Err(); err != nil {
 			c.Stop(context.Background())

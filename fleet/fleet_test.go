@@ -117,6 +117,7 @@ func TestStartErrors(t *testing.T) {
 		{"no servers", []fleet.Option{fleet.WithServers(0)}, "need at least one server"},
 		{"port range", []fleet.Option{fleet.WithServers(2), fleet.WithBasePort(65535)}, "ports must lie in 1..65535"},
 		{"port in use", []fleet.Option{fleet.WithServers(1), fleet.WithBasePort(busy)}, "127.0.0.1:" + strconv.Itoa(busy)},
+		{"journal limit", []fleet.Option{fleet.WithJournalLimit(-1)}, "WithJournalLimit(-1): must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -356,5 +357,39 @@ func TestControlPort(t *testing.T) {
 	}
 	if h, err := cc.Health(ctx); err != nil || h.Up {
 		t.Errorf("Health() of a killed server = %+v, %v; want reachable and down", h, err)
+	}
+}
+
+// A limited journal keeps at least the last n calls, fewer than n+1,024,
+// in order, and counts what it forgot; replies of kept calls are recorded.
+func TestJournalLimit(t *testing.T) {
+	const limit, total = 1500, 5000
+	f := start(t, fleet.WithServers(1), fleet.WithJournalLimit(limit))
+	c, err := rpc.Dial("tcp", f.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range total {
+		var r fleet.Reply
+		if err := c.Call("Service.Method", fleet.Args{Name: strconv.Itoa(i)}, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := f.Journal()
+	calls := j.Calls()
+	if n := len(calls); n < limit || n >= limit+1024 || n != j.Len() {
+		t.Fatalf("journal holds %d calls (Len %d), want %d..%d", n, j.Len(), limit, limit+1023)
+	}
+	if got := j.Forgotten() + len(calls); got != total {
+		t.Errorf("Forgotten %d + kept %d = %d, want %d", j.Forgotten(), len(calls), got, total)
+	}
+	for i, c := range calls {
+		if want := total - len(calls) + i; c.ID != want || c.N != uint64(want+1) {
+			t.Fatalf("calls[%d]: ID %d, N %d; want the latest calls in order (ID %d)", i, c.ID, c.N, want)
+		}
+		if c.RepliedAt == 0 {
+			t.Fatalf("calls[%d] has no reply recorded: %+v", i, c)
+		}
 	}
 }

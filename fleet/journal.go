@@ -35,7 +35,8 @@ type Call struct {
 	Err     string // error reply text, or why the call was aborted
 }
 
-// Journal records every call received by a fleet's servers. It is safe for
+// Journal records every call received by a fleet's servers, or the most
+// recent ones of a fleet started WithJournalLimit. It is safe for
 // concurrent use.
 type Journal struct {
 	mu     sync.Mutex
@@ -43,6 +44,8 @@ type Journal struct {
 	pages  [][]Call // calls in ID order, in pages that never move once filled
 	n      int
 	nextID int
+	limit  int // keep at least this many recent calls, forget older pages; 0: keep all
+	forgot int // calls forgotten for the limit
 }
 
 // pageSize is the number of calls per page: appending never copies the
@@ -57,6 +60,13 @@ func (j *Journal) appendCall(c Call) {
 	last := &j.pages[len(j.pages)-1]
 	*last = append(*last, c)
 	j.n++
+	if j.limit > 0 && len(j.pages) > 1 && j.n-len(j.pages[0]) >= j.limit {
+		// The oldest page is not needed to keep limit calls: forget it.
+		j.n -= len(j.pages[0])
+		j.forgot += len(j.pages[0])
+		j.pages[0] = nil
+		j.pages = j.pages[1:]
+	}
 }
 
 // find returns the call with the given ID, or nil; j.mu is held.
@@ -100,11 +110,19 @@ func (j *Journal) Server(i int) []Call {
 	return j.keep(func(c Call) bool { return c.Server == i })
 }
 
-// Len returns the number of calls recorded.
+// Len returns the number of calls recorded (and not forgotten).
 func (j *Journal) Len() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.n
+}
+
+// Forgotten returns how many calls the journal has forgotten to stay
+// within the fleet's WithJournalLimit; Reset does not count.
+func (j *Journal) Forgotten() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.forgot
 }
 
 // Reset forgets every call recorded so far. Calls in flight when Reset is

@@ -16,6 +16,7 @@ type config struct {
 	control         bool
 	controlBasePort int
 	backend         Backend // nil: in-process
+	journalLimit    int
 }
 
 func defaults() config {
@@ -62,3 +63,11 @@ func WithFleetSize(n int) Option { return func(c *config) { c.fleetSize = n } }
 // Docker containers (package fleet/container). Options that b cannot
 // honour make Start fail.
 func WithBackend(b Backend) Option { return func(c *config) { c.backend = b } }
+
+// WithJournalLimit bounds the journal of a long-running fleet (a server
+// process, an experiment): it keeps at least the last n calls and forgets
+// older ones a page of 1,024 calls at a time, so it holds fewer than
+// n+1,024 (per server on backends whose servers keep their own journals).
+// A call forgotten while in flight is not recorded when it ends, as after
+// Reset. 0, the default, keeps every call, as specs need.
+func WithJournalLimit(n int) Option { return func(c *config) { c.journalLimit = n } }

@@ -36,6 +36,7 @@ func TestUsageErrors(t *testing.T) {
 		{"stray argument", []string{"serve", "extra"}, `unknown command "extra"`},
 		{"not a number", []string{"serve", "--count", "many"}, `invalid argument "many"`},
 		{"negative fleet size", []string{"serve", "--fleet-size", "-1"}, "--fleet-size -1: must not be negative"},
+		{"negative journal limit", []string{"serve", "--journal-limit", "-5"}, "--journal-limit -5: must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

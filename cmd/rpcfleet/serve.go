@@ -24,6 +24,7 @@ func serveCmd() *cobra.Command {
 		host      string
 		index     int
 		fleetSize int
+		journal   int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -54,6 +55,9 @@ ephemeral), and each printed line is "DATA_ADDR CONTROL_ADDR".`,
 			if fleetSize < 0 {
 				return usagef("--fleet-size %d: must not be negative", fleetSize)
 			}
+			if journal < 0 {
+				return usagef("--journal-limit %d: must not be negative", journal)
+			}
 			plan, err := faults.Parse(faultSpec)
 			if err != nil {
 				return usagef("--faults: %w", err)
@@ -62,7 +66,8 @@ ephemeral), and each printed line is "DATA_ADDR CONTROL_ADDR".`,
 			defer stop()
 
 			opts := []fleet.Option{fleet.WithServers(count), fleet.WithBasePort(port), fleet.WithHost(host),
-				fleet.WithFaults(plan), fleet.WithSeed(seed), fleet.WithFirstIndex(index), fleet.WithFleetSize(fleetSize)}
+				fleet.WithFaults(plan), fleet.WithSeed(seed), fleet.WithFirstIndex(index), fleet.WithFleetSize(fleetSize),
+				fleet.WithJournalLimit(journal)}
 			if ctlPort >= 0 {
 				opts = append(opts, fleet.WithControl(ctlPort))
 			}
@@ -91,5 +96,6 @@ ephemeral), and each printed line is "DATA_ADDR CONTROL_ADDR".`,
 	fl.StringVar(&host, "host", "127.0.0.1", "interface to listen on (0.0.0.0 inside a container)")
 	fl.IntVar(&index, "index", 0, "index of the first server, for seeding and greetings (a member of a larger fleet)")
 	fl.IntVar(&fleetSize, "fleet-size", 0, "size of the whole fleet this process serves part of, for rules such as servers=10% (default: index+count)")
+	fl.IntVar(&journal, "journal-limit", 100000, "keep at least this many recent calls in the journal, forgetting older ones (0: keep all)")
 	return cmd
 }

@@ -127,6 +127,8 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg fleet.Config, i int, 
 	if len(cfg.Faults.Rules) > 0 {
 		args = append(args, "--faults", cfg.Faults.String())
 	}
+	// As in process, 0 keeps every call (serve's own default is a limit).
+	args = append(args, "--journal-limit", strconv.Itoa(cfg.JournalLimit))
 	n := &Node{cl: c, index: index, timeout: b.timeout}
 	for try := 1; ; try++ {
 		ctr, err := testcontainers.Run(ctx, b.image,

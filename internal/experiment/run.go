@@ -52,7 +52,10 @@ func Run(ctx context.Context, sc *Scenario, progress Progress) (*Report, error) 
 // runStrategy drives one strategy: sc.InFlight workers issue fan-outs until
 // the rounds are done, the duration is over or ctx ends.
 func runStrategy(ctx context.Context, sc *Scenario, st Strategy, progress Progress) (Result, error) {
-	opts := []fleet.Option{fleet.WithServers(sc.Servers), fleet.WithSeed(sc.Seed), fleet.WithFaults(sc.Faults.Plan)}
+	// The runner reads no journal: keep the least, so that a long run's
+	// memory stays flat.
+	opts := []fleet.Option{fleet.WithServers(sc.Servers), fleet.WithSeed(sc.Seed), fleet.WithFaults(sc.Faults.Plan),
+		fleet.WithJournalLimit(1)}
 	if sc.Backend == "container" {
 		opts = append(opts, fleet.WithBackend(container.New(sc.Image)))
 	}
