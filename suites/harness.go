@@ -87,7 +87,7 @@ func (h *harness) setupWith(ctx context.Context, n int, timeout time.Duration, o
 		GinkgoHelper()
 		h.close(e.impl)
 		Eventually(gleak.Goroutines).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).ShouldNot(
-			gleak.HaveLeaked(baseline, notOwnedByImpl()),
+			matchers.HaveLeaked(baseline, notOwnedByImpl()),
 			"goroutines the implementation left behind after it returned (and closed), while the fleet still runs")
 		if conns >= 0 {
 			Eventually(func() int { return openConns(f) }).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).Should(

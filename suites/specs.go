@@ -51,7 +51,7 @@ func Conformance(newImpl func(timeout time.Duration) FanOuter, opts ...Option) b
 			baseline := gleak.Goroutines()
 			DeferCleanup(func(ctx SpecContext) {
 				Eventually(gleak.Goroutines).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).ShouldNot(
-					gleak.HaveLeaked(baseline, notOwnedByBackend()), "goroutines left after the spec")
+					matchers.HaveLeaked(baseline, notOwnedByBackend()), "goroutines left after the spec")
 			}, NodeTimeout(h.scale(20*time.Second)))
 		})
 		h.completion()
