@@ -75,7 +75,8 @@ func New(image string, opts ...Option) *Backend {
 
 // Start creates the fleet's network and starts cfg.Servers containers on
 // it, at most WithParallel at once, and returns when every one passes its
-// health check. On error it removes everything it created.
+// health check. If the image does not exist locally, Start fails at once:
+// it never pulls. On error it removes everything it created.
 func (b *Backend) Start(ctx context.Context, cfg fleet.Config) (fleet.Cluster, error) {
 	switch {
 	case cfg.BasePort != 0 || cfg.ControlBasePort != 0:
@@ -88,6 +89,12 @@ func (b *Backend) Start(ctx context.Context, cfg fleet.Config) (fleet.Cluster, e
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fleet/container: docker: %w", err)
+	}
+	// testcontainers-go pulls an image it does not find, retrying with
+	// backoff; no registry is reachable, so look first and never pull.
+	if err := b.imageExists(ctx, cli); err != nil {
+		cli.Close()
+		return nil, err
 	}
 	id := make([]byte, 6)
 	rand.Read(id)
@@ -113,6 +120,18 @@ func (b *Backend) Start(ctx context.Context, cfg fleet.Config) (fleet.Cluster, e
 		c.fnodes[i] = n
 	}
 	return c, nil
+}
+
+// imageExists returns an error unless the backend's image exists locally.
+func (b *Backend) imageExists(ctx context.Context, cli *testcontainers.DockerClient) error {
+	_, err := cli.ImageInspect(ctx, b.image)
+	switch {
+	case isNotFound(err):
+		return fmt.Errorf("fleet/container: image %q not found locally: build it with make image or container.Build", b.image)
+	case err != nil:
+		return fmt.Errorf("fleet/container: image %q: %w", b.image, err)
+	}
+	return nil
 }
 
 // run starts server i of the fleet.

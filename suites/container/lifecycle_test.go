@@ -125,8 +125,14 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 	It("refuses options a container fleet cannot honour, leaving nothing behind", func(ctx SpecContext) {
 		_, err := fleet.Start(ctx, fleet.WithBackend(containers()), fleet.WithBasePort(20000))
 		Expect(err).To(MatchError(ContainSubstring("ephemeral ports")))
-		_, err = fleet.Start(ctx, fleet.WithBackend(container.New("rpcfleet:no-such-tag", container.WithStartTimeout(5*time.Second))))
-		Expect(err).To(HaveOccurred())
 		Expect(container.Owned(ctx)).To(BeEmpty())
-	}, SpecTimeout(2*time.Minute))
+	}, SpecTimeout(time.Minute))
+
+	It("fails fast on an image that does not exist locally, and never pulls it", func(ctx SpecContext) {
+		t0 := time.Now()
+		_, err := fleet.Start(ctx, fleet.WithBackend(container.New("rpcfleet:no-such-tag", container.WithStartTimeout(5*time.Second))))
+		Expect(err).To(MatchError(ContainSubstring(`image "rpcfleet:no-such-tag" not found locally: build it with make image or container.Build`)))
+		Expect(time.Since(t0)).To(BeNumerically("<", 3*time.Second), "no pull, no retries")
+		Expect(container.Owned(ctx)).To(BeEmpty(), "nothing left behind")
+	}, SpecTimeout(time.Minute))
 })
