@@ -414,21 +414,27 @@ func (n *Node) waitStopped(ctx context.Context) error {
 // Restart brings the server back in a new process and returns once it
 // passes its health check, on new host ports (see Addr): a killed or
 // stopped container is started; a running one whose server is down (a
-// crash fault) is stopped and started. Restarting a server that is up is
-// an error. The new process starts with the fleet's seed and faults, call
+// crash fault: its control port says so) is stopped and started.
+// Restarting a server that is up, paused, or whose control port does not
+// answer within a second (cut off, say) is an error that leaves it as it
+// was. The new process starts with the fleet's seed and faults, call
 // numbers from 1 and an empty journal (Calls keeps the old one).
 func (n *Node) Restart(ctx context.Context) error {
 	st, err := n.ctr.State(ctx)
 	if err != nil {
 		return err
 	}
+	if st.Paused {
+		// A paused container counts as running and its kernel still
+		// completes TCP handshakes: a probe would hang.
+		return fmt.Errorf("server %d: paused: unpause it first", n.index)
+	}
 	if st.Running {
-		var h fleet.Health
-		err := n.control(ctx, func(cc *fleet.ControlClient) (err error) {
-			h, err = cc.Health(ctx)
-			return err
-		})
-		if err == nil && h.Up {
+		up, err := n.probe(ctx)
+		if err != nil {
+			return fmt.Errorf("server %d: running, but its control port does not answer, so it is left as it is: %w", n.index, err)
+		}
+		if up {
 			return fmt.Errorf("server %d: already up", n.index)
 		}
 		if err := n.Stop(ctx, 5*time.Second); err != nil {
@@ -442,6 +448,22 @@ func (n *Node) Restart(ctx context.Context) error {
 	n.down = false
 	n.mu.Unlock()
 	return nil
+}
+
+// probeTimeout bounds a control call to a server that should answer at
+// once: one that does not is frozen or cut off.
+const probeTimeout = time.Second
+
+// probe asks the running process whether its server is up.
+func (n *Node) probe(ctx context.Context) (up bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	err = n.control(ctx, func(cc *fleet.ControlClient) error {
+		h, err := cc.Health(ctx)
+		up = h.Up
+		return err
+	})
+	return up, err
 }
 
 // Pause freezes every process of the container (docker pause): connections
@@ -532,7 +554,7 @@ func ports(ctx context.Context, t wait.StrategyTarget) (addr, ctlAddr string, er
 
 // check asks the control port at ctlAddr for the server's health.
 func (h healthy) check(ctx context.Context, ctlAddr string) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	cc, err := fleet.DialControl(ctx, ctlAddr)
 	if err != nil {

@@ -93,6 +93,45 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 		}, SpecTimeout(time.Minute)),
 	)
 
+	It("refuses to restart a paused server, promptly, and leaves it serving", func(ctx SpecContext) {
+		f := start(ctx, 2)
+		c := newCaller()
+		addrs := f.Addrs()
+		Expect(f.Pause(ctx, 1)).To(Succeed())
+
+		t0 := time.Now()
+		rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		Expect(f.Restart(rctx, 1)).To(MatchError(ContainSubstring("paused")))
+		Expect(time.Since(t0)).To(BeNumerically("<", 3*time.Second), "no probe hangs on the frozen process")
+
+		Expect(f.Unpause(ctx, 1)).To(Succeed())
+		Expect(f.Addrs()).To(Equal(addrs), "neither stopped nor restarted")
+		results, err := fanOut(ctx, c, f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(results[1].Reply.Message).To(fromServer(1))
+	}, SpecTimeout(time.Minute))
+
+	It("does not stop a running server whose control port does not answer", func(ctx SpecContext) {
+		f := start(ctx, 2)
+		c := newCaller()
+		_, err := fanOut(ctx, c, f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.Disconnect(ctx, 1)).To(Succeed())
+
+		t0 := time.Now()
+		Expect(f.Restart(ctx, 1)).To(MatchError(ContainSubstring("left as it is")))
+		Expect(time.Since(t0)).To(BeNumerically("<", 5*time.Second))
+
+		Expect(f.Reconnect(ctx, 1)).To(Succeed())
+		calls, err := f.ServerCalls(ctx, 1)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(calls).To(HaveLen(1), "the same process: its journal was never read as a past life")
+		results, err := fanOut(ctx, c, f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(results[1].Reply.Message).To(fromServer(1))
+	}, SpecTimeout(time.Minute))
+
 	It("cuts a disconnected server off, for that address only, until it reconnects", func(ctx SpecContext) {
 		f := start(ctx, 3)
 		c := newCaller(caller.WithTimeout(time.Second))
