@@ -281,7 +281,12 @@ type Node struct {
 	ctr     *testcontainers.DockerContainer
 	removed bool // by cluster.Stop, under cl.mu
 
-	mu      sync.Mutex
+	// life serialises the lifecycle methods (Kill, Stop, Restart, Pause,
+	// Unpause, Disconnect, Reconnect), as fleet.Server's does: each one
+	// starts from the state the one before left.
+	life sync.Mutex
+
+	mu      sync.Mutex   // guards the fields below
 	addr    string       // data address on 127.0.0.1
 	ctlAddr string       // control address on 127.0.0.1
 	down    bool         // killed or stopped, not restarted yet
@@ -363,42 +368,63 @@ func (n *Node) journal(ctx context.Context) ([]fleet.Call, error) {
 	return calls, err
 }
 
-// goingDown keeps the running process's journal, as far as it can be read
-// within a second, before the process ends.
-func (n *Node) goingDown(ctx context.Context) {
+// lastJournal reads the running process's journal, as far as it can be
+// read within a second, before the process ends: a frozen or cut-off
+// server loses its journal.
+func (n *Node) lastJournal(ctx context.Context) []fleet.Call {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	calls, _ := n.journal(ctx)
+	return calls
+}
+
+// halt takes a server that is up down: it reads the journal, ends the
+// process with end, counts the server down only once end succeeded, and
+// waits until the container has stopped. A server that is down already
+// is left alone. The caller holds n.life.
+func (n *Node) halt(ctx context.Context, end func() error) error {
 	n.mu.Lock()
 	down := n.down
 	n.mu.Unlock()
 	if down {
-		return
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	calls, _ := n.journal(ctx) // a frozen or cut-off server loses its journal
+	calls := n.lastJournal(ctx)
+	if err := end(); err != nil {
+		return err // still up: its journal stays where it is
+	}
 	n.mu.Lock()
 	n.past, n.down = append(n.past, calls...), true
 	n.mu.Unlock()
+	return n.waitStopped(ctx)
 }
 
 // Kill reads the journal, sends SIGKILL and returns when the container has
 // stopped: new connections are refused and calls in flight fail. Killing
 // a stopped server does nothing.
 func (n *Node) Kill(ctx context.Context) error {
-	n.goingDown(ctx)
-	if _, err := n.cl.cli.ContainerKill(ctx, n.ID(), client.ContainerKillOptions{Signal: "KILL"}); err != nil && !isConflict(err) {
+	n.life.Lock()
+	defer n.life.Unlock()
+	return n.halt(ctx, func() error {
+		_, err := n.cl.cli.ContainerKill(ctx, n.ID(), client.ContainerKillOptions{Signal: "KILL"})
+		if isConflict(err) { // not running
+			return nil
+		}
 		return err
-	}
-	return n.waitStopped(ctx)
+	})
 }
 
 // Stop reads the journal, stops the server gracefully (SIGTERM; SIGKILL
-// after timeout) and returns when the container has stopped.
+// after timeout) and returns when the container has stopped. Stopping a
+// stopped server does nothing.
 func (n *Node) Stop(ctx context.Context, timeout time.Duration) error {
-	n.goingDown(ctx)
-	if err := n.ctr.Stop(ctx, &timeout); err != nil {
-		return err
-	}
-	return n.waitStopped(ctx)
+	n.life.Lock()
+	defer n.life.Unlock()
+	return n.stop(ctx, timeout)
+}
+
+func (n *Node) stop(ctx context.Context, timeout time.Duration) error {
+	return n.halt(ctx, func() error { return n.ctr.Stop(ctx, &timeout) })
 }
 
 func (n *Node) waitStopped(ctx context.Context) error {
@@ -420,6 +446,8 @@ func (n *Node) waitStopped(ctx context.Context) error {
 // was. The new process starts with the fleet's seed and faults, call
 // numbers from 1 and an empty journal (Calls keeps the old one).
 func (n *Node) Restart(ctx context.Context) error {
+	n.life.Lock()
+	defer n.life.Unlock()
 	st, err := n.ctr.State(ctx)
 	if err != nil {
 		return err
@@ -437,7 +465,7 @@ func (n *Node) Restart(ctx context.Context) error {
 		if up {
 			return fmt.Errorf("server %d: already up", n.index)
 		}
-		if err := n.Stop(ctx, 5*time.Second); err != nil {
+		if err := n.stop(ctx, 5*time.Second); err != nil {
 			return err
 		}
 	}
@@ -469,12 +497,16 @@ func (n *Node) probe(ctx context.Context) (up bool, err error) {
 // Pause freezes every process of the container (docker pause): connections
 // are still accepted by Docker's port proxy, but nothing answers.
 func (n *Node) Pause(ctx context.Context) error {
+	n.life.Lock()
+	defer n.life.Unlock()
 	_, err := n.cl.cli.ContainerPause(ctx, n.ID(), client.ContainerPauseOptions{})
 	return err
 }
 
 // Unpause lets a paused container run again.
 func (n *Node) Unpause(ctx context.Context) error {
+	n.life.Lock()
+	defer n.life.Unlock()
 	_, err := n.cl.cli.ContainerUnpause(ctx, n.ID(), client.ContainerUnpauseOptions{})
 	return err
 }
@@ -483,6 +515,8 @@ func (n *Node) Unpause(ctx context.Context) error {
 // its published ports go away with it, so connections are refused, and
 // connections open before hang.
 func (n *Node) Disconnect(ctx context.Context) error {
+	n.life.Lock()
+	defer n.life.Unlock()
 	_, err := n.cl.cli.NetworkDisconnect(ctx, n.cl.net.ID, client.NetworkDisconnectOptions{Container: n.ID()})
 	return err
 }
@@ -490,6 +524,8 @@ func (n *Node) Disconnect(ctx context.Context) error {
 // Reconnect attaches the container to the fleet's network again and
 // returns once it passes its health check, on new host ports (see Addr).
 func (n *Node) Reconnect(ctx context.Context) error {
+	n.life.Lock()
+	defer n.life.Unlock()
 	if _, err := n.cl.cli.NetworkConnect(ctx, n.cl.net.ID, client.NetworkConnectOptions{Container: n.ID()}); err != nil {
 		return err
 	}

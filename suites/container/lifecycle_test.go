@@ -3,6 +3,7 @@ package container_test
 import (
 	"context"
 	"net"
+	"sync"
 	"syscall"
 	"time"
 
@@ -130,6 +131,42 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 		results, err := fanOut(ctx, c, f.Addrs())
 		Expect(err).NotTo(HaveOccurred())
 		Expect(results[1].Reply.Message).To(fromServer(1))
+	}, SpecTimeout(time.Minute))
+
+	It("serialises lifecycle calls on one server: concurrent kills keep its journal once", func(ctx SpecContext) {
+		f := start(ctx, 1)
+		c := newCaller()
+		for range 3 {
+			_, err := fanOut(ctx, c, f.Addrs())
+			Expect(err).NotTo(HaveOccurred())
+		}
+		errs := make([]error, 4)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Go(func() { errs[i] = f.Kill(ctx, 0) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			Expect(err).NotTo(HaveOccurred())
+		}
+		Expect(f.ServerCalls(ctx, 0)).To(HaveLen(3), "each call once, read by one Kill")
+		Expect(f.Restart(ctx, 0)).To(Succeed())
+		Expect(f.ServerCalls(ctx, 0)).To(HaveLen(3))
+	}, SpecTimeout(time.Minute))
+
+	It("counts a server down only once the kill succeeded", func(ctx SpecContext) {
+		f := start(ctx, 1)
+		c := newCaller()
+		_, err := fanOut(ctx, c, f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
+		ended, cancel := context.WithCancel(ctx)
+		cancel()
+		Expect(f.Kill(ended, 0)).To(MatchError(context.Canceled))
+
+		Expect(f.ServerCalls(ctx, 0)).To(HaveLen(1), "the journal of the process that still runs")
+		Expect(f.Restart(ctx, 0)).To(MatchError(ContainSubstring("already up")))
+		_, err = fanOut(ctx, c, f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
 	}, SpecTimeout(time.Minute))
 
 	It("cuts a disconnected server off, for that address only, until it reconnects", func(ctx SpecContext) {
