@@ -2,6 +2,7 @@ package matchers
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -334,6 +335,55 @@ func ReturnAfterAllReplies() types.GomegaMatcher {
 		got := fmt.Sprintf("all %d calls had ended", len(run.Calls))
 		if n > 0 {
 			got = fmt.Sprintf("%d of %d calls were still pending or replied after it returned", n, len(run.Calls))
+		}
+		return n == 0, got, t.String(), nil
+	}}
+}
+
+// ReceiveAllBeforeFirstReply succeeds if every call in the Run's journal
+// was received by its server before the first reply of the run was
+// written: the caller had all its calls in flight at once. With a delay
+// on every server, a caller that keeps only k calls in flight (a worker
+// pool, a semaphore, a Wait inside the loop) fails it, however fast or
+// loaded the machine. It needs a Run with its journal.
+func ReceiveAllBeforeFirstReply() types.GomegaMatcher {
+	return &matcher{want: "every call to be received before the first reply", match: func(actual any) (bool, string, string, error) {
+		var run *Run
+		switch a := actual.(type) {
+		case Run:
+			run = &a
+		case *Run:
+			run = a
+		}
+		if run == nil {
+			return false, "", "", fmt.Errorf("matchers: ReceiveAllBeforeFirstReply needs a Run, got %T", actual)
+		}
+		first := uint64(math.MaxUint64)
+		for _, c := range run.Calls {
+			if c.RepliedAt != 0 {
+				first = min(first, c.RepliedAt)
+			}
+		}
+		t := &table{header: []string{"SERVER", "ADDRESS", "RECEIVED", "OUTCOME", "FAULT"}}
+		n := 0
+		for _, c := range run.Calls {
+			after := c.ReceivedAt > first
+			if after {
+				n++
+			}
+			addr := run.addrOf(c.Server)
+			if addr == "" {
+				addr = c.Addr
+			}
+			when := "before the first reply"
+			if after {
+				when = "after the first reply"
+			}
+			t.add(after, fmt.Sprint(c.Server), addr, when, c.Outcome.String(), dash(c.Fault))
+		}
+		got := fmt.Sprintf("all %d calls were received before the first reply", len(run.Calls))
+		if n > 0 {
+			got = fmt.Sprintf("%d of %d calls were received only after the first reply was written", n, len(run.Calls))
 		}
 		return n == 0, got, t.String(), nil
 	}}

@@ -44,6 +44,8 @@ func TestMatchers(t *testing.T) {
 	short.Outcomes = short.Outcomes[:2]
 	twice := run()
 	twice.Calls = append(twice.Calls, fleet.Call{Server: 1, Outcome: faults.OK})
+	staggered := run() // server 2's call came in after server 0 had replied
+	staggered.Calls[0].RepliedAt, staggered.Calls[2].ReceivedAt = 3, 4
 	results := []caller.Result[fleet.Reply]{{Addr: a}, {Addr: b, Err: boom, Latency: time.Second}}
 
 	tests := []struct {
@@ -76,6 +78,8 @@ func TestMatchers(t *testing.T) {
 		{"ReturnAfterAllReplies", ReturnAfterAllReplies(), run(), true, nil},
 		{"ReturnAfterAllReplies late", ReturnAfterAllReplies(), late, false, []string{"1 of 3 calls", "1s after the return"}},
 		{"ReturnAfterAllReplies pending", ReturnAfterAllReplies(), pending, false, []string{">  0       " + a + "   pending"}},
+		{"ReceiveAllBeforeFirstReply", ReceiveAllBeforeFirstReply(), run(), true, nil},
+		{"ReceiveAllBeforeFirstReply staggered", ReceiveAllBeforeFirstReply(), staggered, false, []string{"1 of 3 calls were received only after the first reply", ">  2       " + c + "  after the first reply"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +113,7 @@ func TestWrongActual(t *testing.T) {
 		{"outcomes of structs without Err", AllSucceed(), []struct{ Addr string }{{a}}},
 		{"journal of outcomes", HaveOneCallPerServer(1), []Outcome{}},
 		{"return of a journal", ReturnAfterAllReplies(), []fleet.Call{}},
+		{"receipts of outcomes", ReceiveAllBeforeFirstReply(), []Outcome{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := tt.matcher.Match(tt.actual); err == nil {

@@ -68,6 +68,8 @@ func All() []Mutant {
 			New: seedStyle(sharedReply), Claims: seedClaims()},
 		{Name: "serial", Bug: "wg.Wait inside the loop: each call waits for the one before",
 			New: seedStyle(serial), Claims: seedClaims()},
+		{Name: "five-in-flight", Bug: "a semaphore keeps five calls in flight: n servers delayed d take n/5·d",
+			New: seedStyle(fiveInFlight), Claims: seedClaims()},
 		{Name: "ignores-cancel", Bug: "calls run under context.Background: ctx's end is not seen",
 			New: seedStyle(ignoresCancel), Claims: seedClaims()},
 		{Name: "error-swallowed", Bug: "an error reply counts as success: the server answered",
