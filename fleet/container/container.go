@@ -99,11 +99,17 @@ func (b *Backend) Start(ctx context.Context, cfg fleet.Config) (fleet.Cluster, e
 	id := make([]byte, 6)
 	rand.Read(id)
 	labels := map[string]string{LabelManaged: "true", labelFleet: hex.EncodeToString(id), labelPID: strconv.Itoa(os.Getpid())}
-	c := &cluster{cli: cli, parallel: b.parallel, nodes: make([]*Node, cfg.Servers)}
+	c := &cluster{cli: cli, id: labels[labelFleet], parallel: b.parallel, nodes: make([]*Node, cfg.Servers)}
+	// On error, Stop removes what was created, also what the engine
+	// created for a request that ctx interrupted: it finds it by label.
+	fail := func(err error) (fleet.Cluster, error) {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		return nil, errors.Join(err, c.Stop(sctx))
+	}
 	c.net, err = network.New(ctx, network.WithLabels(labels))
 	if err != nil {
-		cli.Close()
-		return nil, fmt.Errorf("fleet/container: network: %w", err)
+		return fail(fmt.Errorf("fleet/container: network: %w", err))
 	}
 	errs := c.each(func(i int) error {
 		n, err := b.run(ctx, c, cfg, i, labels)
@@ -111,9 +117,7 @@ func (b *Backend) Start(ctx context.Context, cfg fleet.Config) (fleet.Cluster, e
 		return err
 	})
 	if errs != nil {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		return nil, errors.Join(fmt.Errorf("fleet/container: start: %w", errs), c.Stop(sctx))
+		return fail(fmt.Errorf("fleet/container: start: %w", errs))
 	}
 	c.fnodes = make([]fleet.Node, len(c.nodes))
 	for i, n := range c.nodes {
@@ -208,7 +212,8 @@ func publishOnLoopback(hc *dcontainer.HostConfig) {
 // cluster is a fleet of containers.
 type cluster struct {
 	cli      *testcontainers.DockerClient
-	net      *testcontainers.DockerNetwork
+	id       string                        // the fleet's label value
+	net      *testcontainers.DockerNetwork // nil until created
 	parallel int
 	nodes    []*Node // a nil or container-less node failed to start
 	fnodes   []fleet.Node
@@ -239,7 +244,9 @@ func (c *cluster) each(fn func(i int) error) error {
 }
 
 // Stop removes every container (SIGKILL, then remove) and the network, and
-// closes the Docker client.
+// closes the Docker client. Beyond the containers and the network it
+// knows, it removes every one labelled with the fleet's id: a request that
+// ctx interrupted may still have created one.
 func (c *cluster) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -251,25 +258,57 @@ func (c *cluster) Stop(ctx context.Context) error {
 		if n == nil || n.ctr == nil || n.removed {
 			return nil
 		}
-		_, err := c.cli.ContainerRemove(ctx, n.ctr.GetContainerID(), client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-		if err != nil && !isNotFound(err) {
+		if err := c.removeContainer(ctx, n.ctr.GetContainerID()); err != nil {
 			return fmt.Errorf("remove server %d: %w", n.index, err)
 		}
 		n.removed = true
 		return nil
 	})
-	if err == nil && c.net != nil {
-		if _, err = c.cli.NetworkRemove(ctx, c.net.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
-			err = fmt.Errorf("remove network: %w", err)
-		} else {
-			err = nil
-		}
+	if err == nil {
+		err = c.removeLabelled(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("fleet/container: stop: %w", err)
 	}
 	c.stopped = true
 	return c.cli.Close()
+}
+
+func (c *cluster) removeContainer(ctx context.Context, id string) error {
+	_, err := c.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	if isNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// removeLabelled removes every container, then every network, that
+// carries the fleet's label.
+func (c *cluster) removeLabelled(ctx context.Context) error {
+	f := make(client.Filters).Add("label", labelFleet+"="+c.id)
+	ctrs, err := c.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return fmt.Errorf("list containers: %w", err)
+	}
+	var errs []error
+	for _, ct := range ctrs.Items {
+		if err := c.removeContainer(ctx, ct.ID); err != nil {
+			errs = append(errs, fmt.Errorf("remove container %.12s: %w", ct.ID, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err // a network with containers cannot be removed
+	}
+	nets, err := c.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range nets.Items {
+		if _, err := c.cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove network %.12s: %w", n.ID, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Node is one server of a container fleet. Its methods are safe for
