@@ -36,7 +36,6 @@ const (
 const (
 	LabelManaged = "rpcfleet.managed" // "true"
 	labelFleet   = "rpcfleet.fleet"   // the fleet's random id
-	labelPID     = "rpcfleet.pid"     // PID of the process that created it
 	labelIndex   = "rpcfleet.index"   // the server's index, on containers
 )
 
@@ -98,7 +97,8 @@ func (b *Backend) Start(ctx context.Context, cfg fleet.Config) (fleet.Cluster, e
 	}
 	id := make([]byte, 6)
 	rand.Read(id)
-	labels := map[string]string{LabelManaged: "true", labelFleet: hex.EncodeToString(id), labelPID: strconv.Itoa(os.Getpid())}
+	labels := ownerLabels()
+	labels[labelFleet] = hex.EncodeToString(id)
 	c := &cluster{cli: cli, id: labels[labelFleet], parallel: b.parallel, nodes: make([]*Node, cfg.Servers)}
 	// On error, Stop removes what was created, also what the engine
 	// created for a request that ctx interrupted: it finds it by label.

@@ -25,6 +25,9 @@
 // registry is contacted. Ryuk, testcontainers-go's reaper, needs an image
 // from a registry, so the backend requires TESTCONTAINERS_RYUK_DISABLED=true
 // and cleans up itself: every container and network it creates carries the
-// label rpcfleet.managed=true and the PID of the process that created it;
-// Fleet.Stop removes them, and Sweep removes those whose process is gone.
+// label rpcfleet.managed=true, its fleet's id, and labels naming the
+// process that created it (a random session id, the host name, the PID
+// and the process's start time); Fleet.Stop removes them, Owned lists this
+// process's by session, and Sweep removes those whose process is gone
+// (only on the host that created them).
 package container

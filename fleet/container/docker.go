@@ -11,8 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"syscall"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -118,13 +116,23 @@ func Build(ctx context.Context, dockerfile, tag string) error {
 // Sweep removes the containers and networks the backend created in
 // processes that have exited without stopping their fleets (a test binary
 // killed on timeout, say). Fleets of live processes are left alone, so it
-// is safe while other test processes run. Call it when a suite starts.
+// is safe while other test processes run: a process counts as live if its
+// PID exists on this host and, on Linux, started when the one that
+// created the object did (so a reused PID does not keep leftovers alive).
+// Objects created on another host sharing the engine (another machine,
+// or a container with a hostname of its own, as os.Hostname tells them
+// apart) are left alone too: only a Sweep there can tell whether their
+// process lives. Call it when a suite starts.
 func Sweep(ctx context.Context) error {
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return fmt.Errorf("fleet/container: docker: %w", err)
 	}
 	defer cli.Close()
+	host, err := os.Hostname()
+	if err != nil {
+		return fmt.Errorf("fleet/container: sweep: %w", err)
+	}
 	f := make(client.Filters).Add("label", LabelManaged+"=true")
 	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
@@ -132,7 +140,7 @@ func Sweep(ctx context.Context) error {
 	}
 	var errs []error
 	for _, c := range ctrs.Items {
-		if ownerAlive(c.Labels) {
+		if !orphaned(c.Labels, host, lookup) {
 			continue
 		}
 		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
@@ -144,7 +152,7 @@ func Sweep(ctx context.Context) error {
 		return fmt.Errorf("fleet/container: sweep: %w", err)
 	}
 	for _, n := range nets.Items {
-		if ownerAlive(n.Labels) {
+		if !orphaned(n.Labels, host, lookup) {
 			continue
 		}
 		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
@@ -157,30 +165,20 @@ func Sweep(ctx context.Context) error {
 	return nil
 }
 
-// ownerAlive reports whether the process named by the PID label still
-// runs.
-func ownerAlive(labels map[string]string) bool {
-	pid, err := strconv.Atoi(labels[labelPID])
-	if err != nil || pid <= 0 {
-		return false
-	}
-	err = syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
 func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
 func isConflict(err error) bool { return cerrdefs.IsConflict(err) }
 
 // Owned returns the IDs of the containers and networks that backends in
 // this process created and that still exist: empty once every fleet has
-// stopped.
+// stopped. They are told apart by a label with a random value chosen once
+// per process, not by PID.
 func Owned(ctx context.Context) ([]string, error) {
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fleet/container: docker: %w", err)
 	}
 	defer cli.Close()
-	f := make(client.Filters).Add("label", LabelManaged+"=true", labelPID+"="+strconv.Itoa(os.Getpid()))
+	f := make(client.Filters).Add("label", LabelManaged+"=true", labelSession+"="+owner()[labelSession])
 	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return nil, fmt.Errorf("fleet/container: list: %w", err)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
-	"strconv"
 	"testing"
 
 	dcontainer "github.com/moby/moby/api/types/container"
@@ -33,7 +31,8 @@ func TestStopRemovesUntracked(t *testing.T) {
 	id := make([]byte, 6)
 	rand.Read(id)
 	fleetID := "test-" + hex.EncodeToString(id)
-	labels := map[string]string{LabelManaged: "true", labelFleet: fleetID, labelPID: strconv.Itoa(os.Getpid())}
+	labels := ownerLabels()
+	labels[labelFleet] = fleetID
 	byLabel := make(client.Filters).Add("label", labelFleet+"="+fleetID)
 	left := func() (ctrs, nets int) {
 		t.Helper()
