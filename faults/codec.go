@@ -112,13 +112,19 @@ type serverCodec struct {
 	mu      sync.Mutex
 	pending map[uint64]pending // by request Seq
 
-	done      chan struct{}
+	done      chan struct{} // closed once no request can come: slow replies give up
+	doneOnce  sync.Once
 	closeOnce sync.Once
 	wg        sync.WaitGroup // goroutines writing slow replies
 }
 
 func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {
 	if err := c.dec.Decode(r); err != nil {
+		// net/rpc reads no more and, before it calls Close, waits for
+		// every WriteResponse in progress, which may wait for c.wmu held
+		// by a paced reply: wake slow replies now, or a slice with a long
+		// gap would hold up Stop and Kill for the whole gap.
+		c.stop()
 		return err
 	}
 	now := time.Now()
@@ -205,6 +211,10 @@ func (c *serverCodec) spawn(fn func()) {
 		fn()
 	}()
 }
+
+// stop wakes every slow reply, which then gives up. It is safe to call
+// more than once.
+func (c *serverCodec) stop() { c.doneOnce.Do(func() { close(c.done) }) }
 
 // sleep waits d; false if the codec closed first.
 func (c *serverCodec) sleep(d time.Duration) bool {
@@ -333,7 +343,7 @@ func (c *serverCodec) write(r *rpc.Response, body any) error {
 func (c *serverCodec) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
-		close(c.done)
+		c.stop()
 		err = c.conn.Close()
 		c.wg.Wait()
 		// Calls still pending will never be answered.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/rpc"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -187,23 +188,30 @@ func TestStopPrintsNothingAndEndsEverything(t *testing.T) {
 	log.SetOutput(&logs)
 	defer log.SetOutput(os.Stderr)
 
+	goroutines := runtime.NumGoroutine()
 	f, err := fleet.Start(context.Background(), fleet.WithServers(4))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.Server(0).SetFaults(faults.MustParse("hang"))
 	f.Server(1).SetFaults(faults.MustParse("delay=1h"))
-	var clients []*rpc.Client
+	// A reply sliced with an hour between its bytes holds the connection's
+	// writer; the second call's reply waits behind it.
+	f.Server(2).SetFaults(faults.MustParse("slice=1,gap=1h,first=1"))
 	for _, a := range f.Addrs() {
 		c, err := rpc.Dial("tcp", a)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		clients = append(clients, c)
 		c.Go("Service.Method", fleet.Args{}, new(fleet.Reply), make(chan *rpc.Call, 1))
+		if a == f.Addrs()[2] {
+			waitFor(t, func() bool { return f.Journal().Len() == 3 })
+			time.Sleep(100 * time.Millisecond) // the slicing has begun
+			c.Go("Service.Method", fleet.Args{}, new(fleet.Reply), make(chan *rpc.Call, 1))
+		}
 	}
-	waitFor(t, func() bool { return f.Journal().Len() == 4 })
+	waitFor(t, func() bool { return f.Journal().Len() == 5 })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -223,6 +231,39 @@ func TestStopPrintsNothingAndEndsEverything(t *testing.T) {
 	}
 	if logs.Len() > 0 {
 		t.Errorf("the fleet logged: %q", logs.String())
+	}
+	// The servers' goroutines have ended, and so have the clients' readers,
+	// which saw their connections close.
+	waitFor(t, func() bool { return runtime.NumGoroutine() <= goroutines })
+}
+
+func TestKillEndsASlicedReplyAtOnce(t *testing.T) {
+	f := start(t, fleet.WithServers(1), fleet.WithFaults(faults.MustParse("slice=1,gap=1h,first=1")))
+	c, err := rpc.Dial("tcp", f.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	first := c.Go("Service.Method", fleet.Args{}, new(fleet.Reply), make(chan *rpc.Call, 1))
+	waitFor(t, func() bool { return f.Journal().Len() == 1 })
+	time.Sleep(100 * time.Millisecond) // the slicing has begun: the second reply waits behind it
+	second := c.Go("Service.Method", fleet.Args{}, new(fleet.Reply), make(chan *rpc.Call, 1))
+	waitFor(t, func() bool { return f.Journal().Len() == 2 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.Kill(ctx, 0); err != nil {
+		t.Fatalf("Kill with a sliced reply in progress: %v", err)
+	}
+	for _, call := range []*rpc.Call{first, second} {
+		select {
+		case <-call.Done:
+			if call.Error == nil {
+				t.Errorf("a call to a killed server succeeded: %+v", call.Reply)
+			}
+		case <-ctx.Done():
+			t.Fatal("a call to the killed server did not end")
+		}
 	}
 }
 
