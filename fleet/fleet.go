@@ -20,6 +20,10 @@ type Fleet struct {
 	seed    uint64
 }
 
+// MaxServers is the most servers one fleet may have: each listens on a
+// port of its own on one host, and a host has 65,535.
+const MaxServers = 65535
+
 // Start starts the servers and returns once every one of them accepts
 // connections. ctx bounds the start only; the fleet runs until Stop. On
 // error nothing is left running.
@@ -28,8 +32,8 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.servers < 1 {
-		return nil, fmt.Errorf("fleet: WithServers(%d): need at least one server", cfg.servers)
+	if cfg.servers < 1 || cfg.servers > MaxServers {
+		return nil, fmt.Errorf("fleet: WithServers(%d): want 1..%d servers", cfg.servers, MaxServers)
 	}
 	for _, b := range []struct {
 		name string

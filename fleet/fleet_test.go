@@ -115,7 +115,8 @@ func TestStartErrors(t *testing.T) {
 		opts []fleet.Option
 		want string
 	}{
-		{"no servers", []fleet.Option{fleet.WithServers(0)}, "need at least one server"},
+		{"no servers", []fleet.Option{fleet.WithServers(0)}, "WithServers(0): want 1..65535 servers"},
+		{"more servers than ports", []fleet.Option{fleet.WithServers(2_000_000_000)}, "WithServers(2000000000): want 1..65535 servers"},
 		{"port range", []fleet.Option{fleet.WithServers(2), fleet.WithBasePort(65535)}, "ports must lie in 1..65535"},
 		{"port in use", []fleet.Option{fleet.WithServers(1), fleet.WithBasePort(busy)}, "127.0.0.1:" + strconv.Itoa(busy)},
 		{"journal limit", []fleet.Option{fleet.WithJournalLimit(-1)}, "WithJournalLimit(-1): must not be negative"},

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
 // Scenario is an experiment as a scenario file describes it.
@@ -157,8 +158,8 @@ func (sc *Scenario) Check() error { return sc.check() }
 
 func (sc *Scenario) check() error {
 	switch {
-	case sc.Servers < 1:
-		return bad(fmt.Sprintf("servers: want at least 1, got %d", sc.Servers), "servers")
+	case sc.Servers < 1 || sc.Servers > fleet.MaxServers:
+		return bad(fmt.Sprintf("servers: want 1..%d, got %d", fleet.MaxServers, sc.Servers), "servers")
 	case sc.Backend != "inprocess" && sc.Backend != "container":
 		return bad(fmt.Sprintf("backend: want inprocess or container, got %q", sc.Backend), "backend")
 	case sc.Backend == "container" && sc.Image == "":

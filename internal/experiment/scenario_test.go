@@ -63,6 +63,8 @@ func TestParseErrors(t *testing.T) {
 			`bad.yaml:6: faults: invalid plan "delay=-1s"`},
 		{"negative duration", "name: x\nservers: 3\nrounds: 5\ntimeout: -1s\nstrategies:\n  - name: a\n",
 			"bad.yaml:4: timeout: want a positive duration, got -1s"},
+		{"more servers than ports", "name: x\nservers: 2000000000\nrounds: 5\nstrategies:\n  - name: a\n",
+			"bad.yaml:2: servers: want 1..65535, got 2000000000"},
 		{"quorum above fleet", base + "    quorum: 11\n",
 			"bad.yaml:6: quorum: want 1..10 (the fleet size), or 0 for none, got 11"},
 		{"no strategies", "name: x\nservers: 3\nrounds: 5\n",
