@@ -18,7 +18,7 @@ run:
 demo:
 	go run ./cmd/rpcfleet demo
 
-## test: vet, the plain Go tests, a short fuzz run, then the Ginkgo suites; all with -race
+## test: vet, the plain Go tests (-race), a short fuzz run, then the Ginkgo suites (-race)
 test: vet unit fuzz specs
 
 vet:
