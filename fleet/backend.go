@@ -50,14 +50,19 @@ type Node interface {
 // Pauser is a Node that can be frozen: while paused it accepts no
 // connection and answers no call, and nothing is refused either.
 type Pauser interface {
+	// Pause freezes the server; calls in flight wait with it.
 	Pause(ctx context.Context) error
+	// Unpause thaws a paused server, which then answers what waited.
 	Unpause(ctx context.Context) error
 }
 
 // Partitioner is a Node that can be cut off from the network and
 // reconnected: while disconnected nothing reaches it.
 type Partitioner interface {
+	// Disconnect cuts the server off from the fleet's network.
 	Disconnect(ctx context.Context) error
+	// Reconnect joins it again and returns once it serves; its address
+	// may change (see Node.Addr).
 	Reconnect(ctx context.Context) error
 }
 
