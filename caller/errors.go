@@ -24,6 +24,7 @@ type CallError struct {
 	Err   error  // the cause
 }
 
+// Error returns "addr: cause".
 func (e *CallError) Error() string { return fmt.Sprintf("%s: %v", e.Addr, e.Err) }
 
 // Unwrap returns the cause.
@@ -40,6 +41,7 @@ type FanOutError struct {
 	Quorum    int          // the quorum not reached (WithQuorum), else 0
 }
 
+// Error names every failed address with its cause.
 func (e *FanOutError) Error() string {
 	var b strings.Builder
 	if e.Quorum > 0 {
@@ -85,6 +87,7 @@ type TimeoutError struct {
 	After time.Duration
 }
 
+// Error says how long the call waited.
 func (e *TimeoutError) Error() string { return fmt.Sprintf("no reply within %v", e.After) }
 
 // Timeout reports true, as net.Error timeouts do.

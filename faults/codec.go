@@ -28,6 +28,7 @@ const (
 	Aborted
 )
 
+// String returns the outcome's name as the journal and matchers print it.
 func (o Outcome) String() string {
 	switch o {
 	case Pending:

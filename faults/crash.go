@@ -12,6 +12,7 @@ type Crash struct{}
 // Kind returns "crash".
 func (Crash) Kind() string { return "crash" }
 
+// String returns the fault in the text form Parse reads.
 func (Crash) String() string { return "crash" }
 
 func (*Crash) set(key, val string) error { return noValue("crash", key, val) }

@@ -43,6 +43,7 @@ type Delay struct {
 // Kind returns "delay".
 func (Delay) Kind() string { return "delay" }
 
+// String returns the fault in the text form Parse reads.
 func (d Delay) String() string {
 	var s string
 	switch d.Dist {

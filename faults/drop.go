@@ -10,6 +10,7 @@ type Drop struct{}
 // Kind returns "drop".
 func (Drop) Kind() string { return "drop" }
 
+// String returns the fault in the text form Parse reads.
 func (Drop) String() string { return "drop" }
 
 func (*Drop) set(key, val string) error { return noValue("drop", key, val) }

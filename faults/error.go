@@ -13,6 +13,7 @@ type Error struct {
 // Kind returns "error".
 func (Error) Kind() string { return "error" }
 
+// String returns the fault in the text form Parse reads.
 func (e Error) String() string { return "error=" + quoteIfNeeded(e.Msg) }
 
 func (e *Error) set(key, val string) error {

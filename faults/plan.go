@@ -38,6 +38,7 @@ type ParseError struct {
 	Msg    string // what was wrong
 }
 
+// Error names the plan, the column and the token that is wrong.
 func (e *ParseError) Error() string {
 	return fmt.Sprintf("faults: invalid plan %q: at column %d, %q: %s", e.Input, e.Offset+1, e.Token, e.Msg)
 }

@@ -11,6 +11,7 @@ type Refuse struct{}
 // Kind returns "refuse".
 func (Refuse) Kind() string { return "refuse" }
 
+// String returns the fault in the text form Parse reads.
 func (Refuse) String() string { return "refuse" }
 
 func (Refuse) connFault() {}

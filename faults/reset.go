@@ -11,6 +11,7 @@ type Reset struct{}
 // Kind returns "reset".
 func (Reset) Kind() string { return "reset" }
 
+// String returns the fault in the text form Parse reads.
 func (Reset) String() string { return "reset" }
 
 func (*Reset) set(key, val string) error { return noValue("reset", key, val) }

@@ -27,6 +27,7 @@ type Rule struct {
 	For  time.Duration // for=2s: only for this long (after From)
 }
 
+// String returns the rule in the text form Parse reads.
 func (r Rule) String() string {
 	var b strings.Builder
 	b.WriteString(r.Fault.String())
@@ -70,6 +71,7 @@ type Span struct{ Lo, Hi int }
 // All reports whether s selects every server.
 func (s Servers) All() bool { return len(s.Spans) == 0 && s.Percent == 0 }
 
+// String returns the selection in the text form of servers=.
 func (s Servers) String() string {
 	if s.Percent != 0 {
 		return fmtFloat(s.Percent) + "%"

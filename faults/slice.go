@@ -19,6 +19,7 @@ type Slice struct {
 // Kind returns "slice".
 func (Slice) Kind() string { return "slice" }
 
+// String returns the fault in the text form Parse reads.
 func (s Slice) String() string {
 	return "slice=" + strconv.FormatInt(s.Size, 10) + ",gap=" + s.Gap.String()
 }

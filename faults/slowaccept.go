@@ -15,6 +15,7 @@ type SlowAccept struct {
 // Kind returns "slowaccept".
 func (SlowAccept) Kind() string { return "slowaccept" }
 
+// String returns the fault in the text form Parse reads.
 func (s SlowAccept) String() string { return "slowaccept=" + s.D.String() }
 
 func (SlowAccept) connFault() {}

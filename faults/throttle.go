@@ -18,6 +18,7 @@ type Throttle struct {
 // Kind returns "throttle".
 func (Throttle) Kind() string { return "throttle" }
 
+// String returns the fault in the text form Parse reads.
 func (t Throttle) String() string { return "throttle=" + strconv.FormatInt(t.Rate, 10) }
 
 func (t *Throttle) set(key, val string) error {

@@ -11,6 +11,7 @@ type Truncate struct{}
 // Kind returns "truncate".
 func (Truncate) Kind() string { return "truncate" }
 
+// String returns the fault in the text form Parse reads.
 func (Truncate) String() string { return "truncate" }
 
 func (*Truncate) set(key, val string) error { return noValue("truncate", key, val) }
