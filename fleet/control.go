@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
+	"sync/atomic"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
@@ -23,6 +24,12 @@ type Health struct {
 	Up    bool   // accepting connections
 	Calls uint64 // calls received since start or the last reset
 	Plan  string // the current fault plan, in text form
+
+	// FleetID names the fleet the server belongs to, as its starter set
+	// it (SetFleetID; rpcfleet serve --fleet-id), or "". With Index it
+	// tells a fleet's server from another fleet's server of the same
+	// index that a stale address may reach.
+	FleetID string
 }
 
 // FaultsArgs is the argument of Control.SetFaults: a plan in text form.
@@ -35,7 +42,10 @@ type JournalReply struct{ Calls []Call }
 type Empty struct{}
 
 // control is the receiver registered as "Control".
-type control struct{ s *Server }
+type control struct {
+	s  *Server
+	cs *controlServer
+}
 
 // SetFaults replaces the server's plan; an invalid plan is an error naming
 // the bad token, and leaves the plan as it was.
@@ -69,26 +79,37 @@ func (c control) Reset(_ Empty, _ *Empty) error {
 
 // Health reports the server's state.
 func (c control) Health(_ Empty, h *Health) error {
-	*h = Health{Index: c.s.index, Addr: c.s.addr, Up: c.s.Up(), Calls: c.s.eng.Calls(), Plan: c.s.Faults().String()}
+	*h = Health{Index: c.s.index, Addr: c.s.addr, Up: c.s.Up(), Calls: c.s.eng.Calls(), Plan: c.s.Faults().String(),
+		FleetID: c.cs.fleetID.Load().(string)}
 	return nil
 }
 
 // controlServer serves Control for one server on its own listener.
 type controlServer struct {
-	ln  net.Listener
-	rpc *rpc.Server
+	ln      net.Listener
+	rpc     *rpc.Server
+	fleetID atomic.Value // string: Health's FleetID
+}
+
+// SetFleetID sets the fleet id the server's control endpoint reports in
+// Health (see Health.FleetID). It does nothing on a server without one.
+func (s *Server) SetFleetID(id string) {
+	if s.ctl != nil {
+		s.ctl.fleetID.Store(id)
+	}
 }
 
 func startControl(s *Server, addr string) (*controlServer, error) {
-	srv := rpc.NewServer()
-	if err := srv.RegisterName("Control", control{s}); err != nil {
+	cs := &controlServer{rpc: rpc.NewServer()}
+	cs.fleetID.Store("")
+	if err := cs.rpc.RegisterName("Control", control{s, cs}); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("fleet: server %d: control: %w", s.index, err)
 	}
-	cs := &controlServer{ln: ln, rpc: srv}
+	cs.ln = ln
 	s.ctlWG.Add(1)
 	go cs.accept(s)
 	return cs, nil

@@ -25,6 +25,7 @@ func serveCmd() *cobra.Command {
 		index     int
 		fleetSize int
 		journal   int
+		fleetID   string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -37,7 +38,9 @@ with Reply{Message}. --faults takes the faults text form, e.g.
 
 With --control-port, server i also serves the Control service (set and
 clear faults, read the journal, reset, health) on --control-port+i (0:
-ephemeral), and each printed line is "DATA_ADDR CONTROL_ADDR".`,
+ephemeral), and each printed line is "DATA_ADDR CONTROL_ADDR". Its health
+reply reports --fleet-id, so that a client can tell the servers of its
+fleet from another fleet's.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if count < 1 {
@@ -75,6 +78,9 @@ ephemeral), and each printed line is "DATA_ADDR CONTROL_ADDR".`,
 			if err != nil {
 				return err
 			}
+			for i := range f.Len() {
+				f.Server(i).SetFleetID(fleetID)
+			}
 			for i, a := range f.Addrs() {
 				if c := f.Server(i).ControlAddr(); c != "" {
 					a += " " + c
@@ -97,5 +103,6 @@ ephemeral), and each printed line is "DATA_ADDR CONTROL_ADDR".`,
 	fl.IntVar(&index, "index", 0, "index of the first server, for seeding and greetings (a member of a larger fleet)")
 	fl.IntVar(&fleetSize, "fleet-size", 0, "size of the whole fleet this process serves part of, for rules such as servers=10% (default: index+count)")
 	fl.IntVar(&journal, "journal-limit", 100000, "keep at least this many recent calls in the journal, forgetting older ones (0: keep all)")
+	fl.StringVar(&fleetID, "fleet-id", "", "identity of the fleet these servers belong to, reported by the control endpoint's health reply")
 	return cmd
 }

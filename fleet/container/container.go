@@ -146,7 +146,7 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg fleet.Config, i int, 
 	index := cfg.FirstIndex + i
 	args := []string{"--count", "1", "--host", "0.0.0.0", "--port", "7000", "--control-port", "7001",
 		"--index", strconv.Itoa(index), "--fleet-size", strconv.Itoa(max(cfg.FleetSize, cfg.FirstIndex+cfg.Servers)),
-		"--seed", strconv.FormatUint(cfg.Seed, 10)}
+		"--seed", strconv.FormatUint(cfg.Seed, 10), "--fleet-id", c.id}
 	if len(cfg.Faults.Rules) > 0 {
 		args = append(args, "--faults", cfg.Faults.String())
 	}
@@ -330,6 +330,8 @@ type Node struct {
 	ctlAddr string       // control address on 127.0.0.1
 	down    bool         // killed or stopped, not restarted yet
 	past    []fleet.Call // the journals of earlier processes
+
+	plan *faults.Plan // the last SetFaults, under life: Restart sets it again
 }
 
 var (
@@ -359,9 +361,34 @@ func (n *Node) ControlAddr() string {
 	return n.ctlAddr
 }
 
-// control runs fn on a fresh connection to the control port.
+// errStale is the error of a control address that reaches a server
+// other than the node's: Docker handed the port of a stopped or cut-off
+// container to another one, maybe of another fleet.
+var errStale = errors.New("a stale address: it reaches another server")
+
+// dial connects to the control port at ctlAddr and returns its Health
+// once it has checked that the server there is the node's: the same
+// index and the same fleet id. The caller closes the client.
+func (n *Node) dial(ctx context.Context, ctlAddr string) (*fleet.ControlClient, fleet.Health, error) {
+	cc, err := fleet.DialControl(ctx, ctlAddr)
+	if err != nil {
+		return nil, fleet.Health{}, err
+	}
+	h, err := cc.Health(ctx)
+	if err == nil && (h.Index != n.index || h.FleetID != n.cl.id) {
+		err = fmt.Errorf("server %d: control %s answers as server %d of fleet %q, not of fleet %q: %w", n.index, ctlAddr, h.Index, h.FleetID, n.cl.id, errStale)
+	}
+	if err != nil {
+		cc.Close()
+		return nil, fleet.Health{}, err
+	}
+	return cc, h, nil
+}
+
+// control runs fn on a fresh connection to the node's control port, once
+// dial has checked that it reaches the node's server.
 func (n *Node) control(ctx context.Context, fn func(*fleet.ControlClient) error) error {
-	cc, err := fleet.DialControl(ctx, n.ControlAddr())
+	cc, _, err := n.dial(ctx, n.ControlAddr())
 	if err != nil {
 		return err
 	}
@@ -369,16 +396,31 @@ func (n *Node) control(ctx context.Context, fn func(*fleet.ControlClient) error)
 	return fn(cc)
 }
 
-// SetFaults replaces the server's plan through its control port.
+// SetFaults replaces the server's plan through its control port. The
+// node keeps the plan, as an in-process server does: set while the
+// server is down, it takes effect when Restart brings it back, and
+// Restart sets it again in the new process.
 func (n *Node) SetFaults(ctx context.Context, p faults.Plan) error {
-	return n.control(ctx, func(cc *fleet.ControlClient) error { return cc.SetFaults(ctx, p) })
+	n.life.Lock()
+	defer n.life.Unlock()
+	n.mu.Lock()
+	down := n.down
+	n.mu.Unlock()
+	if !down {
+		if err := n.control(ctx, func(cc *fleet.ControlClient) error { return cc.SetFaults(ctx, p) }); err != nil {
+			return err
+		}
+	}
+	p.Rules = slices.Clone(p.Rules)
+	n.plan = &p
+	return nil
 }
 
 // Calls returns the server's journal: the calls of its earlier lives, as
 // read just before each Kill, Stop or Restart, then those of the running
 // process, read through its control port. Each call's Addr is the
 // address the server had when the call was read. While the server is
-// stopped, Calls returns the earlier lives' calls only.
+// stopped, Calls returns the earlier lives' calls only, and dials nothing.
 func (n *Node) Calls(ctx context.Context) ([]fleet.Call, error) {
 	n.mu.Lock()
 	calls, down := slices.Clone(n.past), n.down
@@ -482,8 +524,9 @@ func (n *Node) waitStopped(ctx context.Context) error {
 // crash fault: its control port says so) is stopped and started.
 // Restarting a server that is up, paused, or whose control port does not
 // answer within a second (cut off, say) is an error that leaves it as it
-// was. The new process starts with the fleet's seed and faults, call
-// numbers from 1 and an empty journal (Calls keeps the old one).
+// was. The new process starts with the fleet's seed, the faults last set
+// (SetFaults) or else the fleet's, call numbers from 1 and an empty
+// journal (Calls keeps the old one).
 func (n *Node) Restart(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
@@ -514,6 +557,11 @@ func (n *Node) Restart(ctx context.Context) error {
 	n.mu.Lock()
 	n.down = false
 	n.mu.Unlock()
+	if n.plan != nil {
+		if err := n.control(ctx, func(cc *fleet.ControlClient) error { return cc.SetFaults(ctx, *n.plan) }); err != nil {
+			return fmt.Errorf("server %d: restarted, but its faults are not set: %w", n.index, err)
+		}
+	}
 	return nil
 }
 
@@ -525,12 +573,12 @@ const probeTimeout = time.Second
 func (n *Node) probe(ctx context.Context) (up bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	err = n.control(ctx, func(cc *fleet.ControlClient) error {
-		h, err := cc.Health(ctx)
-		up = h.Up
-		return err
-	})
-	return up, err
+	cc, h, err := n.dial(ctx, n.ControlAddr())
+	if err != nil {
+		return false, err
+	}
+	cc.Close()
+	return h.Up, nil
 }
 
 // Pause freezes every process of the container (docker pause): connections
@@ -574,7 +622,7 @@ func (n *Node) Reconnect(ctx context.Context) error {
 }
 
 // healthy is the readiness check: the server's control port answers
-// Health with the right index. It records the ports it found on the node.
+// Health, up, with the node's index and fleet id. It records the ports it found on the node.
 // It inspects the container only to learn its ports and, while the check
 // fails, now and then to notice that it exited: polling the Docker API
 // would slow down every other container starting at the same time.
@@ -631,16 +679,12 @@ func ports(ctx context.Context, t wait.StrategyTarget) (addr, ctlAddr string, er
 func (h healthy) check(ctx context.Context, ctlAddr string) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	cc, err := fleet.DialControl(ctx, ctlAddr)
+	cc, hl, err := h.n.dial(ctx, ctlAddr)
 	if err != nil {
 		return err
 	}
-	defer cc.Close()
-	hl, err := cc.Health(ctx)
-	if err != nil {
-		return err
-	}
-	if !hl.Up || hl.Index != h.n.index {
+	cc.Close()
+	if !hl.Up {
 		return fmt.Errorf("health %+v, want server %d up", hl, h.n.index)
 	}
 	return nil

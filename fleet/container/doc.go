@@ -18,7 +18,11 @@
 // network), and can Stop gracefully (SIGTERM). Kill is SIGKILL. A server
 // gets new host ports when it restarts or reconnects; Fleet.Addrs reports
 // them. Replies and journal entries name the server's index, so a call that
-// reaches an unexpected server through a stale address is visible. A
+// reaches an unexpected server through a stale address is visible. The
+// backend's own control calls never reach another server: each container
+// runs `rpcfleet serve --fleet-id`, and every control connection first
+// checks that Health reports the node's index and fleet id; a node that is
+// down dials nothing (faults set meanwhile take effect on Restart). A
 // container's journal lives in its process: it starts empty after Restart.
 //
 // The image is built offline (see Build and docker/Dockerfile): no

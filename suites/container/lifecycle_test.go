@@ -169,6 +169,25 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 		Expect(err).NotTo(HaveOccurred())
 	}, SpecTimeout(time.Minute))
 
+	It("keeps faults set while a server is down, and applies them when it restarts, as in process", func(ctx SpecContext) {
+		f := start(ctx, 2)
+		c := newCaller()
+		Expect(f.Kill(ctx, 1)).To(Succeed())
+		Expect(f.SetServerFaults(ctx, 1, faults.MustParse("error=boom"))).To(Succeed(), "nothing is dialled")
+		Expect(f.ServerCalls(ctx, 1)).To(BeEmpty())
+		Expect(f.Restart(ctx, 1)).To(Succeed())
+
+		results, err := fanOut(ctx, c, f.Addrs())
+		Expect(err).To(HaveOccurred())
+		Expect(results[0].Err).NotTo(HaveOccurred())
+		Expect(results[1].Err).To(MatchError(ContainSubstring("boom")))
+
+		Expect(f.Node(1).(*container.Node).Stop(ctx, 5*time.Second)).To(Succeed())
+		Expect(f.Restart(ctx, 1)).To(Succeed())
+		results, _ = fanOut(ctx, c, f.Addrs())
+		Expect(results[1].Err).To(MatchError(ContainSubstring("boom")), "set while up, kept across a restart too")
+	}, SpecTimeout(time.Minute))
+
 	It("cuts a disconnected server off, for that address only, until it reconnects", func(ctx SpecContext) {
 		f := start(ctx, 3)
 		c := newCaller(caller.WithTimeout(time.Second))
