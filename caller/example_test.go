@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/caller"
@@ -97,4 +98,34 @@ func ExampleCall() {
 	reply, err := caller.Call[fleet.Args, fleet.Reply](ctx, c, f.Addrs()[0], "Service.Echo", fleet.Args{Name: "Ann"})
 	fmt.Println(reply.Message, err)
 	// Output: Ann <nil>
+}
+
+// The default fan-out: one goroutine per address, results in input order,
+// a per-call timeout, and one error naming every failed address, through
+// which errors.Is and errors.As reach each call's cause.
+func ExampleFanOut() {
+	ctx := context.Background()
+	f, err := fleet.Start(ctx, fleet.WithServers(4), fleet.WithFaults(faults.MustParse("hang,servers=3;error=boom,servers=1")))
+	if err != nil {
+		panic(err)
+	}
+	defer f.Stop(ctx)
+	c := caller.New(caller.WithTimeout(time.Second))
+	defer c.Close() // closes the pooled connections
+
+	addrs := f.Addrs()
+	results, err := caller.FanOut[fleet.Args, fleet.Reply](ctx, c, addrs, "Service.Method", fleet.Args{Name: "Ann"})
+	for i, r := range results {
+		fmt.Printf("%d: same address %v, ok %v\n", i, r.Addr == addrs[i], r.Err == nil)
+	}
+	var fe *caller.FanOutError
+	fmt.Println("failed are 1 and 3:", errors.As(err, &fe) && slices.Equal(fe.Addrs(), []string{addrs[1], addrs[3]}))
+	fmt.Println("a timeout among them:", errors.Is(err, context.DeadlineExceeded))
+	// Output:
+	// 0: same address true, ok true
+	// 1: same address true, ok false
+	// 2: same address true, ok true
+	// 3: same address true, ok false
+	// failed are 1 and 3: true
+	// a timeout among them: true
 }
