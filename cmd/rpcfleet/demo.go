@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -51,18 +52,16 @@ func demo(ctx context.Context, w io.Writer, n int, seed uint64, timeout time.Dur
 		return err
 	}
 	defer f.Stop(context.Background())
-	special := map[int]string{
-		n / 5:     "error=disk full",
-		n / 3:     "hang",
-		n / 2:     "delay=150ms,jitter=20ms",
-		n * 3 / 4: "", // killed below
+	// Four servers spread over the fleet, or the first four of a small
+	// fleet, where the spread would pick one server twice.
+	picked := []int{n / 5, n / 3, n / 2, n * 3 / 4}
+	if len(slices.Compact(slices.Clone(picked))) < len(picked) {
+		picked = []int{0, 1, 2, 3}
 	}
-	for i, spec := range special {
-		if spec != "" {
-			f.Server(i).SetFaults(faults.MustParse(spec))
-		}
+	for i, spec := range []string{"error=disk full", "hang", "delay=150ms,jitter=20ms"} {
+		f.Server(picked[i]).SetFaults(faults.MustParse(spec))
 	}
-	if err := f.Kill(ctx, n*3/4); err != nil {
+	if err := f.Kill(ctx, picked[3]); err != nil {
 		return err
 	}
 
