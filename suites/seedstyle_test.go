@@ -36,7 +36,7 @@ func seedFanOut(_ context.Context, servers []string, args fleet.Args, report sui
 }
 
 // The seed article's pattern claims nothing beyond the basics: the specs of
-// timeouts and cancellation are skipped for it.
+// timeouts and cancellation are not registered for it.
 var _ = Describe("the seed article's caller", Label("seed"), func() {
 	suites.Conformance(func(time.Duration) suites.FanOuter { return suites.SeedStyle(seedFanOut) })
 })
