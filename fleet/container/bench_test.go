@@ -2,7 +2,8 @@ package container_test
 
 import (
 	"context"
-	"os"
+	"crypto/rand"
+	"encoding/hex"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 // create`, then 20 `docker run -d` (same image, command and loopback
 // ports), which wait for nothing beyond the start. Both times include the
 // fleet's network, as a user bringing up a fleet pays for it either way.
+// Everything either half creates is removed, also when it fails midway.
 // Run it once:
 //
 //	go test -run '^$' -bench Start20 -benchtime=1x ./fleet/container
@@ -39,40 +41,10 @@ func BenchmarkStart20(b *testing.B) {
 	}
 	var par, seq, netTime time.Duration
 	for b.Loop() {
-		t0 := time.Now()
-		f, err := fleet.Start(ctx, fleet.WithServers(n), fleet.WithBackend(container.New(image)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		par += time.Since(t0)
-		if err := f.Stop(ctx); err != nil {
-			b.Fatal(err)
-		}
-
-		labels := []string{"--label", container.LabelManaged + "=true", "--label", "rpcfleet.pid=" + strconv.Itoa(os.Getpid())}
-		network := "rpcfleet-bench-" + strconv.Itoa(os.Getpid())
-		ids := make([]string, 0, n)
-		t0 = time.Now()
-		if out, err := exec.Command("docker", append(append([]string{"network", "create"}, labels...), network)...).CombinedOutput(); err != nil {
-			b.Fatalf("docker network create: %v\n%s", err, out)
-		}
-		netTime += time.Since(t0)
-		for i := range n {
-			out, err := exec.Command("docker", append(append([]string{"run", "-d"}, labels...),
-				"--network", network, "-p", "127.0.0.1::7000", "-p", "127.0.0.1::7001", image,
-				"--count", "1", "--host", "0.0.0.0", "--port", "7000", "--control-port", "7001", "--index", strconv.Itoa(i))...).Output()
-			if err != nil {
-				b.Fatalf("docker run: %v", err)
-			}
-			ids = append(ids, strings.TrimSpace(string(out)))
-		}
-		seq += time.Since(t0)
-		if out, err := exec.Command("docker", append([]string{"rm", "-f"}, ids...)...).CombinedOutput(); err != nil {
-			b.Fatalf("docker rm: %v\n%s", err, out)
-		}
-		if out, err := exec.Command("docker", "network", "rm", network).CombinedOutput(); err != nil {
-			b.Fatalf("docker network rm: %v\n%s", err, out)
-		}
+		par += startFleet(b, ctx, n, image)
+		s, nt := dockerRun(b, n, image, nil)
+		seq += s
+		netTime += nt
 	}
 	runs := float64(b.N)
 	b.ReportMetric(par.Seconds()/runs, "parallel-s")
@@ -81,4 +53,73 @@ func BenchmarkStart20(b *testing.B) {
 	b.ReportMetric(float64(par.Milliseconds())/runs/n, "parallel-ms/container")
 	b.ReportMetric(float64(seq.Milliseconds())/runs/n, "sequential-ms/container")
 	b.ReportMetric(float64(netTime.Milliseconds())/runs, "sequential-net-ms")
+}
+
+// startFleet times fleet.Start of n containers; the fleet is stopped
+// before it returns, also when tb.Fatal ends it.
+func startFleet(tb testing.TB, ctx context.Context, n int, image string) time.Duration {
+	t0 := time.Now()
+	f, err := fleet.Start(ctx, fleet.WithServers(n), fleet.WithBackend(container.New(image)))
+	if err != nil {
+		tb.Fatal(err) // Start removed what it created
+	}
+	d := time.Since(t0)
+	if err := f.Stop(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+// dockerRun times `docker network create` and n `docker run -d`, one
+// after another, with extra(i) (if not nil) added to run i's flags. It
+// removes every container and the network before it returns, also when
+// a docker command fails and tb.Fatal ends it: all carry a label of
+// their own, so that even a container a failed `docker run` created is
+// found.
+func dockerRun(tb testing.TB, n int, image string, extra func(i int) []string) (total, network time.Duration) {
+	id := make([]byte, 6)
+	rand.Read(id)
+	run := "rpcfleet-bench-" + hex.EncodeToString(id)
+	label := "rpcfleet.bench=" + run
+	labels := []string{"--label", container.LabelManaged + "=true", "--label", label}
+	docker := func(args ...string) (string, error) {
+		out, err := exec.Command("docker", args...).CombinedOutput() // docker's stderr too
+		return strings.TrimSpace(string(out)), err
+	}
+	defer func() {
+		ids, err := docker("ps", "-aq", "--filter", "label="+label)
+		if err != nil {
+			tb.Errorf("docker ps: %v\n%s", err, ids)
+		} else if ids != "" {
+			if out, err := docker(append([]string{"rm", "-f"}, strings.Fields(ids)...)...); err != nil {
+				tb.Errorf("docker rm: %v\n%s", err, out)
+			}
+		}
+		if nets, err := docker("network", "ls", "-q", "--filter", "label="+label); err != nil {
+			tb.Errorf("docker network ls: %v\n%s", err, nets)
+		} else if nets != "" {
+			if out, err := docker(append([]string{"network", "rm"}, strings.Fields(nets)...)...); err != nil {
+				tb.Errorf("docker network rm: %v\n%s", err, out)
+			}
+		}
+	}()
+
+	t0 := time.Now()
+	if out, err := docker(append(append([]string{"network", "create"}, labels...), run)...); err != nil {
+		tb.Fatalf("docker network create: %v\n%s", err, out)
+	}
+	network = time.Since(t0)
+	for i := range n {
+		args := append(append([]string{"run", "-d"}, labels...),
+			"--network", run, "-p", "127.0.0.1::7000", "-p", "127.0.0.1::7001")
+		if extra != nil {
+			args = append(args, extra(i)...)
+		}
+		args = append(args, image,
+			"--count", "1", "--host", "0.0.0.0", "--port", "7000", "--control-port", "7001", "--index", strconv.Itoa(i))
+		if out, err := docker(args...); err != nil {
+			tb.Fatalf("docker run (server %d): %v\n%s", i, err, out)
+		}
+	}
+	return time.Since(t0), network
 }
