@@ -262,6 +262,7 @@ func (c *cluster) Stop(ctx context.Context) error {
 			return fmt.Errorf("remove server %d: %w", n.index, err)
 		}
 		n.removed = true
+		n.releasePorts()
 		return nil
 	})
 	if err == nil {
@@ -330,8 +331,10 @@ type Node struct {
 	ctlAddr string       // control address on 127.0.0.1
 	down    bool         // killed or stopped, not restarted yet
 	past    []fleet.Call // the journals of earlier processes
+	holds   []*portHold  // the ports of a stopped or cut-off container: Addr and ControlAddr refuse dials
 
 	plan *faults.Plan // the last SetFaults, under life: Restart sets it again
+
 }
 
 var (
@@ -347,7 +350,11 @@ func (n *Node) Index() int { return n.index }
 func (n *Node) ID() string { return n.ctr.GetContainerID() }
 
 // Addr returns the server's data address on 127.0.0.1; it changes when the
-// server restarts or reconnects.
+// server restarts or reconnects. While the server is killed, stopped or
+// disconnected, the backend holds the port (bound, not listening), so a
+// dial to it is refused rather than reaching a container Docker has given
+// the released port to; if another process took the port first, Addr
+// returns a fresh held port, refused as well.
 func (n *Node) Addr() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -477,7 +484,43 @@ func (n *Node) halt(ctx context.Context, end func() error) error {
 	n.mu.Lock()
 	n.past, n.down = append(n.past, calls...), true
 	n.mu.Unlock()
-	return n.waitStopped(ctx)
+	if err := n.waitStopped(ctx); err != nil {
+		return err
+	}
+	n.holdPorts()
+	return nil
+}
+
+// holdPorts keeps the ports the container has released (see holdAddr),
+// unless it holds them already.
+func (n *Node) holdPorts() {
+	n.mu.Lock()
+	held, addr, ctlAddr := len(n.holds) > 0, n.addr, n.ctlAddr
+	n.mu.Unlock()
+	if held {
+		return
+	}
+	h1, addr := holdAddr(addr)
+	h2, ctlAddr := holdAddr(ctlAddr)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.addr, n.ctlAddr = addr, ctlAddr
+	for _, h := range []*portHold{h1, h2} {
+		if h != nil {
+			n.holds = append(n.holds, h)
+		}
+	}
+}
+
+// releasePorts lets go of the ports holdPorts kept, once the container
+// has new ones or is removed.
+func (n *Node) releasePorts() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, h := range n.holds {
+		h.release()
+	}
+	n.holds = nil
 }
 
 // Kill reads the journal, sends SIGKILL and returns when the container has
@@ -554,6 +597,7 @@ func (n *Node) Restart(ctx context.Context) error {
 	if err := n.start(ctx); err != nil {
 		return err
 	}
+	n.releasePorts()
 	n.mu.Lock()
 	n.down = false
 	n.mu.Unlock()
@@ -604,8 +648,11 @@ func (n *Node) Unpause(ctx context.Context) error {
 func (n *Node) Disconnect(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
-	_, err := n.cl.cli.NetworkDisconnect(ctx, n.cl.net.ID, client.NetworkDisconnectOptions{Container: n.ID()})
-	return err
+	if _, err := n.cl.cli.NetworkDisconnect(ctx, n.cl.net.ID, client.NetworkDisconnectOptions{Container: n.ID()}); err != nil {
+		return err
+	}
+	n.holdPorts()
+	return nil
 }
 
 // Reconnect attaches the container to the fleet's network again and
@@ -618,7 +665,11 @@ func (n *Node) Reconnect(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
-	return healthy{n}.WaitUntilReady(ctx, n.ctr)
+	if err := (healthy{n}).WaitUntilReady(ctx, n.ctr); err != nil {
+		return err
+	}
+	n.releasePorts()
+	return nil
 }
 
 // healthy is the readiness check: the server's control port answers

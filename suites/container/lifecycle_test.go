@@ -77,6 +77,11 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 			c := newCaller()
 			stale := f.Addrs()[1]
 			Expect(down(ctx, f, 1)).To(Succeed())
+			held := f.Addrs()[1]
+			_, err := net.DialTimeout("tcp", held, time.Second)
+			Expect(err).To(MatchError(syscall.ECONNREFUSED), "the address of a down server is refused")
+			_, err = net.Listen("tcp", held)
+			Expect(err).To(MatchError(syscall.EADDRINUSE), "and held, so Docker cannot give it to another container")
 			Expect(f.Restart(ctx, 1)).To(Succeed())
 
 			Expect(f.Addrs()[1]).NotTo(Equal(stale), "Addrs reports the new mapped port")
@@ -192,6 +197,8 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 		f := start(ctx, 3)
 		c := newCaller(caller.WithTimeout(time.Second))
 		Expect(f.Disconnect(ctx, 0)).To(Succeed())
+		_, err := net.Listen("tcp", f.Addrs()[0])
+		Expect(err).To(MatchError(syscall.EADDRINUSE), "its address is held while it is cut off")
 
 		t0 := time.Now()
 		results, err := fanOut(ctx, c, f.Addrs())
