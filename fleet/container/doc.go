@@ -17,7 +17,10 @@
 // fleet.Partitioner (disconnect from and reconnect to the fleet's own
 // network), and can Stop gracefully (SIGTERM). Kill is SIGKILL. A server
 // gets new host ports when it restarts or reconnects; Fleet.Addrs reports
-// them. Replies and journal entries name the server's index, so a call that
+// them. While it is killed, stopped or disconnected, the backend holds its
+// old ports (bound, not listening), so its address is refused and Docker
+// cannot give it to another container. A Node's lifecycle methods and
+// SetFaults are serialised per node. Replies and journal entries name the server's index, so a call that
 // reaches an unexpected server through a stale address is visible. The
 // backend's own control calls never reach another server: each container
 // runs `rpcfleet serve --fleet-id`, and every control connection first
