@@ -170,7 +170,7 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg fleet.Config, i int, 
 		if err == nil {
 			return n, nil
 		}
-		if !portTaken(err) || try == 3 {
+		if !portTaken(err) || try == portTries {
 			return n, fmt.Errorf("server %d: %w", index, err)
 		}
 		// Docker picked a host port a client socket holds: try again.
@@ -183,6 +183,11 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg fleet.Config, i int, 
 	}
 }
 
+// portTries is how many host ports a start tries before it gives up: a
+// busy machine's client sockets may hold a few of the ports Docker picks
+// one after another.
+const portTries = 5
+
 // portTaken reports whether a container failed to start because the host
 // port Docker allocated for it was in use: Docker's ephemeral ports overlap
 // the kernel's, so a client socket may hold one.
@@ -194,7 +199,7 @@ func portTaken(err error) bool {
 func (n *Node) start(ctx context.Context) error {
 	for try := 1; ; try++ {
 		err := n.ctr.Start(ctx) // runs the health check, which reads the new ports
-		if !portTaken(err) || try == 3 {
+		if !portTaken(err) || try == portTries {
 			return err
 		}
 	}
