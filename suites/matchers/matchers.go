@@ -299,15 +299,9 @@ func ReplyBefore(i, j int) types.GomegaMatcher { return ReplyInOrder(i, j) }
 // the return), hung, or aborted; none still pending.
 func ReturnAfterAllReplies() types.GomegaMatcher {
 	return &matcher{want: "the fan-out to return only after every server replied", match: func(actual any) (bool, string, string, error) {
-		var run *Run
-		switch a := actual.(type) {
-		case Run:
-			run = &a
-		case *Run:
-			run = a
-		}
-		if run == nil {
-			return false, "", "", fmt.Errorf("matchers: ReturnAfterAllReplies needs a Run, got %T", actual)
+		run, err := runOf("ReturnAfterAllReplies", actual)
+		if err != nil {
+			return false, "", "", err
 		}
 		late := func(c fleet.Call) bool {
 			return c.Outcome == faults.Pending || (!c.Replied.IsZero() && c.Replied.After(run.Returned))
@@ -348,15 +342,9 @@ func ReturnAfterAllReplies() types.GomegaMatcher {
 // loaded the machine. It needs a Run with its journal.
 func ReceiveAllBeforeFirstReply() types.GomegaMatcher {
 	return &matcher{want: "every call to be received before the first reply", match: func(actual any) (bool, string, string, error) {
-		var run *Run
-		switch a := actual.(type) {
-		case Run:
-			run = &a
-		case *Run:
-			run = a
-		}
-		if run == nil {
-			return false, "", "", fmt.Errorf("matchers: ReceiveAllBeforeFirstReply needs a Run, got %T", actual)
+		run, err := runOf("ReceiveAllBeforeFirstReply", actual)
+		if err != nil {
+			return false, "", "", err
 		}
 		first := uint64(math.MaxUint64)
 		for _, c := range run.Calls {
@@ -387,6 +375,19 @@ func ReceiveAllBeforeFirstReply() types.GomegaMatcher {
 		}
 		return n == 0, got, t.String(), nil
 	}}
+}
+
+// runOf returns the Run in actual, for the matchers that need one.
+func runOf(matcher string, actual any) (*Run, error) {
+	switch a := actual.(type) {
+	case Run:
+		return &a, nil
+	case *Run:
+		if a != nil {
+			return a, nil
+		}
+	}
+	return nil, fmt.Errorf("matchers: %s needs a Run, got %T", matcher, actual)
 }
 
 // list writes addresses or other values for a message, eliding long lists.
