@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -98,6 +99,9 @@ func (d *Delay) set(key, val string) error {
 			return fmt.Errorf("delay needs a duration or a distribution, e.g. delay=50ms or delay=exponential,mean=20ms")
 		}
 		v, err := parseDuration(val)
+		if err != nil && strings.HasPrefix(val, "-") {
+			return err // a duration, only negative
+		}
 		if err != nil {
 			return fmt.Errorf("%v, or a distribution (uniform, normal, lognormal, exponential, pareto)", err)
 		}

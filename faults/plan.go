@@ -178,7 +178,7 @@ func parseRule(s string, fs []field) (Rule, error) {
 	} else if err := set.set("", ""); err != nil && !errors.Is(err, errNoValue) {
 		return r, bad(kind.off, kind.key, "%v", err)
 	}
-	seen := map[string]bool{}
+	seen := map[string]bool{kind.key: kind.hasVal} // error=a,error=b: given twice
 	last := ""
 	for _, fd := range fs[1:] {
 		if !fd.hasVal && last == "servers" && isSpan(fd.key) {

@@ -58,6 +58,8 @@ func TestParseErrors(t *testing.T) {
 		{"error", 0, "error", "needs a message"},
 		{"hang=1", 5, "1", "takes no value"},
 		{"hang,jitter=1s", 5, "jitter", "unknown setting for hang"},
+		{"error=a,error=b", 8, "error", "setting given twice"},
+		{"delay=-5ms", 6, "-5ms", "duration must not be negative"},
 		{"delay=1s,p=0.5,p=0.5", 15, "p", "given twice"},
 		{"delay=1s,p", 9, "p", "needs a value"},
 		{`error="open`, 6, `"open`, "quoted string"},
