@@ -28,6 +28,7 @@ func TestUsageErrors(t *testing.T) {
 		want string // in stderr
 	}{
 		{"count zero", []string{"serve", "--count", "0"}, "--count 0: need at least one server"},
+		{"count above the ports", []string{"serve", "--count", "70000"}, "--count 70000: at most 65535 servers, one port each"},
 		{"bad fault token", []string{"serve", "--faults", "delay=50ms;bogus=1"}, `"bogus": unknown fault kind`},
 		{"bad duration", []string{"serve", "--faults", "delay=5x"}, `"5x": not a duration`},
 		{"port out of range", []string{"serve", "--port", "65535", "--count", "2"}, "ports must lie in 0..65535"},

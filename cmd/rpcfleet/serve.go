@@ -46,6 +46,9 @@ fleet from another fleet's.`,
 			if count < 1 {
 				return usagef("--count %d: need at least one server", count)
 			}
+			if count > fleet.MaxServers {
+				return usagef("--count %d: at most %d servers, one port each", count, fleet.MaxServers)
+			}
 			if port < 0 || port > 0 && port+count-1 > 65535 {
 				return usagef("--port %d with --count %d: ports must lie in 0..65535", port, count)
 			}
@@ -75,6 +78,9 @@ fleet from another fleet's.`,
 				opts = append(opts, fleet.WithControl(ctlPort))
 			}
 			f, err := fleet.Start(ctx, opts...)
+			if err != nil && ctx.Err() != nil && cmd.Context().Err() == nil {
+				return nil // a signal while starting: Start left nothing running
+			}
 			if err != nil {
 				return err
 			}
