@@ -216,8 +216,8 @@ func TestStopPrintsNothingAndEndsEverything(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := f.Stop(ctx); err != nil {
-		t.Fatalf("Stop with a hung and a delayed call: %v", err)
+	if err := within(t, 10*time.Second, func() error { return f.Stop(ctx) }); err != nil {
+		t.Fatalf("Stop with a hung, a delayed and a sliced call: %v", err)
 	}
 	for i := range f.Len() {
 		if n := f.Server(i).OpenConns(); n != 0 {
@@ -253,7 +253,7 @@ func TestKillEndsASlicedReplyAtOnce(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := f.Kill(ctx, 0); err != nil {
+	if err := within(t, 10*time.Second, func() error { return f.Kill(ctx, 0) }); err != nil {
 		t.Fatalf("Kill with a sliced reply in progress: %v", err)
 	}
 	for _, call := range []*rpc.Call{first, second} {
@@ -332,6 +332,21 @@ func TestFaultsFleetWideAndCleared(t *testing.T) {
 		if _, err := call(a, "x"); err != nil {
 			t.Errorf("call after ClearFaults: %v", err)
 		}
+	}
+}
+
+// within runs fn and returns its error, or fails the test if fn has not
+// returned after d (fn's goroutine is then left behind: the test is over).
+func within(t *testing.T, d time.Duration, fn func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		t.Fatalf("did not return within %v", d)
+		return nil
 	}
 }
 

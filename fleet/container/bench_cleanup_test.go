@@ -69,16 +69,17 @@ func TestDockerRunCleansUp(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		// Server 2's run fails: the daemon refuses a 1-byte memory limit.
+		// Server 2's run fails at start, after the container was created:
+		// its entrypoint does not exist. That container must go too.
 		dockerRun(r, 4, image, func(i int) []string {
 			if i == 2 {
-				return []string{"--memory", "1"}
+				return []string{"--entrypoint", "/no-such-binary"}
 			}
 			return nil
 		})
 	}()
 	<-done
-	if len(r.fatals) != 1 || !strings.Contains(r.fatals[0], "docker run (server 2)") || !strings.Contains(r.fatals[0], "emory") {
+	if len(r.fatals) != 1 || !strings.Contains(r.fatals[0], "docker run (server 2)") || !strings.Contains(r.fatals[0], "no-such-binary") {
 		t.Errorf("fatal errors %q, want one naming server 2's docker run with docker's message", r.fatals)
 	}
 	if len(r.errs) > 0 {

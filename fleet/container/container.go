@@ -175,7 +175,7 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg fleet.Config, i int, 
 		}
 		// Docker picked a host port a client socket holds: try again.
 		if ctr != nil {
-			if _, err := c.cli.ContainerRemove(ctx, ctr.GetContainerID(), client.ContainerRemoveOptions{Force: true}); err != nil {
+			if err := c.removeContainer(ctx, ctr.GetContainerID()); err != nil {
 				return n, fmt.Errorf("server %d: %w", index, err)
 			}
 			n.ctr = nil
@@ -338,8 +338,13 @@ type Node struct {
 	past    []fleet.Call // the journals of earlier processes
 	holds   []*portHold  // the ports of a stopped or cut-off container: Addr and ControlAddr refuse dials
 
-	plan *faults.Plan // the last SetFaults, under life: Restart sets it again
-
+	// Under life: the last SetFaults, which Restart sets again in the new
+	// process; whether the server is paused or disconnected, so that
+	// SetFaults does not wait on a server that cannot answer; and whether
+	// a plan set meanwhile is still to be sent when it comes back.
+	plan    *faults.Plan
+	cut     string // "paused", "disconnected" or ""
+	pending bool
 }
 
 var (
@@ -411,20 +416,37 @@ func (n *Node) control(ctx context.Context, fn func(*fleet.ControlClient) error)
 // SetFaults replaces the server's plan through its control port. The
 // node keeps the plan, as an in-process server does: set while the
 // server is down, it takes effect when Restart brings it back, and
-// Restart sets it again in the new process.
+// Restart sets it again in the new process; set while it is paused or
+// disconnected, it is sent when Unpause or Reconnect brings it back.
 func (n *Node) SetFaults(ctx context.Context, p faults.Plan) error {
 	n.life.Lock()
 	defer n.life.Unlock()
 	n.mu.Lock()
 	down := n.down
 	n.mu.Unlock()
-	if !down {
-		if err := n.control(ctx, func(cc *fleet.ControlClient) error { return cc.SetFaults(ctx, p) }); err != nil {
-			return err
-		}
-	}
 	p.Rules = slices.Clone(p.Rules)
+	if down || n.cut != "" {
+		n.plan, n.pending = &p, n.cut != ""
+		return nil
+	}
+	if err := n.control(ctx, func(cc *fleet.ControlClient) error { return cc.SetFaults(ctx, p) }); err != nil {
+		return err
+	}
 	n.plan = &p
+	return nil
+}
+
+// back ends a pause or a partition: a plan set meanwhile is sent now.
+// The caller holds n.life.
+func (n *Node) back(ctx context.Context) error {
+	n.cut = ""
+	if !n.pending {
+		return nil
+	}
+	n.pending = false
+	if err := n.control(ctx, func(cc *fleet.ControlClient) error { return cc.SetFaults(ctx, *n.plan) }); err != nil {
+		return fmt.Errorf("fleet/container: server %d: back, but the faults set meanwhile are not: %w", n.index, err)
+	}
 	return nil
 }
 
@@ -599,6 +621,12 @@ func (n *Node) Restart(ctx context.Context) error {
 			return err
 		}
 	}
+	if n.cut == "disconnected" {
+		// Killed while cut off: it comes back on the fleet's network.
+		if _, err := n.cl.cli.NetworkConnect(ctx, n.cl.net.ID, client.NetworkConnectOptions{Container: n.ID()}); err != nil {
+			return err
+		}
+	}
 	if err := n.start(ctx); err != nil {
 		return err
 	}
@@ -606,6 +634,7 @@ func (n *Node) Restart(ctx context.Context) error {
 	n.mu.Lock()
 	n.down = false
 	n.mu.Unlock()
+	n.cut, n.pending = "", false // the plan is set again just below
 	if n.plan != nil {
 		if err := n.control(ctx, func(cc *fleet.ControlClient) error { return cc.SetFaults(ctx, *n.plan) }); err != nil {
 			return fmt.Errorf("server %d: restarted, but its faults are not set: %w", n.index, err)
@@ -635,16 +664,21 @@ func (n *Node) probe(ctx context.Context) (up bool, err error) {
 func (n *Node) Pause(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
-	_, err := n.cl.cli.ContainerPause(ctx, n.ID(), client.ContainerPauseOptions{})
-	return err
+	if _, err := n.cl.cli.ContainerPause(ctx, n.ID(), client.ContainerPauseOptions{}); err != nil {
+		return err
+	}
+	n.cut = "paused"
+	return nil
 }
 
 // Unpause lets a paused container run again.
 func (n *Node) Unpause(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
-	_, err := n.cl.cli.ContainerUnpause(ctx, n.ID(), client.ContainerUnpauseOptions{})
-	return err
+	if _, err := n.cl.cli.ContainerUnpause(ctx, n.ID(), client.ContainerUnpauseOptions{}); err != nil {
+		return err
+	}
+	return n.back(ctx)
 }
 
 // Disconnect cuts the container off the fleet's network, its only one:
@@ -657,6 +691,7 @@ func (n *Node) Disconnect(ctx context.Context) error {
 		return err
 	}
 	n.holdPorts()
+	n.cut = "disconnected"
 	return nil
 }
 
@@ -674,7 +709,7 @@ func (n *Node) Reconnect(ctx context.Context) error {
 		return err
 	}
 	n.releasePorts()
-	return nil
+	return n.back(ctx)
 }
 
 // healthy is the readiness check: the server's control port answers

@@ -120,19 +120,16 @@ func Build(ctx context.Context, dockerfile, tag string) error {
 // PID exists on this host and, on Linux, started when the one that
 // created the object did (so a reused PID does not keep leftovers alive).
 // Objects created on another host sharing the engine (another machine,
-// or a container with a hostname of its own, as os.Hostname tells them
-// apart) are left alone too: only a Sweep there can tell whether their
-// process lives. Call it when a suite starts.
+// or a container with a hostname or a PID namespace of its own) are left
+// alone too: only a Sweep there can tell whether their process lives.
+// Call it when a suite starts.
 func Sweep(ctx context.Context) error {
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return fmt.Errorf("fleet/container: docker: %w", err)
 	}
 	defer cli.Close()
-	host, err := os.Hostname()
-	if err != nil {
-		return fmt.Errorf("fleet/container: sweep: %w", err)
-	}
+	host := hostID()
 	f := make(client.Filters).Add("label", LabelManaged+"=true")
 	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {

@@ -16,11 +16,12 @@ type portHold struct{ fd int }
 // holdPort binds port on 127.0.0.1 (0: any free port) and returns the
 // hold and the address it holds.
 func holdPort(port int) (*portHold, string, error) {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	// SOCK_CLOEXEC: a docker command started meanwhile must not inherit
+	// the socket and keep the port bound after release.
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, "", err
 	}
-	syscall.CloseOnExec(fd)
 	// SO_REUSEADDR to bind beside the TIME_WAIT sockets that the
 	// container's port proxy leaves, then off again: listen checks the
 	// setting of the sockets already bound, so no listener can take the

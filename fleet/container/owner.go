@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -16,7 +15,7 @@ import (
 // Labels naming the process that created a container or network.
 const (
 	labelSession = "rpcfleet.session"  // random, one per process: what Owned lists
-	labelHost    = "rpcfleet.host"     // os.Hostname of that process
+	labelHost    = "rpcfleet.host"     // hostID of that process
 	labelPID     = "rpcfleet.pid"      // its PID
 	labelStart   = "rpcfleet.pidstart" // its start time (/proc/<pid>/stat field 22), "" where unknown
 )
@@ -25,13 +24,24 @@ const (
 var owner = sync.OnceValue(func() map[string]string {
 	id := make([]byte, 8)
 	rand.Read(id)
-	host, _ := os.Hostname()
-	l := map[string]string{labelSession: hex.EncodeToString(id), labelHost: host, labelPID: strconv.Itoa(os.Getpid())}
+	l := map[string]string{labelSession: hex.EncodeToString(id), labelHost: hostID(), labelPID: strconv.Itoa(os.Getpid())}
 	if start, err := procStart(os.Getpid()); err == nil {
 		l[labelStart] = start
 	}
 	return l
 })
+
+// hostID names where this process's PIDs mean something: the host name
+// and the PID namespace. Two test runners in containers that share the
+// host's name (--network host) but not its PIDs get different IDs, so
+// neither judges the other's PIDs.
+func hostID() string {
+	host, _ := os.Hostname()
+	if ns, err := os.Readlink("/proc/self/ns/pid"); err == nil {
+		host += " " + ns
+	}
+	return host
+}
 
 // ownerLabels returns the labels naming this process, and LabelManaged.
 func ownerLabels() map[string]string {
@@ -84,9 +94,9 @@ func lookup(pid int) process {
 	switch {
 	case err == nil:
 		return process{exists: true, start: start}
-	case errors.Is(err, fs.ErrNotExist) && procMounted():
-		return process{}
 	}
+	// No /proc entry: gone, or hidden from us (hidepid), or no /proc at
+	// all. A signal 0 tells them apart.
 	err = syscall.Kill(pid, 0)
 	return process{exists: err == nil || errors.Is(err, syscall.EPERM)}
 }
@@ -97,18 +107,19 @@ func procMounted() bool {
 }
 
 // orphaned reports whether the process that created an object with labels
-// has exited, so that Sweep may remove it. host is this host's name;
+// has exited, so that Sweep may remove it. host is this host's hostID;
 // lookup finds a process on it. An object created on another host is
 // never orphaned: its owner cannot be looked up here. An object without a
 // host label (of an older rpcfleet) is judged by its PID alone, and one
-// without a PID has no owner.
+// without a PID is not the backend's (a benchmark's, say, which removes
+// its own): it is left alone.
 func orphaned(labels map[string]string, host string, lookup func(pid int) process) bool {
 	if h, ok := labels[labelHost]; ok && h != host {
 		return false
 	}
 	pid, err := strconv.Atoi(labels[labelPID])
 	if err != nil || pid <= 0 {
-		return true
+		return false
 	}
 	p := lookup(pid)
 	if !p.exists {

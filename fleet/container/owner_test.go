@@ -3,6 +3,7 @@ package container
 import (
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -59,8 +60,8 @@ func TestOrphaned(t *testing.T) {
 		{"no start time readable", labels(labelHost, host, labelPID, "100", labelStart, "4000"), noStarts, false},
 		{"no host label: PID alive", labels(labelPID, "100"), procs, false},
 		{"no host label: PID gone", labels(labelPID, "101"), procs, true},
-		{"no PID", labels(labelHost, host), procs, true},
-		{"bad PID", labels(labelHost, host, labelPID, "-3"), procs, true},
+		{"no PID: not the backend's", labels(labelHost, host), procs, false},
+		{"bad PID: not the backend's", labels(labelHost, host, labelPID, "-3"), procs, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,11 +81,14 @@ func TestOwner(t *testing.T) {
 	if o[labelPID] != strconv.Itoa(os.Getpid()) {
 		t.Errorf("pid label %q, want %d", o[labelPID], os.Getpid())
 	}
-	host, _ := os.Hostname()
+	host := hostID()
 	if procMounted() && o[labelStart] == "" {
 		t.Error("no start time label, though /proc is mounted")
 	}
 	if orphaned(ownerLabels(), host, lookup) {
 		t.Error("this process's own objects count as orphaned")
+	}
+	if ns, err := os.Readlink("/proc/self/ns/pid"); err == nil && !strings.HasSuffix(host, " "+ns) {
+		t.Errorf("hostID %q does not name the PID namespace %s", host, ns)
 	}
 }

@@ -193,6 +193,35 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 		Expect(results[1].Err).To(MatchError(ContainSubstring("boom")), "set while up, kept across a restart too")
 	}, SpecTimeout(time.Minute))
 
+	It("keeps faults set while a server is paused or cut off, promptly, and applies them when it is back", func(ctx SpecContext) {
+		f := start(ctx, 2)
+		c := newCaller(caller.WithTimeout(5 * time.Second))
+		Expect(f.Pause(ctx, 0)).To(Succeed())
+		Expect(f.Disconnect(ctx, 1)).To(Succeed())
+		t0 := time.Now()
+		Expect(f.SetServerFaults(ctx, 0, faults.MustParse("error=paused"))).To(Succeed())
+		Expect(f.SetServerFaults(ctx, 1, faults.MustParse("error=cut"))).To(Succeed())
+		Expect(time.Since(t0)).To(BeNumerically("<", time.Second), "SetFaults does not wait on a server that cannot answer")
+
+		Expect(f.Unpause(ctx, 0)).To(Succeed())
+		Expect(f.Reconnect(ctx, 1)).To(Succeed())
+		results, err := fanOut(ctx, c, f.Addrs())
+		Expect(err).To(HaveOccurred())
+		Expect(results[0].Err).To(MatchError(ContainSubstring("paused")))
+		Expect(results[1].Err).To(MatchError(ContainSubstring("cut")))
+	}, SpecTimeout(time.Minute))
+
+	It("restarts a server killed while cut off on the fleet's network", func(ctx SpecContext) {
+		f := start(ctx, 2)
+		c := newCaller(caller.WithTimeout(5 * time.Second))
+		Expect(f.Disconnect(ctx, 1)).To(Succeed())
+		Expect(f.Kill(ctx, 1)).To(Succeed())
+		Expect(f.Restart(ctx, 1)).To(Succeed())
+		results, err := fanOut(ctx, c, f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(results[1].Reply.Message).To(fromServer(1))
+	}, SpecTimeout(time.Minute))
+
 	It("cuts a disconnected server off, for that address only, until it reconnects", func(ctx SpecContext) {
 		f := start(ctx, 3)
 		c := newCaller(caller.WithTimeout(time.Second))

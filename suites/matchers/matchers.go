@@ -337,9 +337,11 @@ func ReturnAfterAllReplies() types.GomegaMatcher {
 // ReceiveAllBeforeFirstReply succeeds if every call in the Run's journal
 // was received by its server before the first reply of the run was
 // written: the caller had all its calls in flight at once. With a delay
-// on every server, a caller that keeps only k calls in flight (a worker
-// pool, a semaphore, a Wait inside the loop) fails it, however fast or
-// loaded the machine. It needs a Run with its journal.
+// d on every server, a caller that keeps only k calls in flight (a worker
+// pool, a semaphore, a Wait inside the loop) fails it, however fast the
+// machine; a correct caller passes as long as it sends every call within
+// d, so pick d well above the machine's worst stall. It needs a Run with
+// its journal.
 func ReceiveAllBeforeFirstReply() types.GomegaMatcher {
 	return &matcher{want: "every call to be received before the first reply", match: func(actual any) (bool, string, string, error) {
 		run, err := runOf("ReceiveAllBeforeFirstReply", actual)
