@@ -260,7 +260,13 @@ func (c *cluster) Stop(ctx context.Context) error {
 	}
 	err := c.each(func(i int) error {
 		n := c.nodes[i]
-		if n == nil || n.ctr == nil || n.removed {
+		if n == nil {
+			return nil
+		}
+		// After a Kill or Disconnect in progress, which may hold ports.
+		n.life.Lock()
+		defer n.life.Unlock()
+		if n.ctr == nil || n.removed {
 			return nil
 		}
 		if err := c.removeContainer(ctx, n.ctr.GetContainerID()); err != nil {
