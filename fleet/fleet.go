@@ -20,8 +20,9 @@ type Fleet struct {
 	seed    uint64
 }
 
-// MaxServers is the most servers one fleet may have: each listens on a
-// port of its own on one host, and a host has 65,535.
+// MaxServers is the most servers one fleet may have: each in-process
+// server listens on a loopback port of its own (two with WithControl),
+// and a host has 65,535; in practice the open-file limit binds first.
 const MaxServers = 65535
 
 // Start starts the servers and returns once every one of them accepts
