@@ -79,6 +79,7 @@ type Config struct {
 	BasePort        int    // 0: ephemeral ports (WithBasePort)
 	Control         bool   // serve the control endpoint (WithControl)
 	ControlBasePort int    // 0: ephemeral control ports (WithControl)
+	FleetID         string // reported by the control endpoint's Health (WithFleetID)
 
 	JournalLimit int // keep about this many recent calls; 0: all (WithJournalLimit)
 }

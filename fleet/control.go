@@ -26,7 +26,7 @@ type Health struct {
 	Plan  string // the current fault plan, in text form
 
 	// FleetID names the fleet the server belongs to, as its starter set
-	// it (SetFleetID; rpcfleet serve --fleet-id), or "". With Index it
+	// it (WithFleetID, SetFleetID; rpcfleet serve --fleet-id), or "". With Index it
 	// tells a fleet's server from another fleet's server of the same
 	// index that a stale address may reach.
 	FleetID string

@@ -60,7 +60,7 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	cl, err := b.Start(ctx, Config{
 		Servers: cfg.servers, FirstIndex: cfg.firstIndex, FleetSize: cfg.fleetSize, Seed: cfg.seed, Faults: cfg.plan,
 		Host: cfg.host, BasePort: cfg.basePort, Control: cfg.control, ControlBasePort: cfg.controlBasePort,
-		JournalLimit: cfg.journalLimit,
+		FleetID: cfg.fleetID, JournalLimit: cfg.journalLimit,
 	})
 	if err != nil {
 		return nil, err
@@ -93,6 +93,7 @@ func (inProcess) Start(ctx context.Context, cfg Config) (Cluster, error) {
 				return nil, err
 			}
 			s.ctl = ctl
+			s.SetFleetID(cfg.FleetID)
 		}
 		s.SetFaults(cfg.Faults)
 	}

@@ -362,7 +362,7 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 func TestControlPort(t *testing.T) {
-	f := start(t, fleet.WithServers(2), fleet.WithControl(0), fleet.WithFirstIndex(5))
+	f := start(t, fleet.WithServers(2), fleet.WithControl(0), fleet.WithFirstIndex(5), fleet.WithFleetID("fleet-a"))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s := f.Server(1)
@@ -376,8 +376,8 @@ func TestControlPort(t *testing.T) {
 	defer cc.Close()
 
 	h, err := cc.Health(ctx)
-	if err != nil || !h.Up || h.Index != 6 || h.Addr != s.Addr() {
-		t.Fatalf("Health() = %+v, %v", h, err)
+	if err != nil || !h.Up || h.Index != 6 || h.Addr != s.Addr() || h.FleetID != "fleet-a" {
+		t.Fatalf("Health() = %+v, %v; want up, index 6, fleet id fleet-a", h, err)
 	}
 	if err := cc.SetFaults(ctx, faults.MustParse("error=via control")); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ type config struct {
 	plan            faults.Plan
 	control         bool
 	controlBasePort int
+	fleetID         string
 	backend         Backend // nil: in-process
 	journalLimit    int
 }
@@ -53,6 +54,12 @@ func WithFirstIndex(i int) Option { return func(c *config) { c.firstIndex = i } 
 func WithControl(basePort int) Option {
 	return func(c *config) { c.control, c.controlBasePort = true, basePort }
 }
+
+// WithFleetID names the fleet in every server's control Health reply
+// (Health.FleetID), from the start, so that a client can tell the servers
+// of its fleet from another fleet's on a reused port (rpcfleet serve
+// --fleet-id). In-process fleets only: a container fleet names itself.
+func WithFleetID(id string) Option { return func(c *config) { c.fleetID = id } }
 
 // WithFleetSize tells a process that serves part of a larger fleet (see
 // WithFirstIndex) how large the whole fleet is, so that fault rules

@@ -73,7 +73,7 @@ fleet from another fleet's.`,
 
 			opts := []fleet.Option{fleet.WithServers(count), fleet.WithBasePort(port), fleet.WithHost(host),
 				fleet.WithFaults(plan), fleet.WithSeed(seed), fleet.WithFirstIndex(index), fleet.WithFleetSize(fleetSize),
-				fleet.WithJournalLimit(journal)}
+				fleet.WithJournalLimit(journal), fleet.WithFleetID(fleetID)}
 			if ctlPort >= 0 {
 				opts = append(opts, fleet.WithControl(ctlPort))
 			}
@@ -83,9 +83,6 @@ fleet from another fleet's.`,
 			}
 			if err != nil {
 				return err
-			}
-			for i := range f.Len() {
-				f.Server(i).SetFleetID(fleetID)
 			}
 			for i, a := range f.Addrs() {
 				if c := f.Server(i).ControlAddr(); c != "" {

@@ -80,6 +80,8 @@ func (b *Backend) Start(ctx context.Context, cfg fleet.Config) (fleet.Cluster, e
 	switch {
 	case cfg.BasePort != 0 || cfg.ControlBasePort != 0:
 		return nil, errors.New("fleet/container: containers publish ephemeral ports: WithBasePort and WithControl ports are not supported")
+	case cfg.FleetID != "":
+		return nil, fmt.Errorf("fleet/container: WithFleetID(%q): a container fleet names itself, with a random id", cfg.FleetID)
 	case cfg.Host != "" && cfg.Host != "127.0.0.1":
 		return nil, fmt.Errorf("fleet/container: WithHost(%q): containers publish on 127.0.0.1 only", cfg.Host)
 	case os.Getenv(RyukEnv) != "true":

@@ -22,6 +22,7 @@ func TestStartRejects(t *testing.T) {
 		{"base port", "true", []fleet.Option{fleet.WithBasePort(20000)}, "ephemeral ports"},
 		{"control port", "true", []fleet.Option{fleet.WithControl(21000)}, "ephemeral ports"},
 		{"host", "true", []fleet.Option{fleet.WithHost("0.0.0.0")}, "127.0.0.1 only"},
+		{"fleet id", "true", []fleet.Option{fleet.WithFleetID("mine")}, "names itself"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
