@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
-	"sync/atomic"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
@@ -26,7 +25,7 @@ type Health struct {
 	Plan  string // the current fault plan, in text form
 
 	// FleetID names the fleet the server belongs to, as its starter set
-	// it (WithFleetID, SetFleetID; rpcfleet serve --fleet-id), or "". With Index it
+	// it (WithFleetID; rpcfleet serve --fleet-id), or "". With Index it
 	// tells a fleet's server from another fleet's server of the same
 	// index that a stale address may reach.
 	FleetID string
@@ -80,7 +79,7 @@ func (c control) Reset(_ Empty, _ *Empty) error {
 // Health reports the server's state.
 func (c control) Health(_ Empty, h *Health) error {
 	*h = Health{Index: c.s.index, Addr: c.s.addr, Up: c.s.Up(), Calls: c.s.eng.Calls(), Plan: c.s.Faults().String(),
-		FleetID: c.cs.fleetID.Load().(string)}
+		FleetID: c.cs.fleetID}
 	return nil
 }
 
@@ -88,20 +87,11 @@ func (c control) Health(_ Empty, h *Health) error {
 type controlServer struct {
 	ln      net.Listener
 	rpc     *rpc.Server
-	fleetID atomic.Value // string: Health's FleetID
+	fleetID string // Health's FleetID
 }
 
-// SetFleetID sets the fleet id the server's control endpoint reports in
-// Health (see Health.FleetID). It does nothing on a server without one.
-func (s *Server) SetFleetID(id string) {
-	if s.ctl != nil {
-		s.ctl.fleetID.Store(id)
-	}
-}
-
-func startControl(s *Server, addr string) (*controlServer, error) {
-	cs := &controlServer{rpc: rpc.NewServer()}
-	cs.fleetID.Store("")
+func startControl(s *Server, addr, fleetID string) (*controlServer, error) {
+	cs := &controlServer{rpc: rpc.NewServer(), fleetID: fleetID}
 	if err := cs.rpc.RegisterName("Control", control{s, cs}); err != nil {
 		return nil, err
 	}

@@ -87,13 +87,12 @@ func (inProcess) Start(ctx context.Context, cfg Config) (Cluster, error) {
 			return nil, err
 		}
 		if cfg.Control {
-			ctl, err := startControl(s, hostPort(cfg.Host, cfg.ControlBasePort, i))
+			ctl, err := startControl(s, hostPort(cfg.Host, cfg.ControlBasePort, i), cfg.FleetID)
 			if err != nil {
 				c.Stop(context.Background())
 				return nil, err
 			}
 			s.ctl = ctl
-			s.SetFleetID(cfg.FleetID)
 		}
 		s.SetFaults(cfg.Faults)
 	}

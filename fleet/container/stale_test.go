@@ -62,13 +62,15 @@ func TestDownNodeDialsNothing(t *testing.T) {
 func TestControlChecksFleet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	other, err := fleet.Start(ctx, fleet.WithServers(1), fleet.WithFirstIndex(2), fleet.WithControl(0))
-	if err != nil {
-		t.Fatal(err)
+	server2 := func(id string) *fleet.Server {
+		f, err := fleet.Start(ctx, fleet.WithServers(1), fleet.WithFirstIndex(2), fleet.WithControl(0), fleet.WithFleetID(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Stop(context.Background()) })
+		return f.Server(0)
 	}
-	defer other.Stop(context.Background())
-	srv := other.Server(0)
-	srv.SetFleetID("other")
+	srv := server2("other")
 	ctl := srv.ControlAddr()
 
 	n := &Node{cl: &cluster{id: "mine"}, index: 2, ctlAddr: ctl}
@@ -85,7 +87,9 @@ func TestControlChecksFleet(t *testing.T) {
 		t.Errorf("the other fleet's server got faults %v", got)
 	}
 
-	srv.SetFleetID("mine")
+	srv = server2("mine")
+	ctl = srv.ControlAddr()
+	n.ctlAddr = ctl
 	if err := (healthy{n}).check(ctx, ctl); err != nil {
 		t.Errorf("health check of the node's own server: %v", err)
 	}
