@@ -129,3 +129,17 @@ func ExampleFanOut() {
 	// failed are 1 and 3: true
 	// a timeout among them: true
 }
+
+// The README's strategies snippet, compiled (it has no output to check).
+func Example_strategies() {
+	ctx, addrs, args := context.Background(), []string{"127.0.0.1:1"}, fleet.Args{Name: "Ann"}
+	c := caller.New(
+		caller.WithTimeout(500*time.Millisecond),              // per try, dial included
+		caller.WithConcurrency(16),                            // at most 16 calls in flight per fan-out
+		caller.WithHedgeQuantile(0.95, 1),                     // a backup call to another address of the group when a call is slower than the p95 of recent ones
+		caller.WithRetry(3, 10*time.Millisecond, time.Second), // 3 tries per address, full-jitter exponential backoff, capped
+		caller.WithBudget(caller.NewBudget(100, 0.1)),         // gRPC-style token bucket shared by retries and hedges (and by callers)
+	)
+	results, err := caller.FanOut[fleet.Args, fleet.Reply](ctx, c, addrs, "Service.Method", args)
+	_, _ = results, err
+}

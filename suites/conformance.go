@@ -38,6 +38,21 @@ func (f FanOutFunc) FanOut(ctx context.Context, addrs []string, args fleet.Args)
 	return f(ctx, addrs, args)
 }
 
+// Closing returns a FanOuter that fans out with fanOut and whose Close
+// calls close: the way to hand the suite a function-shaped caller that
+// keeps connections between fan-outs (a pool), so that the suite closes it
+// at the end of every spec before it looks for leaked goroutines and
+// connections.
+func Closing(fanOut FanOutFunc, close func() error) FanOuter { return closing{fanOut, close} }
+
+type closing struct {
+	FanOutFunc
+	close func() error
+}
+
+// Close calls the function given to Closing.
+func (c closing) Close() error { return c.close() }
+
 // ReportFunc records, from the goroutine of one address's call, how that call
 // ended. It is safe for concurrent use.
 type ReportFunc func(addr string, reply fleet.Reply, err error)

@@ -26,6 +26,7 @@ const name = "Alice"
 type harness struct {
 	cfg     config
 	newImpl func(timeout time.Duration) FanOuter
+	leftOut []string // specs not registered, and the option that would add them
 }
 
 // short is the per-call timeout of the specs about timeouts: long enough
@@ -86,12 +87,17 @@ func (h *harness) setupWith(ctx context.Context, n int, timeout time.Duration, o
 	e.finish = func(ctx context.Context) {
 		GinkgoHelper()
 		h.close(e.impl)
+		closed := "returned and closed"
+		if _, ok := e.impl.(interface{ Close() error }); !ok {
+			closed = "returned (it has no Close method: if it keeps connections between fan-outs, " +
+				"pass its Close with it, suites.Closing(fanOut, close))"
+		}
 		Eventually(gleak.Goroutines).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).ShouldNot(
 			matchers.HaveLeaked(baseline, notOwnedByImpl()),
-			"goroutines the implementation left behind after it returned (and closed), while the fleet still runs")
+			"goroutines the implementation left behind after it %s, while the fleet still runs", closed)
 		if conns >= 0 {
 			Eventually(func() int { return openConns(f) }).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).Should(
-				Equal(conns), "connections to the fleet still open after the implementation returned (and closed)")
+				Equal(conns), "connections to the fleet still open after the implementation %s", closed)
 		}
 	}
 	DeferCleanup(func(ctx SpecContext) { e.Finish(ctx) }, NodeTimeout(h.scale(20*time.Second)))
@@ -182,7 +188,17 @@ func (h *harness) fanOut(ctx context.Context, e *env, addrs []string, d time.Dur
 }
 
 // fanOutUnder is fanOut with the fan-out's own ctx, fctx; f may be nil.
+// The implementation gets a private copy of addrs.
 func (h *harness) fanOutUnder(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuter, addrs []string, d time.Duration) matchers.Run {
+	GinkgoHelper()
+	return h.run(ctx, fctx, f, impl, slices.Clone(addrs), name, d)
+}
+
+// run is the one way the specs call FanOut: with in itself (which
+// concurrent fan-outs may share) and Args{Name: who}. The Run's Addrs are
+// a copy of in taken before the call, so a caller that rewrites its input
+// is judged by what it was given.
+func (h *harness) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuter, in []string, who string, d time.Duration) matchers.Run {
 	GinkgoHelper()
 	type result struct {
 		outcomes []Outcome
@@ -190,7 +206,7 @@ func (h *harness) fanOutUnder(ctx, fctx context.Context, f *fleet.Fleet, impl Fa
 		panicked any
 	}
 	done := make(chan result, 1)
-	in := slices.Clone(addrs)
+	addrs := slices.Clone(in)
 	start := time.Now()
 	go func() {
 		var r result
@@ -198,7 +214,7 @@ func (h *harness) fanOutUnder(ctx, fctx context.Context, f *fleet.Fleet, impl Fa
 			r.panicked = recover()
 			done <- r
 		}()
-		r.outcomes, r.err = impl.FanOut(fctx, in, fleet.Args{Name: name})
+		r.outcomes, r.err = impl.FanOut(fctx, in, fleet.Args{Name: who})
 	}()
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -257,8 +273,16 @@ func (h *harness) inOrder(run matchers.Run) []Outcome {
 }
 
 // expectReplies checks that every successful outcome carries the reply of
-// the server at its address.
+// the server at its address to the suite's usual name.
 func (h *harness) expectReplies(f *fleet.Fleet, addrs []string, outcomes []Outcome) {
+	GinkgoHelper()
+	h.expectRepliesTo(f, name, addrs, outcomes)
+}
+
+// expectRepliesTo checks that every successful outcome carries the reply
+// of the server at its address to Args{Name: who}: a reply meant for
+// another fan-out, or another server, fails it.
+func (h *harness) expectRepliesTo(f *fleet.Fleet, who string, addrs []string, outcomes []Outcome) {
 	GinkgoHelper()
 	servers := f.Addrs()
 	for i, o := range outcomes {
@@ -268,11 +292,11 @@ func (h *harness) expectReplies(f *fleet.Fleet, addrs []string, outcomes []Outco
 		s := slices.Index(servers, addrs[i])
 		Expect(s).To(BeNumerically(">=", 0), "outcome %d: %s is not an address of the fleet", i, addrs[i])
 		if f.Server(s) != nil {
-			Expect(o.Reply.Message).To(Equal(fleet.Greeting(name, s, addrs[i])), "the reply for %s", addrs[i])
+			Expect(o.Reply.Message).To(Equal(fleet.Greeting(who, s, addrs[i])), "the reply of outcome %d, for %s", i, addrs[i])
 		} else {
 			// Other backends' servers greet with the address they listen
 			// on inside their container: check the server index only.
-			Expect(o.Reply.Message).To(HavePrefix(fmt.Sprintf("Hello, %s! (server %d at ", name, s)), "the reply for %s", addrs[i])
+			Expect(o.Reply.Message).To(HavePrefix(fmt.Sprintf("Hello, %s! (server %d at ", who, s)), "the reply of outcome %d, for %s", i, addrs[i])
 		}
 	}
 }
@@ -316,9 +340,13 @@ func mentions(text, addr string) bool {
 
 // it registers a spec only when it applies: a behaviour the
 // implementation does not claim, or the backend cannot show, is left out
-// rather than skipped, so that no spec of a run is a skipped one.
-func (h *harness) it(applies bool, text string, args ...any) {
+// rather than skipped, so that no spec of a run is a skipped one. want
+// names the option that would add it; Conformance prints the left-out
+// specs once. The spec reports the line of its caller, not this one.
+func (h *harness) it(applies bool, want, text string, args ...any) {
 	if applies {
-		It(text, args...)
+		It(text, append([]any{Offset(1)}, args...)...)
+		return
 	}
+	h.leftOut = append(h.leftOut, fmt.Sprintf("%q (with %s)", text, want))
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/rpc"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -36,7 +38,7 @@ import (
 // goroutine or connection left behind, race-free under concurrent
 // fan-outs) and repeatability (same seed, same outcomes). Options say which
 // behaviours the implementation claims; specs of behaviours it does not
-// claim are skipped. Every spec has a SpecTimeout, and a FanOut that does
+// claim are left out (not skipped), and listed once in the run's output. Every spec has a SpecTimeout, and a FanOut that does
 // not return in time fails its spec rather than hanging the suite.
 func Conformance(newImpl func(timeout time.Duration) FanOuter, opts ...Option) bool {
 	cfg := defaults()
@@ -45,21 +47,42 @@ func Conformance(newImpl func(timeout time.Duration) FanOuter, opts ...Option) b
 	}
 	h := &harness{cfg: cfg, newImpl: newImpl}
 	return Describe("fan-out conformance", Label("conformance"), func() {
+		var once sync.Once
 		// Registered first, so it runs last: after the implementation is
-		// closed and the fleet stopped, nothing is left.
+		// closed and the fleet stopped, nothing is left, and no data race
+		// was reported while the spec ran.
 		BeforeEach(func() {
-			baseline := gleak.Goroutines()
+			once.Do(h.notices)
+			baseline, raced := gleak.Goroutines(), races()
 			DeferCleanup(func(ctx SpecContext) {
+				Expect(races()-raced).To(BeZero(), "data races reported while this spec ran: see WARNING: DATA RACE in its output")
 				Eventually(gleak.Goroutines).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).ShouldNot(
 					matchers.HaveLeaked(baseline, notOwnedByBackend()), "goroutines left after the spec")
 			}, NodeTimeout(h.scale(20*time.Second)))
 		})
 		h.completion()
 		h.ordering()
+		h.concurrency()
 		h.errorHandling()
 		h.hygiene()
 		h.repeatability()
 	})
+}
+
+// notices reports, once per run (on Ginkgo's first process), the specs
+// left out for want of a claim, and a suite built without -race.
+func (h *harness) notices() {
+	if GinkgoParallelProcess() != 1 {
+		return
+	}
+	if len(h.leftOut) > 0 {
+		AddReportEntry(fmt.Sprintf("conformance: %d specs left out, not claimed: %s",
+			len(h.leftOut), strings.Join(h.leftOut, "; ")), ReportEntryVisibilityAlways)
+	}
+	if !raceEnabled {
+		AddReportEntry("conformance: built without -race, so no spec can fail for a data race: run ginkgo --race",
+			ReportEntryVisibilityAlways)
+	}
 }
 
 func (h *harness) completion() {
@@ -97,7 +120,36 @@ func (h *harness) completion() {
 			}
 		}, SpecTimeout(h.scale(20*time.Second)))
 
-		h.it(h.cfg.large > 0, fmt.Sprintf("returns one outcome per address, that server's reply: %d addresses", h.cfg.large), func(ctx SpecContext) {
+		It("returns one outcome per address when an address is given twice, each call's own", func(ctx SpecContext) {
+			e := h.setup(ctx, 3)
+			// Server 0's first call fails, its second succeeds: a caller that
+			// keeps results by address reports both alike, or one only.
+			Expect(e.f.SetServerFaults(ctx, 0, faults.MustParse("error=first-of-two,first=1"))).To(Succeed())
+			a := e.f.Addrs()
+			addrs := []string{a[0], a[1], a[0], a[2], a[1]}
+			run := h.fanOut(ctx, e, addrs, h.within())
+			outcomes := h.inOrder(run)
+			Expect(run.Calls).To(HaveLen(len(addrs)), "every address called once per time it is given:\n%s", matchers.JournalTable(run.Calls, run.Servers))
+			for i, o := range outcomes {
+				if addrs[i] != a[0] {
+					Expect(o.Err).NotTo(HaveOccurred(), "outcome %d, for %s", i, addrs[i])
+				}
+			}
+			h.expectReplies(e.f, addrs, outcomes)
+			h.expectAggregate(run, a[:1])
+			failed := 0
+			for _, i := range []int{0, 2} {
+				if outcomes[i].Err != nil {
+					failed++
+					Expect(outcomes[i].Err).To(MatchError(ContainSubstring("first-of-two")), "outcome %d", i)
+				}
+			}
+			Expect(failed).To(Equal(1), "of the two calls to %s, exactly the first received fails: outcomes 0 and 2 are %v and %v",
+				a[0], okOrErr(outcomes[0]), okOrErr(outcomes[2]))
+			Expect(run).To(matchers.ReturnAfterAllReplies())
+		}, SpecTimeout(h.scale(20*time.Second)))
+
+		h.it(h.cfg.large > 0, "suites.WithLargeFanOut(n)", fmt.Sprintf("returns one outcome per address, that server's reply: %d addresses", h.cfg.large), func(ctx SpecContext) {
 			oneEach(ctx, h.cfg.large, h.long()+h.cfg.slack)
 		}, SpecTimeout(h.scale(90*time.Second)),
 			// Alone: a thousand ephemeral ports taken while other
@@ -260,7 +312,7 @@ func (h *harness) errorHandling() {
 			Expect(outcomes[1].Reply.Message).To(ContainSubstring("server 1"))
 		}, SpecTimeout(h.scale(30*time.Second)))
 
-		h.it(h.cfg.timesOut, "times out a hanging server soon after the timeout, and only that address", func(ctx SpecContext) {
+		h.it(h.cfg.timesOut, "suites.TimesOut()", "times out a hanging server soon after the timeout, and only that address", func(ctx SpecContext) {
 			timeout := h.short()
 			e := h.setupWith(ctx, 6, timeout)
 			Expect(e.f.SetServerFaults(ctx, 3, faults.MustParse("hang"))).To(Succeed())
@@ -275,7 +327,7 @@ func (h *harness) errorHandling() {
 			Expect(e.f.ServerCalls(ctx, 3)).To(ConsistOf(HaveField("Outcome", faults.Hung)))
 		}, SpecTimeout(h.scale(20*time.Second)))
 
-		h.it(h.cfg.cancels, "returns promptly when ctx is cancelled mid-flight, every unfinished call failing with ctx's error", func(ctx SpecContext) {
+		h.it(h.cfg.cancels, "suites.HonoursCancel()", "returns promptly when ctx is cancelled mid-flight, every unfinished call failing with ctx's error", func(ctx SpecContext) {
 			const after = 100 * time.Millisecond
 			e := h.setup(ctx, 10, fleet.WithFaults(faults.MustParse("hang")))
 			fctx, cancel := context.WithCancel(ctx)
@@ -289,6 +341,71 @@ func (h *harness) errorHandling() {
 			}
 			h.expectAggregate(run, run.Addrs, context.Canceled)
 			e.Finish(ctx) // nothing left waiting on the hanging servers
+		}, SpecTimeout(h.scale(20*time.Second)))
+
+		h.it(h.cfg.cancels, "suites.HonoursCancel()", "keeps the replies of calls answered before ctx was cancelled", func(ctx SpecContext) {
+			const n, answered = 10, 5
+			e := h.setup(ctx, n)
+			Expect(e.f.SetFaults(ctx, faults.MustParse(fmt.Sprintf("hang,servers=%d-%d", answered, n-1)))).To(Succeed())
+			fctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			go func() {
+				// Cancel once the quick servers' replies are written, and a
+				// moment later, so that the caller has read them.
+				defer GinkgoRecover()
+				Eventually(func() int {
+					calls, _ := e.f.Calls(ctx)
+					return len(slices.DeleteFunc(calls, func(c fleet.Call) bool { return c.Outcome != faults.OK }))
+				}).WithContext(fctx).WithTimeout(h.within()).Should(Equal(answered))
+				time.Sleep(h.scale(500 * time.Millisecond))
+				cancel()
+			}()
+			addrs := e.f.Addrs()
+			run := h.fanOutUnder(ctx, fctx, e.f, e.impl, addrs, h.within()+h.late())
+			outcomes := h.inOrder(run)
+			Expect(fctx.Err()).To(HaveOccurred(), "the fan-out returned before it was cancelled, with servers %d-%d hanging", answered, n-1)
+			Expect(run).To(matchers.FailExactlyOn(addrs[answered:]...), "calls answered before the cancel keep their replies")
+			for i, o := range outcomes[answered:] {
+				Expect(o.Err).To(MatchError(context.Canceled), "outcome %d", answered+i)
+			}
+			h.expectReplies(e.f, addrs, outcomes)
+			h.expectAggregate(run, addrs[answered:], context.Canceled)
+			e.Finish(ctx)
+		}, SpecTimeout(h.scale(20*time.Second)))
+
+		h.it(h.cfg.timesOut, "suites.TimesOut()", "times out a dial that hangs (a blackholed server), and only that address", func(ctx SpecContext) {
+			timeout := h.short()
+			e := h.setupWith(ctx, 5, timeout)
+			Expect(e.f.SetServerFaults(ctx, 2, faults.MustParse("blackhole"))).To(Succeed())
+			addrs := e.f.Addrs()
+			run := h.fanOut(ctx, e, addrs, timeout+h.late())
+			Expect(run).To(matchers.CompleteWithin(timeout+h.late()), "a dial without a timeout hangs for minutes")
+			outcomes := h.inOrder(run)
+			Expect(run).To(matchers.FailExactlyOn(addrs[2]), "only the blackholed server fails: a lock held across a dial would hold up the others")
+			Expect(outcomes[2].Err).To(MatchError(context.DeadlineExceeded))
+			h.expectReplies(e.f, addrs, outcomes)
+			h.expectAggregate(run, addrs[2:3], context.DeadlineExceeded)
+			e.Finish(ctx) // nothing left dialling
+		}, SpecTimeout(h.scale(20*time.Second)))
+
+		h.it(h.cfg.cancels, "suites.HonoursCancel()", "returns promptly when ctx is cancelled while dials hang (blackholed servers)", func(ctx SpecContext) {
+			const after = 200 * time.Millisecond
+			e := h.setup(ctx, 6)
+			Expect(e.f.SetFaults(ctx, faults.MustParse("blackhole,servers=0-2"))).To(Succeed())
+			fctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			time.AfterFunc(after, cancel)
+			addrs := e.f.Addrs()
+			run := h.fanOutUnder(ctx, fctx, e.f, e.impl, addrs, after+h.late())
+			Expect(run).To(matchers.CompleteWithin(after + h.late()))
+			outcomes := h.inOrder(run)
+			Expect(run).To(matchers.FailExactlyOn(addrs[:3]...))
+			for i, o := range outcomes[:3] {
+				Expect(o.Err).To(MatchError(context.Canceled), "outcome %d", i)
+			}
+			h.expectReplies(e.f, addrs, outcomes)
+			h.expectAggregate(run, addrs[:3], context.Canceled)
+			e.Finish(ctx)
 		}, SpecTimeout(h.scale(20*time.Second)))
 
 		It("names exactly the failing addresses in a partial failure", func(ctx SpecContext) {
@@ -318,7 +435,7 @@ func (h *harness) errorHandling() {
 
 func (h *harness) hygiene() {
 	Describe("hygiene", func() {
-		h.it(h.cfg.timesOut, "leaves no goroutine behind after fan-outs to hanging and slow servers", func(ctx SpecContext) {
+		h.it(h.cfg.timesOut, "suites.TimesOut()", "leaves no goroutine behind after fan-outs to hanging and slow servers", func(ctx SpecContext) {
 			e := h.setupWith(ctx, 5, h.short())
 			Expect(e.f.SetServerFaults(ctx, 0, faults.MustParse("hang"))).To(Succeed())
 			Expect(e.f.SetServerFaults(ctx, 1, faults.MustParse("delay=10s"))).To(Succeed())
@@ -331,7 +448,7 @@ func (h *harness) hygiene() {
 			e.Finish(ctx) // goroutines and connections, while the servers still hang
 		}, SpecTimeout(h.scale(30*time.Second)))
 
-		h.it(!h.cfg.noConns, "closes every connection it opens: the fleet's open connections return to their baseline", func(ctx SpecContext) {
+		h.it(!h.cfg.noConns, "a backend that counts connections, without suites.WithoutConnCount()", "closes every connection it opens: the fleet's open connections return to their baseline", func(ctx SpecContext) {
 			e := h.setup(ctx, 5)
 			Expect(openConns(e.f)).To(BeNumerically(">=", 0), "the fleet's backend cannot count its connections: use suites.WithoutConnCount()")
 			before := openConns(e.f)
@@ -343,21 +460,106 @@ func (h *harness) hygiene() {
 			e.Finish(ctx)
 			Expect(openConns(e.f)).To(Equal(before))
 		}, SpecTimeout(h.scale(20*time.Second)))
+	})
+}
 
-		It("is race-free when many fan-outs share one implementation", func(ctx SpecContext) {
-			const n, fanOuts = 10, 20
-			e := h.setup(ctx, n, fleet.WithFaults(faults.MustParse("delay=5ms,jitter=5ms;error=flaky,p=0.2")))
+func (h *harness) concurrency() {
+	Describe("concurrent fan-outs", func() {
+		It("finishes each of two concurrent fan-outs on its own schedule: a quick one beside a slow one", func(ctx SpecContext) {
+			// The seed article's own bug: one WaitGroup shared by every
+			// fan-out makes the quick one wait for the slow one (or lets
+			// one return before its own calls end).
+			const n = 6
+			slow := h.scale(2 * time.Second)
+			e := h.setup(ctx, n)
+			Expect(e.f.SetFaults(ctx, faults.MustParse(fmt.Sprintf("delay=%v,servers=0-2", slow)))).To(Succeed())
+			addrs := e.f.Addrs()
+			slowRun := make(chan matchers.Run, 1)
+			go func() {
+				defer GinkgoRecover()
+				slowRun <- h.run(ctx, ctx, e.f, e.impl, slices.Clone(addrs[:3]), "slow", slow+h.within())
+			}()
+			Eventually(func() ([]fleet.Call, error) { return e.f.Calls(ctx) }).WithContext(ctx).WithTimeout(h.within()).Should(
+				HaveLen(3), "the slow fan-out's three calls reach their servers")
+
+			quick := h.run(ctx, ctx, e.f, e.impl, slices.Clone(addrs[3:]), "quick", h.within())
+			Expect(quick).To(matchers.AllSucceed())
+			h.expectRepliesTo(e.f, "quick", quick.Addrs, h.inOrder(quick))
+			Expect(quick).To(matchers.ReturnAfterAllReplies())
+			s := <-slowRun
+			for _, c := range s.Calls {
+				if c.Server < 3 {
+					Expect(quick.Returned).To(BeTemporally("<", c.Replied),
+						"the quick fan-out returned only after server %d's slow reply (%v later): it waits for the other fan-out's calls",
+						c.Server, c.Replied.Sub(quick.Returned))
+				}
+			}
+			Expect(s).To(matchers.AllSucceed())
+			h.expectRepliesTo(e.f, "slow", s.Addrs, h.inOrder(s))
+			Expect(s).To(matchers.ReturnAfterAllReplies())
+			Expect(s.Elapsed).To(BeNumerically(">=", slow), "the slow fan-out returned before its own calls ended")
+		}, SpecTimeout(h.scale(30*time.Second)))
+
+		It("leaves the address slice it is given unchanged, when concurrent fan-outs share it", func(ctx SpecContext) {
+			const n, fanOuts = 8, 4
+			e := h.setup(ctx, n, fleet.WithFaults(faults.MustParse("delay=20ms,jitter=20ms")))
+			shared := e.f.Addrs()
+			rng := rand.New(rand.NewPCG(uint64(GinkgoRandomSeed()), 1))
+			rng.Shuffle(len(shared), func(i, j int) { shared[i], shared[j] = shared[j], shared[i] })
+			want := slices.Clone(shared)
 			var wg sync.WaitGroup
-			for range fanOuts {
+			for k := range fanOuts {
 				wg.Go(func() {
 					defer GinkgoRecover()
-					run := h.fanOut(ctx, e, e.f.Addrs(), h.within())
-					Expect(run.Outcomes).To(HaveLen(n))
-					h.expectReplies(e.f, run.Addrs, h.inOrder(run))
+					who := fmt.Sprintf("fan-out %d", k)
+					run := h.run(ctx, ctx, e.f, e.impl, shared, who, h.within())
+					Expect(run).To(matchers.AllSucceed())
+					h.expectRepliesTo(e.f, who, want, h.inOrder(run))
 				})
 			}
 			wg.Wait()
-			Expect(e.f.Calls(ctx)).To(HaveLen(n*fanOuts), "every fan-out called every server once")
+			Expect(shared).To(Equal(want), "the address slice after %d fan-outs shared it: the caller writes into its input", fanOuts)
+		}, SpecTimeout(h.scale(20*time.Second)))
+
+		It("is race-free when many fan-outs share one implementation, each getting its own replies and errors", func(ctx SpecContext) {
+			const n, fanOuts = 10, 20
+			e := h.setup(ctx, n, fleet.WithFaults(faults.MustParse("delay=5ms,jitter=5ms;error=flaky,p=0.2")))
+			addrs := e.f.Addrs()
+			var (
+				wg     sync.WaitGroup
+				mu     sync.Mutex
+				failed int
+			)
+			for k := range fanOuts {
+				wg.Go(func() {
+					defer GinkgoRecover()
+					who := fmt.Sprintf("fan-out %d", k)
+					run := h.run(ctx, ctx, e.f, e.impl, slices.Clone(addrs), who, h.within())
+					outcomes := h.inOrder(run)
+					h.expectRepliesTo(e.f, who, addrs, outcomes)
+					for i, o := range outcomes {
+						if o.Err != nil {
+							Expect(o.Err).To(MatchError(ContainSubstring("flaky")), "%s, outcome %d: only injected errors", who, i)
+							mu.Lock()
+							failed++
+							mu.Unlock()
+						}
+					}
+				})
+			}
+			wg.Wait()
+			calls, err := e.f.Calls(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(calls).To(HaveLen(n*fanOuts), "every fan-out called every server once")
+			errReplies := 0
+			for _, c := range calls {
+				if c.Outcome == faults.Failed {
+					errReplies++
+				}
+			}
+			Expect(errReplies).To(BeNumerically(">", 0), "the plan gave some calls an error reply")
+			Expect(failed).To(Equal(errReplies),
+				"failed outcomes against error replies sent: a call failed that its server answered (a shared connection closed on another call's error?)")
 		}, SpecTimeout(h.scale(30*time.Second)))
 	})
 }

@@ -38,6 +38,8 @@ func Controls() []Mutant {
 			New: seedStyle(control), Claims: seedClaims()},
 		{Name: "control-outcomes", Bug: "none: a goroutine per address writing its outcome by index, errors joined",
 			New: outcomes(fanOut), Claims: fullClaims()},
+		{Name: "control-pooled", Bug: "none: the outcomes control on one pooled connection per address, shared by every fan-out",
+			New: newPooled(connBroken, false), Claims: fullClaims()},
 	}
 }
 
@@ -74,6 +76,22 @@ func All() []Mutant {
 			New: seedStyle(ignoresCancel), Claims: seedClaims()},
 		{Name: "error-swallowed", Bug: "an error reply counts as success: the server answered",
 			New: seedStyle(errorSwallowed), Claims: seedClaims()},
+		{Name: "shared-waitgroup", Bug: "the seed article's package-level WaitGroup, shared by every fan-out",
+			New: seedStyle(sharedWaitGroup), Claims: seedClaims()},
+		{Name: "results-by-address", Bug: "outcomes kept in a map by address: an address given twice gets one call's outcome twice",
+			New: outcomes(resultsByAddress), Claims: fullClaims()},
+		{Name: "shuffles-input", Bug: "the address slice it is given is shuffled in place, to spread load",
+			New: outcomes(shufflesInput), Claims: []suites.Option{suites.TimesOut(), suites.HonoursCancel(), suites.AggregatesErrors()}},
+		{Name: "cancel-clobbers", Bug: "when ctx ends, every call is reported cancelled, answered ones too",
+			New: outcomes(cancelClobbers), Claims: fullClaims()},
+		{Name: "dial-no-timeout", Bug: "calls are bounded, but the dial is net.Dial: no timeout, no ctx",
+			New: seedStyle(dialNoTimeout), Claims: seedClaims()},
+		{Name: "close-on-error", Bug: "the pooled caller closes a shared connection on an error reply, failing others' calls on it",
+			New: newPooled(anyErrorBreaks, false), Claims: fullClaims()},
+		{Name: "coalesce-by-address", Bug: "concurrent calls to one address are coalesced by address, whatever their args",
+			New: newPooled(connBroken, true), Claims: fullClaims()},
+		{Name: "racy-counter", Bug: "a count of calls left, decremented without a lock: right results, a data race",
+			New: outcomes(racyCounter), Claims: fullClaims()},
 	}
 }
 

@@ -7,9 +7,11 @@
 //	go run ./suites/internal/mutants/gallery [-v] [-only name,name]
 //
 // Every run is one process of the suite's test binary, built once with
-// -race, in Ginkgo's defined order with --fail-fast and a fixed seed.
-// GORACE=halt_on_error=1 stops a racy mutant at its first race; the spec
-// it was in is read from the progress file the suite appends to.
+// -race, in Ginkgo's defined order with --fail-fast and a fixed seed. A
+// racy mutant is caught by the suite itself, which fails the spec during
+// which the race detector reported a race; if a run dies without a
+// report, the spec it was in is read from the progress file the suite
+// appends to.
 package main
 
 import (
@@ -110,9 +112,7 @@ func run(verbose bool, only string) error {
 
 // suite returns the command that runs the built suite with args.
 func suite(ctx context.Context, bin string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, bin, append([]string{"-test.timeout=5m"}, args...)...)
-	cmd.Env = append(os.Environ(), "GORACE=halt_on_error=1")
-	return cmd
+	return exec.CommandContext(ctx, bin, append([]string{"-test.timeout=5m"}, args...)...)
 }
 
 // try runs the suite against one mutant and reads what caught it.
@@ -135,13 +135,12 @@ func try(bin, dir, name string) (verdict, []byte, error) {
 		return v, out, err
 	}
 	v.caught = true
-	if bytes.Contains(out, []byte("WARNING: DATA RACE")) {
-		v.spec, v.why = lastStarted(progress), "data race"
-		return v, out, nil
-	}
 	spec, why, after, err := firstFailure(report)
 	if err != nil {
 		v.spec, v.why = lastStarted(progress), fmt.Sprintf("exit status %d, no report: %v", exit.ExitCode(), err)
+		if bytes.Contains(out, []byte("WARNING: DATA RACE")) {
+			v.why = "data race, then " + v.why
+		}
 		return v, out, nil
 	}
 	v.spec, v.why = spec, why

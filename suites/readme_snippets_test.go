@@ -1,0 +1,83 @@
+package suites_test
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/suites"
+)
+
+// TestREADMESnippetsAreCompiled checks that every Go snippet of the README
+// appears, whitespace aside, in a _test.go file of the module, where the
+// compiler sees it.
+func TestREADMESnippetsAreCompiled(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tests strings.Builder
+	err = filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		tests.Write(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := squash(tests.String())
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	if len(blocks) == 0 {
+		t.Fatal("no Go snippet found in README.md")
+	}
+	for i, b := range blocks {
+		if !strings.Contains(code, squash(b[1])) {
+			t.Errorf("README.md's Go snippet %d is in no _test.go file, so nothing compiles it:\n%s", i+1, b[1])
+		}
+	}
+}
+
+// squash drops comments and collapses white space.
+func squash(s string) string {
+	s = regexp.MustCompile(`(?m)//.*$`).ReplaceAllString(s, "")
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// mine stands for the README's "your code": a fan-out returning replies and
+// errors by index.
+var mine readmeFanOut
+
+type readmeFanOut struct{}
+
+func (readmeFanOut) FanOut(ctx context.Context, addrs []string, name string, timeout time.Duration) ([]string, []error, error) {
+	return make([]string, len(addrs)), make([]error, len(addrs)), nil
+}
+
+// readmeTenLines is the README's ten-line wiring, compiled, not run.
+func readmeTenLines() {
+	var _ = Describe("my fan-out", func() {
+		suites.Conformance(func(timeout time.Duration) suites.FanOuter {
+			return suites.FanOutFunc(func(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+				replies, errs, err := mine.FanOut(ctx, addrs, args.Name, timeout) // your code
+				out := make([]suites.Outcome, len(addrs))
+				for i := range addrs {
+					out[i] = suites.Outcome{Addr: addrs[i], Reply: fleet.Reply{Message: replies[i]}, Err: errs[i]}
+				}
+				return out, err
+			})
+		}, suites.TimesOut(), suites.HonoursCancel(), suites.KeepsInputOrder(), suites.AggregatesErrors())
+	})
+}
+
+var _ = readmeTenLines
