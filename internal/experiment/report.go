@@ -102,7 +102,7 @@ func (r Result) errorList() string {
 	return strings.Join(parts, " ")
 }
 
-// Formats are the names WriteTo accepts.
+// Formats are the names Write accepts.
 var Formats = []string{"table", "json", "csv"}
 
 // Write writes the report in format: "table", "json" or "csv".
