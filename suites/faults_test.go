@@ -357,7 +357,8 @@ var _ = Describe("Fault plans at runtime", func() {
 			Expect(err).NotTo(HaveOccurred())
 			var out []string
 			for _, call := range calls {
-				out = append(out, fmt.Sprintf("server %d call %d: rule %d %s %v", call.Server, call.N, call.Rule, call.Fault, call.Outcome))
+				out = append(out, fmt.Sprintf("server %d call %d: delay rule %d %v, rule %d %s %v",
+					call.Server, call.N, call.DelayRule, call.Delay, call.Rule, call.Fault, call.Outcome))
 			}
 			return out
 		}
