@@ -40,7 +40,7 @@ type Window struct {
 	Start, End time.Time
 }
 
-// Engine decides, call by call, which rule of its plan applies on one
+// Engine decides, call by call, which rules of its plan apply on one
 // server. Every random draw comes from a PRNG seeded with (seed, server),
 // so a server that sees the same calls in the same order makes the same
 // decisions.
@@ -112,6 +112,16 @@ func (e *Engine) Reset() {
 
 // Decide counts a call to method and decides its delay and its outcome:
 // the first delay rule and the first outcome rule that apply to it.
+//
+// The PRNG is consulted in plan order and only by rules that can still
+// apply: a rule of a part already decided, a connection fault, a rule for
+// other servers and a rule its targeting keys (method, first, after,
+// every, from, for) exclude draw nothing. A rule that gets that far rolls
+// its p= (one Float64, if p is set and below 1); if it applies, a Delay
+// draws its delay (as its distribution needs) and a Corrupt its noise
+// (one Uint64). DecideAccept draws likewise, for SlowAccept rules only.
+// So the same seed and the same sequence of calls and connections give
+// the same decisions.
 func (e *Engine) Decide(method string) Decision {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -130,16 +140,7 @@ func (e *Engine) DecideAccept() Decision {
 	return e.decide(e.conns, e.planC, "", true)
 }
 
-// decide runs the rules in order; e.mu is held.
-//
-// The PRNG is consulted in plan order and only by rules that can still
-// apply: a rule of a part already decided, a rule of the other kind of
-// decision (call or connection), a rule for other servers and a rule its
-// targeting keys (method, first, after, every, from, for) exclude draw
-// nothing. A rule that gets that far rolls its p= (one Float64, if p is
-// set and below 1); if it applies, a Delay draws its delay (as its
-// distribution needs) and a Corrupt draws its Noise (one Uint64). The
-// same seed and the same call sequence therefore give the same decisions.
+// decide runs the rules in order, drawing as Decide says; e.mu is held.
 func (e *Engine) decide(seq, n uint64, method string, accept bool) Decision {
 	d := Decision{Call: seq, Rule: -1, DelayRule: -1}
 	elapsed := time.Since(e.planSet)

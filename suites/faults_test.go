@@ -263,8 +263,8 @@ var _ = Describe("Fault targeting", func() {
 		Entry("after=7", "error=x,after=7", []int{8, 9}, SpecTimeout(10*time.Second)),
 		Entry("every=3", "error=x,every=3", []int{3, 6, 9}, SpecTimeout(10*time.Second)),
 		Entry("after=2,every=2", "error=x,after=2,every=2", []int{4, 6, 8}, SpecTimeout(10*time.Second)),
-		Entry("rules in order: fail the first two, then answer",
-			"error=x,first=2;delay=10ms", []int{1, 2}, SpecTimeout(10*time.Second)),
+		Entry("rules in order: fail the first two, then answer late (the README's example)",
+			"error=x,first=2;delay=10ms,after=2", []int{1, 2}, SpecTimeout(10*time.Second)),
 	)
 
 	It("servers=0,2-3: only those servers", func(ctx SpecContext) {
