@@ -70,7 +70,9 @@ type Recorder interface {
 // host. r is read from (it may buffer ahead of conn); replies go to conn.
 //
 // Delayed, throttled and sliced replies are written by goroutines of the
-// codec, so a slow reply never holds net/rpc's per-connection lock. Close
+// codec, so a slow reply never holds net/rpc's per-connection lock. A
+// delayed call's outcome (an error reply, a drop, a corrupt reply...) is
+// applied by that goroutine once the delay has passed. Close
 // closes conn and returns only when every such goroutine has exited.
 func NewServerCodec(conn net.Conn, r io.Reader, eng *Engine, host Host) rpc.ServerCodec {
 	c := &serverCodec{
@@ -152,27 +154,37 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 		// Not a request we saw (cannot happen with net/rpc's server); reply plainly.
 		return c.write(r, body)
 	}
-	// net/rpc reuses r once we return: goroutines get a copy.
-	copyOf := func(r *rpc.Response) *rpc.Response { c := *r; return &c }
-	switch f := p.d.Fault.(type) {
-	case Hang:
+	if _, ok := p.d.Fault.(Hang); ok {
+		// Nothing will be written: a delay before it changes nothing.
 		c.end(p.id, Hung, "")
 		return nil
-	case Error:
-		r = copyOf(r)
-		r.Error = f.Msg
-	case Delay:
+	}
+	if p.d.DelayRule >= 0 {
 		if wait := time.Until(p.received.Add(p.d.Delay)); wait > 0 {
-			resp := copyOf(r)
+			// net/rpc reuses r once we return: the goroutine gets a copy.
+			resp := *r
 			c.spawn(func() {
 				if c.sleep(wait) {
-					_ = c.reply(p.id, resp, body)
+					_ = c.apply(p, &resp, body)
 				} else {
 					c.end(p.id, Aborted, "connection closed during delay")
 				}
 			})
 			return nil
 		}
+	}
+	return c.apply(p, r, body)
+}
+
+// apply ends the call as its outcome fault says, once its delay has
+// passed. Replies written later by a goroutine use a copy of r, which
+// net/rpc reuses once WriteResponse returns.
+func (c *serverCodec) apply(p pending, r *rpc.Response, body any) error {
+	copyOf := func(r *rpc.Response) *rpc.Response { c := *r; return &c }
+	switch f := p.d.Fault.(type) {
+	case Error:
+		r = copyOf(r)
+		r.Error = f.Msg
 	case Drop:
 		c.end(p.id, Aborted, "dropped")
 		return c.conn.Close()

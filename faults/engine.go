@@ -8,15 +8,27 @@ import (
 )
 
 // Decision is what an Engine decided for one call or connection.
+//
+// A call's decision has two parts, each decided by the first rule of its
+// part that applies: at most one delay (a Delay rule) and at most one
+// outcome (a rule of any other call fault: Error, Hang, Drop, Reset,
+// Corrupt, Truncate, Throttle, Slice, Crash). Both apply: the outcome
+// takes effect once the delay has passed since the request arrived.
+// A connection's decision (DecideAccept) has only an outcome, a SlowAccept.
 type Decision struct {
 	// Call is the server's call (or connection) number since the engine
 	// was made or reset, counting from 1.
 	Call uint64
-	// Rule is the index in the plan of the rule that applied, or -1.
+	// Rule is the index in the plan of the outcome rule that applied, or -1.
 	Rule int
-	// Fault is the fault that applies, or nil.
+	// Fault is the outcome fault that applies, or nil.
 	Fault Fault
-	// Delay is the drawn delay for Delay and SlowAccept faults.
+	// DelayRule is the index in the plan of the delay rule that applied,
+	// or -1.
+	DelayRule int
+	// Delay is how long after the request arrived the outcome takes
+	// effect: drawn by DelayRule for a call, a SlowAccept's D for a
+	// connection.
 	Delay time.Duration
 	// Noise seeds the bytes of a Corrupt fault.
 	Noise uint64
@@ -28,7 +40,7 @@ type Window struct {
 	Start, End time.Time
 }
 
-// Engine decides, call by call, which rule of its plan applies on one
+// Engine decides, call by call, which rules of its plan apply on one
 // server. Every random draw comes from a PRNG seeded with (seed, server),
 // so a server that sees the same calls in the same order makes the same
 // decisions.
@@ -98,8 +110,18 @@ func (e *Engine) Reset() {
 	e.calls, e.conns, e.planN, e.planC, e.planSet = 0, 0, 0, 0, time.Now()
 }
 
-// Decide counts a call to method and picks the first rule that applies to
-// it among the call faults.
+// Decide counts a call to method and decides its delay and its outcome:
+// the first delay rule and the first outcome rule that apply to it.
+//
+// The PRNG is consulted in plan order and only by rules that can still
+// apply: a rule of a part already decided, a connection fault, a rule for
+// other servers and a rule its targeting keys (method, first, after,
+// every, from, for) exclude draw nothing. A rule that gets that far rolls
+// its p= (one Float64, if p is set and below 1); if it applies, a Delay
+// draws its delay (as its distribution needs) and a Corrupt its noise
+// (one Uint64). DecideAccept draws likewise, for SlowAccept rules only.
+// So the same seed and the same sequence of calls and connections give
+// the same decisions.
 func (e *Engine) Decide(method string) Decision {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -118,24 +140,19 @@ func (e *Engine) DecideAccept() Decision {
 	return e.decide(e.conns, e.planC, "", true)
 }
 
-// decide runs the rules in order; e.mu is held.
+// decide runs the rules in order, drawing as Decide says; e.mu is held.
 func (e *Engine) decide(seq, n uint64, method string, accept bool) Decision {
-	d := Decision{Call: seq, Rule: -1}
+	d := Decision{Call: seq, Rule: -1, DelayRule: -1}
 	elapsed := time.Since(e.planSet)
 	for i, r := range e.plan.Rules {
-		_, slow := r.Fault.(SlowAccept)
-		if slow != accept || !e.member[i] {
+		pt := partOf(r.Fault)
+		if accept != (pt == partAccept) || pt == partNone || !e.member[i] {
 			continue
 		}
-		if _, ok := r.Fault.(Refuse); ok {
-			continue
+		if pt == partDelay && d.DelayRule >= 0 || pt != partDelay && d.Rule >= 0 {
+			continue // this part is decided
 		}
-		if r.Method != "" && r.Method != method ||
-			r.First > 0 && n > r.First ||
-			r.After > 0 && n <= r.After ||
-			r.Every > 0 && n%r.Every != 0 ||
-			elapsed < r.From ||
-			r.For > 0 && elapsed >= r.From+r.For {
+		if !r.lets(n, method, elapsed) {
 			continue
 		}
 		// Roll last, so the draws depend only on the calls the other keys
@@ -143,16 +160,19 @@ func (e *Engine) decide(seq, n uint64, method string, accept bool) Decision {
 		if r.P != 0 && r.P < 1 && e.rng.Float64() >= r.P {
 			continue
 		}
-		d.Rule, d.Fault = i, r.Fault
 		switch f := r.Fault.(type) {
 		case Delay:
-			d.Delay = f.draw(e.rng)
+			d.DelayRule, d.Delay = i, f.draw(e.rng)
 		case SlowAccept:
-			d.Delay = f.D
+			d.Rule, d.Fault, d.Delay = i, f, f.D
 		case Corrupt:
-			d.Noise = e.rng.Uint64()
+			d.Rule, d.Fault, d.Noise = i, f, e.rng.Uint64()
+		default:
+			d.Rule, d.Fault = i, f
 		}
-		break
+		if d.Rule >= 0 && (accept || d.DelayRule >= 0) {
+			break
+		}
 	}
 	return d
 }

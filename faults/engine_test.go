@@ -52,16 +52,104 @@ func TestEngineRollsPerCall(t *testing.T) {
 	}
 }
 
-func TestEngineFirstMatchingRuleWins(t *testing.T) {
-	for _, d := range decisions(1, 0, faults.MustParse("hang;error=never"), 10) {
-		if d.Rule != 0 || d.Fault != (faults.Hang{}) {
-			t.Fatalf("decision %+v, want rule 0 (hang)", d)
+func TestEngineFirstRuleOfEachPartWins(t *testing.T) {
+	const ms = time.Millisecond
+	hang, later := faults.Hang{}, faults.Error{Msg: "later"}
+	plan := faults.MustParse("hang,first=5;error=later;delay=10ms,first=3;delay=20ms")
+	want := []struct {
+		rule      int
+		fault     faults.Fault
+		delayRule int
+		delay     time.Duration
+	}{
+		{0, hang, 2, 10 * ms}, {0, hang, 2, 10 * ms}, {0, hang, 2, 10 * ms},
+		{0, hang, 3, 20 * ms}, {0, hang, 3, 20 * ms},
+		{1, later, 3, 20 * ms}, {1, later, 3, 20 * ms},
+	}
+	for i, d := range decisions(1, 0, plan, len(want)) {
+		w := want[i]
+		if d.Rule != w.rule || d.Fault != w.fault || d.DelayRule != w.delayRule || d.Delay != w.delay {
+			t.Errorf("call %d: decision %+v, want outcome rule %d (%v), delay rule %d (%v)",
+				i+1, d, w.rule, w.fault, w.delayRule, w.delay)
 		}
 	}
 	for _, d := range decisions(1, 0, faults.Plan{}, 3) {
-		if d.Rule != -1 || d.Fault != nil {
+		if d.Rule != -1 || d.Fault != nil || d.DelayRule != -1 || d.Delay != 0 {
 			t.Fatalf("empty plan decided %+v", d)
 		}
+	}
+}
+
+// A delay and an outcome both apply to a call; either part may be missing.
+func TestEngineDecidesBothParts(t *testing.T) {
+	tests := []struct {
+		plan      string
+		rule      int
+		fault     faults.Fault
+		delayRule int
+		delay     time.Duration
+	}{
+		{"delay=300ms;error=boom", 1, faults.Error{Msg: "boom"}, 0, 300 * time.Millisecond},
+		{"error=boom;delay=300ms", 0, faults.Error{Msg: "boom"}, 1, 300 * time.Millisecond},
+		{"delay=300ms;drop", 1, faults.Drop{}, 0, 300 * time.Millisecond},
+		{"delay=300ms", -1, nil, 0, 300 * time.Millisecond},
+		{"error=boom", 0, faults.Error{Msg: "boom"}, -1, 0},
+		{"delay=1s,method=Other.Method;error=boom,method=Other.Method;hang", 2, faults.Hang{}, -1, 0},
+		{"slowaccept=1s;delay=5ms", -1, nil, 1, 5 * time.Millisecond},
+		{"refuse,from=1h;throttle=1KB", 1, faults.Throttle{Rate: 1000}, -1, 0},
+	}
+	for _, tt := range tests {
+		d := decisions(1, 0, faults.MustParse(tt.plan), 1)[0]
+		if d.Rule != tt.rule || d.Fault != tt.fault || d.DelayRule != tt.delayRule || d.Delay != tt.delay {
+			t.Errorf("%q: decision %+v, want outcome rule %d (%v), delay rule %d (%v)",
+				tt.plan, d, tt.rule, tt.fault, tt.delayRule, tt.delay)
+		}
+	}
+}
+
+// Two engines with the same seed, server and calls decide both parts
+// alike, delays drawn and corrupt noise included.
+func TestEngineReplaysBothParts(t *testing.T) {
+	plan := faults.MustParse("delay=exponential,mean=5ms,p=0.5;corrupt,p=0.3;delay=10ms,jitter=5ms;error=x,p=0.5")
+	a := decisions(5, 2, plan, 1000)
+	if !reflect.DeepEqual(a, decisions(5, 2, plan, 1000)) {
+		t.Fatal("same seed and server gave different decisions")
+	}
+	if reflect.DeepEqual(a, decisions(6, 2, plan, 1000)) {
+		t.Error("another seed gave the same decisions")
+	}
+	seen := map[[2]int]bool{}
+	for _, d := range a {
+		seen[[2]int{d.DelayRule, d.Rule}] = true
+	}
+	for _, want := range [][2]int{{0, 1}, {0, 3}, {0, -1}, {2, 1}, {2, 3}, {2, -1}} {
+		if !seen[want] {
+			t.Errorf("no call had delay rule %d and outcome rule %d: %v", want[0], want[1], seen)
+		}
+	}
+}
+
+// A rule whose part is already decided rolls nothing: the draws depend only
+// on the rules that could still apply.
+func TestEngineDecidedPartDrawsNothing(t *testing.T) {
+	with := decisions(3, 0, faults.MustParse("error=a,first=100;error=b,p=0.5;delay=10ms,jitter=5ms"), 100)
+	without := decisions(3, 0, faults.MustParse("error=a,first=100;delay=10ms,jitter=5ms"), 100)
+	for i := range with {
+		if with[i].Delay != without[i].Delay || with[i].Rule != 0 {
+			t.Fatalf("call %d: %+v, %+v: rule 2 (error=b,p=0.5) drew from the PRNG for a call rule 1 had decided",
+				i+1, with[i], without[i])
+		}
+	}
+}
+
+// A window that ends beyond the largest time.Duration lasts, rather than
+// overflowing into one that has already ended.
+func TestEngineLongWindow(t *testing.T) {
+	e := faults.NewEngine(1, 0, 1)
+	e.SetPlan(faults.MustParse("error=a,from=1ms,for=2562047h47m16.854775807s"))
+	time.Sleep(2 * time.Millisecond)
+	if d := e.Decide("Service.Method"); d.Rule != 0 {
+		t.Errorf("decision %+v, want rule 0 in its window", d)
 	}
 }
 

@@ -9,10 +9,14 @@ import (
 	"time"
 )
 
-// Plan is an ordered list of rules. For each call the rules are tried in
-// order and the first that applies wins; a call no rule applies to is
-// served normally. The zero Plan injects nothing. A Plan is a value: once
-// handed to an Engine it must not be modified.
+// Plan is an ordered list of rules. Each call gets at most one delay, from
+// the first Delay rule that applies to it, and at most one outcome, from
+// the first rule of any other call fault that applies; both apply, the
+// outcome once the delay has passed (delay=300ms;error=boom: the error
+// reply, 300ms late). A call no rule applies to is served normally. Each
+// connection likewise gets the first SlowAccept rule that applies, and
+// every Refuse rule holds in its window. The zero Plan injects nothing.
+// A Plan is a value: once handed to an Engine it must not be modified.
 type Plan struct {
 	Rules []Rule
 }
@@ -62,6 +66,11 @@ func MustParse(s string) Plan {
 // Values containing ',', ';', '"' or spaces are written as Go quoted
 // strings. Blank input gives the empty plan. Errors are *ParseError,
 // naming the offending token and its column.
+//
+// A rule that can never apply, because an earlier rule of the same part
+// (delay, outcome, or slowaccept) applies to every call it could, is an
+// error: in "error=a;error=b" rule 2 can never apply. Earlier rules with a
+// p= below 1 never hide later ones.
 func Parse(s string) (Plan, error) {
 	var plan Plan
 	toks, err := tokenize(s)
@@ -75,6 +84,11 @@ func Parse(s string) (Plan, error) {
 		}
 		plan.Rules = append(plan.Rules, r)
 	}
+	if j, i, ok := unreachable(plan); ok {
+		fs := toks[j]
+		start, end := fs[0].off, fs[len(fs)-1].end
+		return Plan{}, &ParseError{Input: s, Offset: start, Token: s[start:end], Msg: unreachableMsg(plan, j, i)}
+	}
 	return plan, nil
 }
 
@@ -84,6 +98,7 @@ type field struct {
 	hasVal   bool
 	off      int // offset of key
 	valOff   int // offset of val
+	end      int // offset just after the field, trailing spaces left out
 }
 
 // tokenize splits s into rules of fields, honouring quoted values.
@@ -113,6 +128,7 @@ func tokenize(s string) ([][]field, error) {
 				}
 				f.val, _ = strconv.Unquote(q)
 				i += len(q)
+				f.end = i
 				for i < len(s) && s[i] == ' ' {
 					i++
 				}
@@ -124,7 +140,10 @@ func tokenize(s string) ([][]field, error) {
 					i++
 				}
 				f.val = strings.TrimRight(s[f.valOff:i], " ")
+				f.end = f.valOff + len(f.val)
 			}
+		} else {
+			f.end = start + len(f.key)
 		}
 		end := i >= len(s)
 		sep := byte(0)

@@ -106,3 +106,80 @@ func TestStringRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// A rule an earlier rule of the same part always hides is an error at the
+// later rule; a rule that could apply, however rarely, is not.
+func TestParseUnreachableRules(t *testing.T) {
+	rejected := []struct {
+		in             string
+		offset         int
+		token          string
+		later, earlier int
+	}{
+		{"error=a;error=b", 8, "error=b", 2, 1},
+		{"hang;delay=5ms;drop,p=0.5", 15, "drop,p=0.5", 3, 1},
+		{"delay=1ms;error=x;delay=uniform,min=1ms,max=2ms", 18, "delay=uniform,min=1ms,max=2ms", 3, 1},
+		{"delay=5ms,jitter=1ms;  delay=9ms ", 23, "delay=9ms", 2, 1},
+		{"error=a,servers=10%;error=b,servers=10%", 20, "error=b,servers=10%", 2, 1},
+		{"error=a,servers=0-3,4-7;error=b,servers=2-6", 24, "error=b,servers=2-6", 2, 1},
+		{"error=a,servers=1,2;error=b,servers=2,1", 20, "error=b,servers=2,1", 2, 1},
+		{"error=a,method=M.X;error=b,method=M.X,p=0.1", 19, "error=b,method=M.X,p=0.1", 2, 1},
+		{"error=a,first=5;error=b,first=3", 16, "error=b,first=3", 2, 1},
+		{"error=a,after=5;error=b,after=7,first=9", 16, "error=b,after=7,first=9", 2, 1},
+		{"error=a,every=2;error=b,every=6", 16, "error=b,every=6", 2, 1},
+		{"error=a,from=1s;error=b,from=2s,for=1s", 16, "error=b,from=2s,for=1s", 2, 1},
+		{"error=a,from=1s,for=3s;error=b,from=2s,for=2s", 23, "error=b,from=2s,for=2s", 2, 1},
+		{"error=a,from=1s,for=2562047h47m16s;error=b,from=2s,for=1s", 35, "error=b,from=2s,for=1s", 2, 1}, // no overflow
+		{"error=a,p=1;error=b", 12, "error=b", 2, 1},
+		{`error="x;y";error=b`, 12, "error=b", 2, 1},
+		{"error=a,first=2;drop;hang", 21, "hang", 3, 2},
+		{"slowaccept=1s;slowaccept=2s,after=3", 14, "slowaccept=2s,after=3", 2, 1},
+	}
+	for _, tt := range rejected {
+		_, err := faults.Parse(tt.in)
+		var pe *faults.ParseError
+		if !errors.As(err, &pe) {
+			t.Errorf("Parse(%q) error = %v, want a *ParseError", tt.in, err)
+			continue
+		}
+		msg := "rule " + strconv.Itoa(tt.later) + " can never apply: rule " + strconv.Itoa(tt.earlier) + " "
+		if pe.Offset != tt.offset || pe.Token != tt.token || !strings.HasPrefix(pe.Msg, msg) {
+			t.Errorf("Parse(%q) = offset %d token %q msg %q; want offset %d token %q msg starting %q",
+				tt.in, pe.Offset, pe.Token, pe.Msg, tt.offset, tt.token, msg)
+		}
+	}
+
+	for _, in := range []string{
+		"delay=300ms;error=boom", // two parts
+		"error=boom;delay=300ms", // in either order
+		"delay=5ms,jitter=5ms;error=flaky,p=0.2",
+		"hang;slowaccept=1s;refuse,for=1s", // three kinds of decision
+		"refuse,for=1s;refuse,from=2s,for=1s;refuse",
+		"slowaccept=1s,first=2;slowaccept=2s",
+		"error=a,p=0.5;error=b",       // rule 1 may miss
+		"error=a,servers=0-3;error=b", // other servers
+		"error=a,servers=0-3;error=b,servers=3-4",
+		"error=a,servers=0-3;error=b,servers=10%", // a share may pick others
+		"error=a,servers=10%;error=b,servers=20%",
+		"error=a,servers=10%;error=b,servers=0",
+		"error=a,method=M.X;error=b",
+		"error=a,method=M.X;error=b,method=M.Y",
+		"error=a,first=3;error=b",
+		"error=a,first=3;error=b,first=5",
+		"error=a,after=5;error=b,after=3",
+		"error=a,after=5;error=b",
+		"error=a,every=2;error=b,every=3",
+		"error=a,every=2;error=b",
+		"error=a,from=1s;error=b",
+		"error=a,for=1s;error=b",
+		"error=a,from=1s,for=3s;error=b,from=2s,for=3s", // b outlasts a
+		"error=a,from=1s,for=3s;error=b,from=2s",
+		"error=a,from=2s;error=b,from=1s,for=5s",
+		"delay=1ms,first=1;delay=2ms;error=x,after=1;error=y",
+		"error=a,first=2,every=2;error=b,first=2",
+	} {
+		if _, err := faults.Parse(in); err != nil {
+			t.Errorf("Parse(%q): %v; every rule can apply", in, err)
+		}
+	}
+}

@@ -135,8 +135,19 @@ var _ Node = localNode{}
 func (n localNode) Addr() string { return n.s.Addr() }
 
 func (n localNode) SetFaults(_ context.Context, p faults.Plan) error {
+	if err := checkPlan(p); err != nil {
+		return err
+	}
 	n.s.SetFaults(p)
 	return nil
+}
+
+// checkPlan holds a plan built in code to what faults.Parse accepts, as a
+// server behind a control port does: valid settings, and no rule that an
+// earlier one always hides.
+func checkPlan(p faults.Plan) error {
+	_, err := faults.Parse(p.String())
+	return err
 }
 
 func (n localNode) Calls(context.Context) ([]Call, error) {

@@ -74,6 +74,9 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 
 // Start starts the in-process servers.
 func (inProcess) Start(ctx context.Context, cfg Config) (Cluster, error) {
+	if err := checkPlan(cfg.Faults); err != nil {
+		return nil, fmt.Errorf("fleet: start: %w", err)
+	}
 	c := &localCluster{journal: &Journal{limit: cfg.JournalLimit}, servers: make([]*Server, cfg.Servers), nodes: make([]Node, cfg.Servers)}
 	for i := range c.servers {
 		if err := ctx.Err(); err != nil {

@@ -450,3 +450,24 @@ func TestJournalLimit(t *testing.T) {
 		}
 	}
 }
+
+// A plan built in code is held to what faults.Parse accepts, as behind a
+// control port: a rule an earlier rule always hides is refused at Start
+// and by SetFaults, which then changes nothing.
+func TestPlanBuiltInCodeIsChecked(t *testing.T) {
+	hidden := faults.Plan{Rules: []faults.Rule{{Fault: faults.Error{Msg: "a"}}, {Fault: faults.Error{Msg: "b"}}}}
+	const want = "rule 2 can never apply: rule 1 (error=a)"
+	if f, err := fleet.Start(context.Background(), fleet.WithServers(1), fleet.WithFaults(hidden)); err == nil || !strings.Contains(err.Error(), want) {
+		if err == nil {
+			f.Stop(context.Background())
+		}
+		t.Errorf("Start with a hidden rule: %v, want an error naming it", err)
+	}
+	f := start(t, fleet.WithServers(1), fleet.WithFaults(faults.MustParse("delay=1ms;error=a")))
+	if err := f.SetFaults(context.Background(), hidden); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("SetFaults with a hidden rule: %v, want an error naming it", err)
+	}
+	if got := f.Server(0).Faults().String(); got != "delay=1ms;error=a" {
+		t.Errorf("plan after a refused SetFaults = %q, want the old one", got)
+	}
+}

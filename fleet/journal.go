@@ -29,10 +29,17 @@ type Call struct {
 	ReceivedAt uint64
 	RepliedAt  uint64
 
-	Outcome faults.Outcome
-	Rule    int    // index of the fault rule that applied, or -1
-	Fault   string // text form of the fault that applied; "" if none
-	Err     string // error reply text, or why the call was aborted
+	// A call's faults come in two parts (see faults.Plan): at most one
+	// delay and at most one outcome fault, each from the first rule of its
+	// part that applied. Rule and Fault name the outcome fault (error,
+	// hang, drop, ...); DelayRule and Delay the delay, which held the
+	// outcome back from Received.
+	Outcome   faults.Outcome
+	Rule      int           // index of the outcome rule that applied, or -1
+	Fault     string        // text form of that rule's fault; "" if none
+	DelayRule int           // index of the delay rule that applied, or -1
+	Delay     time.Duration // the delay that rule drew for this call; 0 if none
+	Err       string        // error reply text, or why the call was aborted
 }
 
 // Journal records every call received by a fleet's servers, or the most
@@ -159,7 +166,7 @@ func (r recorder) Received(method string, seq uint64, d faults.Decision, at time
 	j.clock++
 	c := Call{
 		ID: j.nextID, Server: r.server, Addr: r.addr, Method: method, Seq: seq, N: d.Call,
-		Received: at, ReceivedAt: j.clock, Rule: d.Rule,
+		Received: at, ReceivedAt: j.clock, Rule: d.Rule, DelayRule: d.DelayRule, Delay: d.Delay,
 	}
 	if d.Fault != nil {
 		c.Fault = d.Fault.String()

@@ -116,6 +116,46 @@ var _ = Describe("Fault kinds: what the caller observes", func() {
 		Expect(errs[1]).NotTo(HaveOccurred())
 	}, SpecTimeout(10*time.Second))
 
+	It("delay and an outcome: both apply, the outcome once the delay has passed; the journal records both", func(ctx SpecContext) {
+		plan(ctx, "delay=300ms;error=boom")
+		_, took, err := dialCall(ctx, addr, "Service.Method")
+		Expect(err).To(Equal(rpc.ServerError("boom")))
+		Expect(took).To(BeNumerically(">=", 300*time.Millisecond))
+		Expect(took).To(BeNumerically("<", 300*time.Millisecond+3*time.Second))
+		calls, err := f.ServerCalls(ctx, 0)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(calls).To(ConsistOf(And(
+			HaveField("DelayRule", 0), HaveField("Delay", 300*time.Millisecond),
+			HaveField("Rule", 1), HaveField("Fault", "error=boom"),
+			HaveField("Outcome", faults.Failed), HaveField("Err", "boom"))))
+		Expect(calls[0].Replied.Sub(calls[0].Received)).To(BeNumerically(">=", 300*time.Millisecond))
+
+		plan(ctx, "delay=300ms;drop")
+		_, took, err = dialCall(ctx, addr, "Service.Method")
+		Expect(err).To(MatchError(io.ErrUnexpectedEOF))
+		Expect(took).To(BeNumerically(">=", 300*time.Millisecond), "dropped only after the delay")
+	}, SpecTimeout(20*time.Second))
+
+	It("delay and an error: calls on one connection are delayed side by side, not one after another", func(ctx SpecContext) {
+		const n, d = 10, 300 * time.Millisecond
+		plan(ctx, "delay=300ms;error=boom")
+		c, err := rpc.Dial("tcp", addr)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(c.Close)
+		start := time.Now()
+		calls := make([]*rpc.Call, n)
+		for i := range calls {
+			calls[i] = c.Go("Service.Method", fleet.Args{Name: "side"}, new(fleet.Reply), make(chan *rpc.Call, 1))
+		}
+		for _, call := range calls {
+			Eventually(call.Done).WithContext(ctx).WithTimeout(n*d + 5*time.Second).
+				Should(Receive(HaveField("Error", rpc.ServerError("boom"))))
+		}
+		elapsed := time.Since(start)
+		Expect(elapsed).To(BeNumerically(">=", d))
+		Expect(elapsed).To(BeNumerically("<", 4*d), "serialised calls would take %v", n*d)
+	}, SpecTimeout(20*time.Second))
+
 	It("hang: no reply; the caller times out and the fleet still stops promptly", func(ctx SpecContext) {
 		plan(ctx, "hang")
 		c := newCaller(caller.WithTimeout(200 * time.Millisecond))
@@ -223,8 +263,8 @@ var _ = Describe("Fault targeting", func() {
 		Entry("after=7", "error=x,after=7", []int{8, 9}, SpecTimeout(10*time.Second)),
 		Entry("every=3", "error=x,every=3", []int{3, 6, 9}, SpecTimeout(10*time.Second)),
 		Entry("after=2,every=2", "error=x,after=2,every=2", []int{4, 6, 8}, SpecTimeout(10*time.Second)),
-		Entry("rules in order: fail the first two, then answer",
-			"error=x,first=2;delay=10ms", []int{1, 2}, SpecTimeout(10*time.Second)),
+		Entry("rules in order: fail the first two, then answer late (the README's example)",
+			"error=x,first=2;delay=10ms,after=2", []int{1, 2}, SpecTimeout(10*time.Second)),
 	)
 
 	It("servers=0,2-3: only those servers", func(ctx SpecContext) {
@@ -357,7 +397,8 @@ var _ = Describe("Fault plans at runtime", func() {
 			Expect(err).NotTo(HaveOccurred())
 			var out []string
 			for _, call := range calls {
-				out = append(out, fmt.Sprintf("server %d call %d: rule %d %s %v", call.Server, call.N, call.Rule, call.Fault, call.Outcome))
+				out = append(out, fmt.Sprintf("server %d call %d: delay rule %d %v, rule %d %s %v",
+					call.Server, call.N, call.DelayRule, call.Delay, call.Rule, call.Fault, call.Outcome))
 			}
 			return out
 		}

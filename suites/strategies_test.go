@@ -82,7 +82,7 @@ var _ = Describe("Reference caller strategies", Label("reference", "strategies")
 	Describe("fail-fast", func() {
 		It("returns soon after the first error; the rest are cancelled, not failed, and never waited for", func(ctx SpecContext) {
 			f := startFleet(ctx, 10)
-			Expect(f.SetFaults(ctx, faults.MustParse("error=boom,servers=0;delay=5s"))).To(Succeed())
+			Expect(f.SetFaults(ctx, faults.MustParse("error=boom,servers=0;delay=5s,servers=1-9"))).To(Succeed())
 			c := newCaller(caller.WithFailFast())
 			addrs := f.Addrs()
 
@@ -112,7 +112,7 @@ var _ = Describe("Reference caller strategies", Label("reference", "strategies")
 
 		It("never sends the calls still waiting for a slot", func(ctx SpecContext) {
 			f := startFleet(ctx, 10)
-			Expect(f.SetFaults(ctx, faults.MustParse("error=boom,servers=0;delay=5s"))).To(Succeed())
+			Expect(f.SetFaults(ctx, faults.MustParse("error=boom,servers=0;delay=5s,servers=1-9"))).To(Succeed())
 			c := newCaller(caller.WithFailFast(), caller.WithConcurrency(2))
 
 			results, err, took := timed(ctx, c, f.Addrs())
@@ -160,7 +160,7 @@ var _ = Describe("Reference caller strategies", Label("reference", "strategies")
 
 		It("gives up as soon as the quorum is out of reach, naming the failed addresses", func(ctx SpecContext) {
 			f := startFleet(ctx, 5)
-			Expect(f.SetFaults(ctx, faults.MustParse("error=down,servers=0-2;delay=5s"))).To(Succeed())
+			Expect(f.SetFaults(ctx, faults.MustParse("error=down,servers=0-2;delay=5s,servers=3-4"))).To(Succeed())
 			c := newCaller(caller.WithQuorum(3))
 			addrs := f.Addrs()
 
@@ -426,7 +426,7 @@ var _ = Describe("Reference caller strategies", Label("reference", "strategies")
 
 		It("recycles a connection full of abandoned calls without failing a healthy call on it", func(ctx SpecContext) {
 			f := startFleet(ctx, 1)
-			Expect(f.SetFaults(ctx, faults.MustParse("delay=500ms,first=1;hang"))).To(Succeed())
+			Expect(f.SetFaults(ctx, faults.MustParse("delay=500ms,first=1;hang,after=1"))).To(Succeed())
 			c := newCaller(caller.WithMaxAbandoned(2))
 			addrs := f.Addrs()
 

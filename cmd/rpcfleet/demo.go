@@ -46,8 +46,8 @@ func demoCmd() *cobra.Command {
 // demo starts a fleet, gives a few servers a fault each, fans one call out
 // with the reference caller and prints a per-server table and a summary.
 func demo(ctx context.Context, w io.Writer, n int, seed uint64, timeout time.Duration) error {
-	f, err := fleet.Start(ctx, fleet.WithServers(n), fleet.WithSeed(seed),
-		fleet.WithFaults(faults.MustParse("delay=20ms,jitter=15ms")))
+	base := faults.MustParse("delay=20ms,jitter=15ms")
+	f, err := fleet.Start(ctx, fleet.WithServers(n), fleet.WithSeed(seed), fleet.WithFaults(base))
 	if err != nil {
 		return err
 	}
@@ -58,8 +58,10 @@ func demo(ctx context.Context, w io.Writer, n int, seed uint64, timeout time.Dur
 	if len(slices.Compact(slices.Clone(picked))) < len(picked) {
 		picked = []int{0, 1, 2, 3}
 	}
+	plans := make(map[int]faults.Plan)
 	for i, spec := range []string{"error=disk full", "hang", "delay=150ms,jitter=20ms"} {
-		f.Server(picked[i]).SetFaults(faults.MustParse(spec))
+		plans[picked[i]] = faults.MustParse(spec)
+		f.Server(picked[i]).SetFaults(plans[picked[i]])
 	}
 	if err := f.Kill(ctx, picked[3]); err != nil {
 		return err
@@ -72,9 +74,21 @@ func demo(ctx context.Context, w io.Writer, n int, seed uint64, timeout time.Dur
 	results, err := caller.FanOut[fleet.Args, fleet.Reply](ctx, c, f.Addrs(), "Service.Method", fleet.Args{Name: "demo"})
 	wall := time.Since(start)
 
+	// A call's faults are its delay rule and its outcome rule, each
+	// shown as its server's plan wrote it.
 	faultOf := make(map[int]string)
 	for _, call := range f.Journal().Calls() {
-		faultOf[call.Server] = call.Fault
+		plan, ok := plans[call.Server]
+		if !ok {
+			plan = base
+		}
+		var applied []string
+		for _, i := range []int{call.DelayRule, call.Rule} {
+			if i >= 0 {
+				applied = append(applied, plan.Rules[i].Fault.String())
+			}
+		}
+		faultOf[call.Server] = strings.Join(applied, ";")
 	}
 	faultOf[n*3/4] = "(killed)"
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

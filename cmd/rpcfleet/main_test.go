@@ -31,6 +31,7 @@ func TestUsageErrors(t *testing.T) {
 		{"count above the ports", []string{"serve", "--count", "70000"}, "--count 70000: at most 65535 servers, one port each"},
 		{"bad fault token", []string{"serve", "--faults", "delay=50ms;bogus=1"}, `"bogus": unknown fault kind`},
 		{"bad duration", []string{"serve", "--faults", "delay=5x"}, `"5x": not a duration`},
+		{"unreachable rule", []string{"serve", "--faults", "delay=300ms;error=boom;hang"}, `"hang": rule 3 can never apply: rule 2 (error=boom)`},
 		{"port out of range", []string{"serve", "--port", "65535", "--count", "2"}, "ports must lie in 0..65535"},
 		{"unknown flag", []string{"serve", "--nope"}, "unknown flag: --nope"},
 		{"unknown command", []string{"bogus"}, `unknown command "bogus"`},

@@ -21,6 +21,10 @@ func TestRunUsageErrors(t *testing.T) {
 	if err := os.WriteFile(good, []byte("name: x\nservers: 3\nrounds: 5\nstrategies:\n  - name: a\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	unreachable := filepath.Join(dir, "unreachable.yaml")
+	if err := os.WriteFile(unreachable, []byte("name: x\nservers: 3\nrounds: 5\nfaults: [error=a, error=b]\nstrategies:\n  - name: a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -34,6 +38,8 @@ func TestRunUsageErrors(t *testing.T) {
 		{"unknown strategy", []string{"run", good, "--strategies", "zz"}, `no strategy "zz"`},
 		{"bad plot file", []string{"run", good, "--plot", "cdf.txt"}, "--plot cdf.txt: want a .png or .svg file"},
 		{"bad faults flag", []string{"run", good, "--faults", "drop,p=2"}, `"2": p must be a probability`},
+		{"unreachable rule in the faults flag", []string{"run", good, "--faults", "error=a;error=b"}, `"error=b": rule 2 can never apply: rule 1 (error=a)`},
+		{"unreachable rule in the file", []string{"run", unreachable}, unreachable + `:4: faults: invalid plan "error=a;error=b"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

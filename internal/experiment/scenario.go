@@ -45,18 +45,23 @@ func (p *Plan) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.SequenceNode {
 		items = n.Content
 	}
-	var rules []faults.Rule
+	var texts []string
 	for _, item := range items {
 		if item.Kind != yaml.ScalarNode {
 			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: faults: want a plan such as \"delay=50ms,p=0.01\" or a list of such rules", item.Line)}}
 		}
-		q, err := faults.Parse(item.Value)
+		if _, err := faults.Parse(item.Value); err != nil {
+			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", item.Line, err)}}
+		}
+		// The rules so far, as one plan: a rule that an earlier item's
+		// rule always hides is an error at this item.
+		texts = append(texts, item.Value)
+		q, err := faults.Parse(strings.Join(texts, ";"))
 		if err != nil {
 			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", item.Line, err)}}
 		}
-		rules = append(rules, q.Rules...)
+		p.Plan = q
 	}
-	p.Plan = faults.Plan{Rules: rules}
 	return nil
 }
 
@@ -178,6 +183,11 @@ func (sc *Scenario) check() error {
 		return bad(fmt.Sprintf("slow: want a positive duration, got %v", sc.Slow), "slow")
 	case len(sc.Strategies) == 0:
 		return bad("strategies: want at least one strategy", "strategies")
+	}
+	// A plan built in code or given by flags is held to what Parse
+	// accepts: valid settings, and no rule that can never apply.
+	if _, err := faults.Parse(sc.Faults.String()); err != nil {
+		return bad(err.Error(), "faults")
 	}
 	var names []string
 	for i, st := range sc.Strategies {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rpcfleet/rpcfleet/faults"
 )
 
 func TestShippedScenariosLoad(t *testing.T) {
@@ -61,6 +63,10 @@ func TestParseErrors(t *testing.T) {
 			`bad.yaml:4: faults: invalid plan "error=x,p=1.5": at column 11, "1.5": p must be a probability in (0, 1]`},
 		{"bad rule in a list", "name: x\nservers: 3\nrounds: 5\nfaults:\n  - hang\n  - delay=-1s\nstrategies:\n  - name: a\n",
 			`bad.yaml:6: faults: invalid plan "delay=-1s"`},
+		{"unreachable rule", "name: x\nservers: 3\nrounds: 5\nfaults: delay=1ms;delay=2ms\nstrategies:\n  - name: a\n",
+			`bad.yaml:4: faults: invalid plan "delay=1ms;delay=2ms": at column 11, "delay=2ms": rule 2 can never apply: rule 1 (delay=1ms)`},
+		{"unreachable rule in a list", "name: x\nservers: 3\nrounds: 5\nfaults:\n  - error=a,p=0.5\n  - error=b\n  - delay=1ms\n  - error=c\nstrategies:\n  - name: a\n",
+			`bad.yaml:8: faults: invalid plan "error=a,p=0.5;error=b;delay=1ms;error=c": at column 33, "error=c": rule 4 can never apply: rule 2 (error=b)`},
 		{"negative duration", "name: x\nservers: 3\nrounds: 5\ntimeout: -1s\nstrategies:\n  - name: a\n",
 			"bad.yaml:4: timeout: want a positive duration, got -1s"},
 		{"more servers than ports", "name: x\nservers: 2000000000\nrounds: 5\nstrategies:\n  - name: a\n",
@@ -98,5 +104,20 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
 	if !os.IsNotExist(err) {
 		t.Errorf("Load of a missing file: %v", err)
+	}
+}
+
+// A scenario built in code is held to what Parse accepts, an unreachable
+// rule included.
+func TestCheckPlanBuiltInCode(t *testing.T) {
+	sc := &Scenario{Name: "x", Servers: 3, Rounds: 1, Backend: "inprocess", InFlight: 1, Timeout: time.Second,
+		Strategies: []Strategy{{Name: "a"}}}
+	sc.Faults = Plan{faults.Plan{Rules: []faults.Rule{{Fault: faults.Delay{D: time.Millisecond}}, {Fault: faults.Error{Msg: "x"}}}}}
+	if err := sc.Check(); err != nil {
+		t.Fatalf("Check of a delay and an error: %v", err)
+	}
+	sc.Faults.Rules = append(sc.Faults.Rules, faults.Rule{Fault: faults.Hang{}})
+	if err := sc.Check(); err == nil || !strings.Contains(err.Error(), "rule 3 can never apply: rule 2 (error=x)") {
+		t.Errorf("Check with hang after an error for every call: %v, want rule 3 named unreachable", err)
 	}
 }

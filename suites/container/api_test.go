@@ -52,7 +52,8 @@ func fleetAPI(start starter) {
 			}
 		}
 		Expect(last.Server).To(Equal(0), "the delayed server replied last, fleet-wide")
-		Expect(last.Fault).To(Equal("delay=100ms"))
+		Expect(last).To(And(HaveField("DelayRule", 0), HaveField("Delay", 100*time.Millisecond),
+			HaveField("Rule", -1), HaveField("Fault", "")), "a delay, and no outcome fault")
 	}, SpecTimeout(time.Minute))
 
 	It("applies faults given at start, changed and cleared at runtime", func(ctx SpecContext) {

@@ -324,7 +324,7 @@ func ReturnAfterAllReplies() types.GomegaMatcher {
 			if late(c) {
 				n++
 			}
-			t.add(late(c), fmt.Sprint(c.Server), addr, c.Outcome.String(), replied, dash(c.Fault))
+			t.add(late(c), fmt.Sprint(c.Server), addr, c.Outcome.String(), replied, dash(faultsOf(c)))
 		}
 		got := fmt.Sprintf("all %d calls had ended", len(run.Calls))
 		if n > 0 {
@@ -369,7 +369,7 @@ func ReceiveAllBeforeFirstReply() types.GomegaMatcher {
 			if after {
 				when = "after the first reply"
 			}
-			t.add(after, fmt.Sprint(c.Server), addr, when, c.Outcome.String(), dash(c.Fault))
+			t.add(after, fmt.Sprint(c.Server), addr, when, c.Outcome.String(), dash(faultsOf(c)))
 		}
 		got := fmt.Sprintf("all %d calls were received before the first reply", len(run.Calls))
 		if n > 0 {

@@ -27,7 +27,7 @@ func run() Run {
 		Returned: time.Unix(100, 0),
 		Calls: []fleet.Call{
 			{Server: 0, Outcome: faults.OK, Replied: time.Unix(99, 0), ReceivedAt: 1, RepliedAt: 4},
-			{Server: 1, Outcome: faults.Failed, Fault: "error=boom", Replied: time.Unix(99, 0), ReceivedAt: 2, RepliedAt: 5},
+			{Server: 1, Outcome: faults.Failed, Fault: "error=boom", Delay: 2 * time.Millisecond, Replied: time.Unix(99, 0), ReceivedAt: 2, RepliedAt: 5},
 			{Server: 2, Outcome: faults.OK, Replied: time.Unix(99, 0), ReceivedAt: 3, RepliedAt: 6},
 		},
 	}
@@ -36,6 +36,7 @@ func run() Run {
 func TestMatchers(t *testing.T) {
 	late := run()
 	late.Calls[2].Replied = time.Unix(101, 0)
+	late.Calls[2].DelayRule, late.Calls[2].Delay = 0, 1100*time.Millisecond
 	pending := run()
 	pending.Calls[0].Outcome, pending.Calls[0].RepliedAt = faults.Pending, 0
 	swapped := run()
@@ -55,7 +56,7 @@ func TestMatchers(t *testing.T) {
 		want    bool
 		message []string // in the failure message when want is false
 	}{
-		{"AllSucceed fails on b", AllSucceed(), run(), false, []string{"1 of 3 failed", ">  1  " + b + "  error: boom", "error=boom"}},
+		{"AllSucceed fails on b", AllSucceed(), run(), false, []string{"1 of 3 failed", ">  1  " + b + "  error: boom", "delay=2ms;error=boom"}},
 		{"AllSucceed on caller results", AllSucceed(), results, false, []string{"1 of 2 failed", "1s"}},
 		{"AllSucceed passes", AllSucceed(), results[:1], true, nil},
 		{"FailExactlyOn b", FailExactlyOn(b), run(), true, nil},
@@ -76,7 +77,7 @@ func TestMatchers(t *testing.T) {
 		{"ReplyBefore reversed", ReplyBefore(2, 0), run(), false, []string{"in the order [0 2]"}},
 		{"ReplyInOrder silent", ReplyInOrder(0, 1), pending, false, []string{"servers [0] never replied"}},
 		{"ReturnAfterAllReplies", ReturnAfterAllReplies(), run(), true, nil},
-		{"ReturnAfterAllReplies late", ReturnAfterAllReplies(), late, false, []string{"1 of 3 calls", "1s after the return"}},
+		{"ReturnAfterAllReplies late", ReturnAfterAllReplies(), late, false, []string{"1 of 3 calls", "1s after the return", "delay=1.1s"}},
 		{"ReturnAfterAllReplies pending", ReturnAfterAllReplies(), pending, false, []string{">  0       " + a + "   pending"}},
 		{"ReceiveAllBeforeFirstReply", ReceiveAllBeforeFirstReply(), run(), true, nil},
 		{"ReceiveAllBeforeFirstReply staggered", ReceiveAllBeforeFirstReply(), staggered, false, []string{"1 of 3 calls were received only after the first reply", ">  2       " + c + "  after the first reply"}},

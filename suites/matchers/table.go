@@ -131,8 +131,8 @@ func serverView(calls []fleet.Call) (outcome, fault string) {
 	var os, fs []string
 	for _, c := range calls {
 		os = append(os, c.Outcome.String())
-		if c.Fault != "" && !slices.Contains(fs, c.Fault) {
-			fs = append(fs, c.Fault)
+		if f := faultsOf(c); f != "" && !slices.Contains(fs, f) {
+			fs = append(fs, f)
 		}
 	}
 	return strings.Join(os, ","), orDash(fs)
@@ -162,6 +162,20 @@ func orDash(ss []string) string {
 		return "-"
 	}
 	return strings.Join(ss, ",")
+}
+
+// faultsOf is a call's faults for a table cell: the delay it was held
+// back, if any, then its outcome fault, as in "delay=312.4ms;error=boom";
+// "" if none.
+func faultsOf(c fleet.Call) string {
+	var parts []string
+	if c.Delay > 0 {
+		parts = append(parts, "delay="+c.Delay.Round(100*time.Microsecond).String())
+	}
+	if c.Fault != "" {
+		parts = append(parts, c.Fault)
+	}
+	return strings.Join(parts, ";")
 }
 
 func dash(s string) string {
