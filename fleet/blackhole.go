@@ -16,9 +16,11 @@ import (
 // unread. Linux drops a SYN when the listener's accept queue is full, and
 // the client's connect then retransmits until its own timeout. So while a
 // blackhole holds, the server stops its accept loop (a deadline in the
-// past wakes it; it waits for the blackhole to end), lowers the listen
-// backlog to 0 and fills the accept queue with one connection of its own
-// (a filler). Reads of every served connection wait while it holds. When
+// past wakes it), lowers the listen backlog to 0, and the accept loop,
+// before it waits for the blackhole to end, fills the accept queue with one
+// connection of its own (a filler): the loop dials it, so the loop cannot
+// accept it by a race with the deadline. Reads of every served connection
+// wait while it holds. When
 // it ends, the backlog is restored, the fillers are closed (and closed
 // again when accepted, recognised by address) and accepting resumes.
 
@@ -39,8 +41,9 @@ func (s *Server) startHole() {
 	}
 }
 
-// plug stops the accept loop of s.ln and fills its accept queue, so that
-// new dials hang; s.mu is held and a blackhole holds.
+// plug stops the accept loop of s.ln and lowers its backlog, and asks the
+// loop to fill the accept queue (s.plugged closes when it has); s.mu is
+// held and a blackhole holds.
 func (s *Server) plug() {
 	tl, ok := s.ln.(*net.TCPListener)
 	if !ok {
@@ -50,12 +53,25 @@ func (s *Server) plug() {
 	if setBacklog(tl, 0) != nil {
 		return
 	}
-	c, err := net.DialTimeout("tcp", s.addr, fillTimeout)
+	s.plugged = make(chan struct{})
+}
+
+// fill dials ln once, so that its accept queue (backlog 0) is full and
+// further dials hang. The accept loop of ln calls it. The dial times out if
+// the queue is full already.
+func (s *Server) fill(ln net.Listener) {
+	c, err := net.DialTimeout("tcp", ln.Addr().String(), fillTimeout)
 	if err != nil {
-		return // the queue was full already
+		return
 	}
-	s.fillers = append(s.fillers, c)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.fillerAt[c.LocalAddr().String()] = struct{}{}
+	if s.ln == ln && s.gate.Load() != nil {
+		s.fillers = append(s.fillers, c)
+	} else {
+		c.Close() // the blackhole ended meanwhile
+	}
 }
 
 // endHole ends the blackhole, if one holds: the listener takes connections
@@ -83,17 +99,20 @@ func (s *Server) closeFillers() {
 }
 
 // holdAccept returns the channel to wait on before accepting from ln: the
-// blackhole's, or nil if none holds or ln is no longer the listener.
-func (s *Server) holdAccept(ln net.Listener) <-chan struct{} {
+// blackhole's, or nil if none holds or ln is no longer the listener. If ln
+// is to be filled first, plugged is the channel to close once it is.
+func (s *Server) holdAccept(ln net.Listener) (hole <-chan struct{}, plugged chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ln != ln {
-		return nil
+		return nil, nil
 	}
-	if g := s.gate.Load(); g != nil {
-		return *g
+	g := s.gate.Load()
+	if g == nil {
+		return nil, nil
 	}
-	return nil
+	plugged, s.plugged = s.plugged, nil
+	return *g, plugged
 }
 
 // isFiller reports, and forgets, whether c is the server end of a filler;

@@ -239,3 +239,29 @@ func TestKillAndStopWhileBlackholed(t *testing.T) {
 	c.Close()
 	waitFor(t, func() bool { return runtime.NumGoroutine() <= goroutines })
 }
+
+// The control endpoint, which the container backend steers, sets and
+// clears a blackhole, and keeps answering while one holds.
+func TestBlackholeThroughControl(t *testing.T) {
+	f := start(t, fleet.WithServers(1), fleet.WithControl(0))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cc, err := fleet.DialControl(ctx, f.Server(0).ControlAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	if err := cc.SetFaults(ctx, faults.MustParse("blackhole")); err != nil {
+		t.Fatal(err)
+	}
+	dialHangs(t, f.Addrs()[0], 300*time.Millisecond)
+	if h, err := cc.Health(ctx); err != nil || h.Plan != "blackhole" {
+		t.Errorf("Health() while blackholed = %+v, %v", h, err)
+	}
+	if err := cc.ClearFaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call(f.Addrs()[0], "x"); err != nil {
+		t.Errorf("call after ClearFaults: %v", err)
+	}
+}

@@ -44,6 +44,7 @@ type Server struct {
 	gate     atomic.Pointer[chan struct{}]
 	fillers  []net.Conn          // the server's own dials filling the accept queue
 	fillerAt map[string]struct{} // their local addresses, until accepted
+	plugged  chan struct{}       // closed when the accept loop has filled the queue
 	bhStop   chan struct{}       // closes to stop the blackhole's goroutine
 	bhDone   chan struct{}       // closed when it has exited
 
@@ -109,6 +110,17 @@ func (s *Server) SetFaults(p faults.Plan) {
 	s.eng.SetPlan(p)
 	s.stopWindows(&s.refStop, &s.refDone)
 	s.stopWindows(&s.bhStop, &s.bhDone)
+	var plugged, lnDone chan struct{}
+	defer func() {
+		if plugged != nil {
+			// Once the accept loop has filled the queue, the very next
+			// dial hangs.
+			select {
+			case <-plugged:
+			case <-lnDone:
+			}
+		}
+	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.endHole()
@@ -120,8 +132,8 @@ func (s *Server) SetFaults(p faults.Plan) {
 	}
 	if ws := s.eng.Blackholes(); len(ws) > 0 {
 		if !ws[0].Start.After(time.Now()) {
-			// A window that starts now swallows the very next dial.
 			s.startHole()
+			plugged, lnDone = s.plugged, s.lnDone
 		}
 		s.bhStop, s.bhDone = make(chan struct{}), make(chan struct{})
 		go s.inWindows(ws, s.startHole, s.endHole, s.bhStop, s.bhDone)
@@ -279,7 +291,11 @@ func (s *Server) accept(ln net.Listener, down, lnDone <-chan struct{}) {
 	defer s.wg.Done()
 	var backoff time.Duration
 	for {
-		if hole := s.holdAccept(ln); hole != nil {
+		if hole, plugged := s.holdAccept(ln); hole != nil {
+			if plugged != nil {
+				s.fill(ln)
+				close(plugged)
+			}
 			select {
 			case <-hole:
 			case <-down:
@@ -422,26 +438,28 @@ func (s *Server) down(stop bool) {
 func (s *Server) Kill() {
 	s.life.Lock()
 	defer s.life.Unlock()
-	s.stopFaultWindows()
+	s.stopWindows(&s.refStop, &s.refDone)
+	s.stopWindows(&s.bhStop, &s.bhDone)
 	s.down(false)
+	s.endHoleDown()
 	s.wg.Wait()
 }
 
-// stopFaultWindows ends the refuse and blackhole goroutines and any
-// blackhole that holds.
-func (s *Server) stopFaultWindows() {
-	s.stopWindows(&s.refStop, &s.refDone)
-	s.stopWindows(&s.bhStop, &s.bhDone)
+// endHoleDown ends a blackhole that holds once the server is down: after
+// its connections closed, so no request it held back is answered.
+func (s *Server) endHoleDown() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.endHole()
-	s.mu.Unlock()
 }
 
 // wait returns when every goroutine of the server, control included, has
 // exited.
 func (s *Server) wait() {
 	s.life.Lock()
-	s.stopFaultWindows()
+	s.stopWindows(&s.refStop, &s.refDone)
+	s.stopWindows(&s.bhStop, &s.bhDone)
+	s.endHoleDown()
 	s.life.Unlock()
 	s.wg.Wait()
 	s.ctlWG.Wait()
