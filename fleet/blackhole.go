@@ -58,8 +58,15 @@ func (s *Server) plug() {
 
 // fill dials ln once, so that its accept queue (backlog 0) is full and
 // further dials hang. The accept loop of ln calls it. The dial times out if
-// the queue is full already.
+// the queue is full already; a filler of an earlier blackhole, not accepted
+// yet, is known to fill it.
 func (s *Server) fill(ln net.Listener) {
+	s.mu.Lock()
+	full := len(s.fillerAt) > 0
+	s.mu.Unlock()
+	if full {
+		return
+	}
 	c, err := net.DialTimeout("tcp", ln.Addr().String(), fillTimeout)
 	if err != nil {
 		return
@@ -89,13 +96,18 @@ func (s *Server) endHole() {
 	s.closeFillers()
 }
 
-// closeFillers closes the server's own dials that filled the accept queue;
-// s.mu is held. Their addresses are kept until they are accepted.
+// closeFillers closes the server's own dials that filled the accept queue,
+// and releases a wait for a fill that will not come now; s.mu is held.
+// The fillers' addresses are kept until they are accepted.
 func (s *Server) closeFillers() {
 	for _, c := range s.fillers {
 		c.Close()
 	}
 	s.fillers = nil
+	if s.plugged != nil {
+		close(s.plugged)
+		s.plugged = nil
+	}
 }
 
 // holdAccept returns the channel to wait on before accepting from ln: the

@@ -265,3 +265,26 @@ func TestBlackholeThroughControl(t *testing.T) {
 		t.Errorf("call after ClearFaults: %v", err)
 	}
 }
+
+// A window too short for the accept loop to fill the queue, or a plan
+// replaced at once, must not leave SetFaults waiting for the fill.
+func TestBlackholeShortWindowsDoNotHang(t *testing.T) {
+	f := start(t, fleet.WithServers(1))
+	s := f.Server(0)
+	for _, spec := range []string{"blackhole,for=1ms", "blackhole", "blackhole,for=1ns", ""} {
+		for range 20 {
+			if err := within(t, 2*time.Second, func() error { s.SetFaults(faults.MustParse(spec)); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// A blackhole set again over one that holds still swallows dials.
+	s.SetFaults(faults.MustParse("blackhole"))
+	s.SetFaults(faults.MustParse("blackhole"))
+	dialHangs(t, f.Addrs()[0], 300*time.Millisecond)
+	s.SetFaults(faults.Plan{})
+	if _, err := call(f.Addrs()[0], "x"); err != nil {
+		t.Errorf("call after the blackholes: %v", err)
+	}
+	waitFor(t, func() bool { return s.OpenConns() == 0 })
+}
