@@ -73,6 +73,9 @@ func (s *Server) fill(ln net.Listener) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.fillerAt == nil {
+		s.fillerAt = make(map[string]struct{})
+	}
 	s.fillerAt[c.LocalAddr().String()] = struct{}{}
 	if s.ln == ln && s.gate.Load() != nil {
 		s.fillers = append(s.fillers, c)

@@ -43,7 +43,7 @@ type Server struct {
 	// holds and is closed when it ends; reads wait on it.
 	gate     atomic.Pointer[chan struct{}]
 	fillers  []net.Conn          // the server's own dials filling the accept queue
-	fillerAt map[string]struct{} // their local addresses, until accepted
+	fillerAt map[string]struct{} // their local addresses, until accepted; made by the first fill
 	plugged  chan struct{}       // closed when the accept loop has filled the queue
 	bhStop   chan struct{}       // closes to stop the blackhole's goroutine
 	bhDone   chan struct{}       // closed when it has exited
@@ -61,7 +61,6 @@ func newServer(index, size int, seed uint64, j *Journal) *Server {
 		journal:  j,
 		conns:    make(map[net.Conn]struct{}),
 		ctlConns: make(map[net.Conn]struct{}),
-		fillerAt: make(map[string]struct{}),
 	}
 }
 
