@@ -20,9 +20,9 @@ import (
 // before it waits for the blackhole to end, fills the accept queue with one
 // connection of its own (a filler): the loop dials it, so the loop cannot
 // accept it by a race with the deadline. Reads of every served connection
-// wait while it holds. When
-// it ends, the backlog is restored, the fillers are closed (and closed
-// again when accepted, recognised by address) and accepting resumes.
+// wait while it holds. When it ends, the backlog is restored, the fillers
+// are closed (and closed again when accepted, recognised by address) and
+// accepting resumes.
 
 // fillTimeout bounds the dial of a filler: it completes at once unless the
 // accept queue is already full (a client's connection got in first), in
