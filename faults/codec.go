@@ -190,8 +190,8 @@ func (c *serverCodec) apply(p pending, r *rpc.Response, body any) error {
 		return c.conn.Close()
 	case Reset:
 		c.end(p.id, Aborted, "reset")
-		if tc, ok := c.conn.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0)
+		if tc, ok := c.conn.(interface{ SetLinger(sec int) error }); ok {
+			_ = tc.SetLinger(0) // *net.TCPConn, or a wrapper of one
 		}
 		return c.conn.Close()
 	case Crash:

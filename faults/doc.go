@@ -1,8 +1,8 @@
 // Package faults describes misbehaviour for net/rpc servers and applies it.
 //
-// A Plan is an ordered list of Rules; each Rule pairs a Fault (one of twelve
+// A Plan is an ordered list of Rules; each Rule pairs a Fault (one of thirteen
 // kinds, one per file: Delay, Error, Hang, Drop, Reset, Corrupt, Truncate,
-// Throttle, Slice, Refuse, SlowAccept, Crash) with the calls it applies to:
+// Throttle, Slice, Refuse, SlowAccept, Blackhole, Crash) with the calls it applies to:
 // servers, method, call numbers, a per-call probability and a time window.
 //
 // An Engine decides, call by call, which rules apply. A call's decision has
@@ -12,7 +12,7 @@
 // "boom" no sooner than 300ms after the request arrived, "delay=300ms;drop"
 // drops the connection then. Connection faults are decided apart: each
 // connection gets the first SlowAccept rule that applies, and every Refuse
-// rule holds in its window. Every random number is drawn from a PRNG
+// and Blackhole rule holds in its window. Every random number is drawn from a PRNG
 // seeded with the fleet seed and the server index, in plan order and only
 // by rules that can still apply (see Engine.Decide), so the same seed and
 // the same per-server call order give the same decisions. NewServerCodec

@@ -34,8 +34,8 @@ type Decision struct {
 	Noise uint64
 }
 
-// Window is a span of time during which a Refuse rule holds. A zero End
-// means until the plan is replaced.
+// Window is a span of time during which a Refuse or Blackhole rule holds.
+// A zero End means until the plan is replaced.
 type Window struct {
 	Start, End time.Time
 }
@@ -181,12 +181,24 @@ func (e *Engine) decide(seq, n uint64, method string, accept bool) Decision {
 // connections under the current plan: in time order, overlapping windows
 // merged, windows already over left out.
 func (e *Engine) Refusals() []Window {
+	return e.windows(func(f Fault) bool { _, ok := f.(Refuse); return ok })
+}
+
+// Blackholes returns the windows during which this server must be a
+// blackhole under the current plan, as Refusals does for Refuse.
+func (e *Engine) Blackholes() []Window {
+	return e.windows(func(f Fault) bool { _, ok := f.(Blackhole); return ok })
+}
+
+// windows returns the merged windows of the rules of this server whose
+// fault is picked by kind.
+func (e *Engine) windows(kind func(Fault) bool) []Window {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := time.Now()
 	var ws []Window
 	for i, r := range e.plan.Rules {
-		if _, ok := r.Fault.(Refuse); !ok || !e.member[i] {
+		if !kind(r.Fault) || !e.member[i] {
 			continue
 		}
 		w := Window{Start: e.planSet.Add(r.From)}
@@ -204,7 +216,7 @@ func (e *Engine) Refusals() []Window {
 		if n := len(merged); n > 0 {
 			last := &merged[n-1]
 			if last.End.IsZero() {
-				break // refuses until the plan changes: nothing after matters
+				break // holds until the plan changes: nothing after matters
 			}
 			if !w.Start.After(last.End) {
 				if w.End.IsZero() || w.End.After(last.End) {

@@ -186,3 +186,23 @@ func TestRefusalsInTimeOrderMerged(t *testing.T) {
 		t.Errorf("second window %+v, want from 10s on", ws[1])
 	}
 }
+
+func TestBlackholesAreWindowsOfTheirOwn(t *testing.T) {
+	e := faults.NewEngine(1, 1, 3)
+	e.SetPlan(faults.MustParse("blackhole,servers=1,from=1s,for=2s;refuse;blackhole,servers=0;blackhole,servers=1,from=2s,for=2s"))
+	ws := e.Blackholes()
+	if len(ws) != 1 || ws[0].End.Sub(ws[0].Start) != 3*time.Second {
+		t.Fatalf("windows %+v, want one of 3s (1-3s and 2-4s merged; server 0's and refuse left out)", ws)
+	}
+	if rs := e.Refusals(); len(rs) != 1 || !rs[0].End.IsZero() {
+		t.Errorf("refusals %+v, want the refuse rule's alone", rs)
+	}
+	for range 5 {
+		if d := e.Decide("Service.Method"); d.Fault != nil {
+			t.Fatalf("a call was decided to %v, want no call fault", d.Fault)
+		}
+	}
+	if d := e.DecideAccept(); d.Fault != nil {
+		t.Errorf("a connection was decided to %v, want none", d.Fault)
+	}
+}

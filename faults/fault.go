@@ -11,7 +11,7 @@ import (
 //
 // Call faults (Delay, Error, Hang, Drop, Reset, Corrupt, Truncate,
 // Throttle, Slice, Crash) apply to one call's reply. Connection faults
-// (Refuse, SlowAccept) apply to the server's listener and are recognised by
+// (Refuse, SlowAccept, Blackhole) apply to the server's listener and are recognised by
 // the ConnFault marker.
 type Fault interface {
 	// Kind is the name of the fault in the text form, e.g. "delay".
@@ -56,6 +56,8 @@ func newFault(kind string) (Fault, bool) {
 		return &Refuse{}, true
 	case "slowaccept":
 		return &SlowAccept{}, true
+	case "blackhole":
+		return &Blackhole{}, true
 	case "crash":
 		return &Crash{}, true
 	}
@@ -63,7 +65,7 @@ func newFault(kind string) (Fault, bool) {
 }
 
 // kindNames lists the kinds for error messages.
-const kindNames = "delay, error, hang, drop, reset, corrupt, truncate, throttle, slice, refuse, slowaccept or crash"
+const kindNames = "delay, error, hang, drop, reset, corrupt, truncate, throttle, slice, refuse, slowaccept, blackhole or crash"
 
 // noValue is the setter of kinds without settings.
 func noValue(kind, key, val string) error {

@@ -17,6 +17,7 @@ func FuzzParse(f *testing.F) {
 		"refuse,from=1s,for=2s", "slowaccept=100ms,p=0.5", "crash,after=5,method=Service.Method",
 		"delay=lognormal,median=20ms,sigma=0.5", "delay=normal,mean=5ms,stddev=1ms",
 		"delay=exponential,mean=3ms", "delay=uniform,min=1ms,max=2ms",
+		"blackhole", "blackhole,servers=1-2,from=1s,for=2s",
 	} {
 		f.Add(s)
 	}

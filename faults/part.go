@@ -14,7 +14,7 @@ const (
 	partOutcome part = iota // call faults other than Delay: what the reply becomes
 	partDelay               // Delay: when the outcome takes effect
 	partAccept              // SlowAccept: per connection
-	partNone                // Refuse: windows, every one of which holds
+	partNone                // Refuse, Blackhole: windows, every one of which holds
 )
 
 // partOf returns the part f competes for.
@@ -24,7 +24,7 @@ func partOf(f Fault) part {
 		return partDelay
 	case SlowAccept:
 		return partAccept
-	case Refuse:
+	case Refuse, Blackhole:
 		return partNone
 	}
 	return partOutcome

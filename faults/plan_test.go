@@ -28,6 +28,9 @@ func TestParse(t *testing.T) {
 			{Fault: faults.Hang{}}}}},
 		{`error="a, b; c"`, faults.Plan{Rules: []faults.Rule{{Fault: faults.Error{Msg: "a, b; c"}}}}},
 		{"hang;", faults.Plan{Rules: []faults.Rule{{Fault: faults.Hang{}}}}},
+		{"blackhole", faults.Plan{Rules: []faults.Rule{{Fault: faults.Blackhole{}}}}},
+		{"blackhole,servers=1-2,from=1s,for=2s", faults.Plan{Rules: []faults.Rule{{Fault: faults.Blackhole{},
+			Servers: faults.Servers{Spans: []faults.Span{{Lo: 1, Hi: 2}}}, From: time.Second, For: 2 * time.Second}}}},
 	}
 	for _, tt := range tests {
 		got, err := faults.Parse(tt.in)
@@ -67,6 +70,14 @@ func TestParseErrors(t *testing.T) {
 		{",hang", 0, ",", "starts with ','"},
 		{"delay=uniform,=1s,max=1s", 14, "=1s", "missing setting name"},
 		{"=1s", 0, "", "missing fault kind"},
+		{"blackhole=1s", 10, "1s", "blackhole takes no value"},
+		{"blackhole,method=Service.Method", 10, "method", "applies to the listener, not to calls: method= does not apply"},
+		{"blackhole,first=1", 10, "first", "first= does not apply"},
+		{"blackhole,after=1", 10, "after", "after= does not apply"},
+		{"blackhole,every=2", 10, "every", "every= does not apply"},
+		{"blackhole,p=0.5", 10, "p", "p= does not apply"},
+		{"blackhole,gap=1s", 10, "gap", "unknown setting for blackhole"},
+		{"blackholes", 0, "blackholes", "refuse, slowaccept, blackhole or crash"},
 	}
 	for _, tt := range tests {
 		_, err := faults.Parse(tt.in)
@@ -92,6 +103,8 @@ func TestStringRoundTrips(t *testing.T) {
 		"hang",
 		`error="a,b;c \"quoted\"",p=0.001;delay=1.5s;hang,p=1e-06`,
 		`error=" leading space"`,
+		"blackhole",
+		"blackhole,servers=1-2,from=1s,for=2s",
 	} {
 		p, err := faults.Parse(in)
 		if err != nil {

@@ -207,7 +207,7 @@ func (r *Rule) setTarget(key, val string) error {
 // allowed reports whether a targeting key makes sense for the rule's kind.
 func allowed(f Fault, key string) bool {
 	switch f.(type) {
-	case Refuse:
+	case Refuse, Blackhole:
 		return key == "servers" || key == "from" || key == "for"
 	case SlowAccept:
 		return key != "method"

@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/rpc"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
@@ -35,6 +37,16 @@ type Server struct {
 	refusing bool           // down because of a Refuse fault, not Kill
 	refStop  chan struct{}  // closes to stop the refuser goroutine
 	refDone  chan struct{}  // closed when the refuser goroutine has exited
+	lnDone   chan struct{}  // closed when ln closes; ends an accept loop waiting out a blackhole
+
+	// A Blackhole fault (see blackhole.go): gate is non-nil while one
+	// holds and is closed when it ends; reads wait on it.
+	gate     atomic.Pointer[chan struct{}]
+	fillers  []net.Conn          // the server's own dials filling the accept queue
+	fillerAt map[string]struct{} // their local addresses, until accepted; made by the first fill
+	plugged  chan struct{}       // closed when the accept loop has filled the queue
+	bhStop   chan struct{}       // closes to stop the blackhole's goroutine
+	bhDone   chan struct{}       // closed when it has exited
 
 	// life serialises SetFaults, Kill and Restart, so that a WaitGroup is
 	// never added to while another goroutine waits on it.
@@ -90,19 +102,40 @@ func (s *Server) Addr() string { return s.addr }
 
 // SetFaults replaces the server's fault plan, atomically for calls in
 // flight: each call is decided under the old plan or the new one. Refuse
-// windows of the old plan end; those of the new one start.
+// and Blackhole windows of the old plan end; those of the new one start.
 func (s *Server) SetFaults(p faults.Plan) {
 	s.life.Lock()
 	defer s.life.Unlock()
 	s.eng.SetPlan(p)
-	s.stopRefuser()
+	s.stopWindows(&s.refStop, &s.refDone)
+	s.stopWindows(&s.bhStop, &s.bhDone)
+	var plugged, lnDone chan struct{}
+	defer func() {
+		if plugged != nil {
+			// Once the accept loop has filled the queue, the very next
+			// dial hangs.
+			select {
+			case <-plugged:
+			case <-lnDone:
+			}
+		}
+	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.endHole()
 	if s.stopped {
 		return
 	}
 	if s.refusing {
 		s.relisten()
+	}
+	if ws := s.eng.Blackholes(); len(ws) > 0 {
+		if !ws[0].Start.After(time.Now()) {
+			s.startHole()
+			plugged, lnDone = s.plugged, s.lnDone
+		}
+		s.bhStop, s.bhDone = make(chan struct{}), make(chan struct{})
+		go s.inWindows(ws, s.startHole, s.endHole, s.bhStop, s.bhDone)
 	}
 	if ws := s.eng.Refusals(); len(ws) > 0 {
 		if s.ln != nil && !ws[0].Start.After(time.Now()) {
@@ -111,12 +144,28 @@ func (s *Server) SetFaults(p faults.Plan) {
 			s.refusing = true
 		}
 		s.refStop, s.refDone = make(chan struct{}), make(chan struct{})
-		go s.refuser(ws, s.refStop, s.refDone)
+		go s.inWindows(ws, s.refuse, s.unrefuse, s.refStop, s.refDone)
 	}
 }
 
-// refuser closes the listener during each window, then reopens it.
-func (s *Server) refuser(ws []faults.Window, stop <-chan struct{}, done chan<- struct{}) {
+// refuse closes the listener, so dials are refused; s.mu is held.
+func (s *Server) refuse() {
+	if s.ln != nil {
+		s.closeListener()
+		s.refusing = true
+	}
+}
+
+// unrefuse reopens the listener after a refusal; s.mu is held.
+func (s *Server) unrefuse() {
+	if s.refusing {
+		s.relisten()
+	}
+}
+
+// inWindows calls begin at the start of each window and end at its end,
+// with s.mu held, until stop closes.
+func (s *Server) inWindows(ws []faults.Window, begin, end func(), stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	until := func(t time.Time) bool {
 		if t.IsZero() {
@@ -137,31 +186,27 @@ func (s *Server) refuser(ws []faults.Window, stop <-chan struct{}, done chan<- s
 			return
 		}
 		s.mu.Lock()
-		if s.ln != nil {
-			s.closeListener()
-			s.refusing = true
-		}
+		begin()
 		s.mu.Unlock()
 		if !until(w.End) {
 			return
 		}
 		s.mu.Lock()
-		if s.refusing {
-			s.relisten()
-		}
+		end()
 		s.mu.Unlock()
 	}
 }
 
-// stopRefuser ends the refuser goroutine, if any, and waits for it.
-func (s *Server) stopRefuser() {
+// stopWindows ends the inWindows goroutine whose channels are *stop and
+// *done (fields of s, guarded by s.mu), if any, and waits for it.
+func (s *Server) stopWindows(stop, done *chan struct{}) {
 	s.mu.Lock()
-	stop, done := s.refStop, s.refDone
-	s.refStop, s.refDone = nil, nil
+	st, dn := *stop, *done
+	*stop, *done = nil, nil
 	s.mu.Unlock()
-	if stop != nil {
-		close(stop)
-		<-done
+	if st != nil {
+		close(st)
+		<-dn
 	}
 }
 
@@ -178,6 +223,8 @@ func (s *Server) relisten() {
 func (s *Server) closeListener() {
 	s.ln.Close()
 	s.ln = nil
+	close(s.lnDone)
+	s.closeFillers()
 }
 
 // Faults returns the server's current fault plan.
@@ -225,23 +272,45 @@ func (s *Server) listen(addr string) error {
 // serveOn starts the accept loop on ln; s.mu is held.
 func (s *Server) serveOn(ln net.Listener) {
 	s.ln = ln
+	s.lnDone = make(chan struct{})
 	if s.downCh == nil { // a refusal ends without the server going down
 		s.downCh = make(chan struct{})
 	}
+	clear(s.fillerAt) // those of an old listener are never accepted
+	if s.gate.Load() != nil {
+		s.plug() // a blackhole holds: after a refusal, or a crash and Restart
+	}
 	s.wg.Add(1)
-	go s.accept(ln, s.downCh)
+	go s.accept(ln, s.downCh, s.lnDone)
 }
 
 // accept runs until ln is closed. It replaces rpc.Server.Accept, which logs
-// when its listener closes.
-func (s *Server) accept(ln net.Listener, down <-chan struct{}) {
+// when its listener closes. While a blackhole holds it accepts nothing.
+func (s *Server) accept(ln net.Listener, down, lnDone <-chan struct{}) {
 	defer s.wg.Done()
 	var backoff time.Duration
 	for {
+		if hole, plugged := s.holdAccept(ln); hole != nil {
+			if plugged != nil {
+				s.fill(ln)
+				close(plugged)
+			}
+			select {
+			case <-hole:
+			case <-down:
+				return
+			case <-lnDone:
+				return
+			}
+			continue
+		}
 		c, err := ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				continue // a blackhole began
 			}
 			// Out of file descriptors or similar: back off and retry, as
 			// net/http does, unless the server goes down meanwhile.
@@ -262,15 +331,21 @@ func (s *Server) accept(ln net.Listener, down <-chan struct{}) {
 			c.Close()
 			return
 		}
-		s.conns[c] = struct{}{}
+		if s.isFiller(c) {
+			s.mu.Unlock()
+			c.Close()
+			continue
+		}
+		gc := newGatedConn(c, &s.gate)
+		s.conns[gc] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
-		go s.serve(c, down)
+		go s.serve(gc, down)
 	}
 }
 
 // serve runs net/rpc on one connection until it closes.
-func (s *Server) serve(c net.Conn, down <-chan struct{}) {
+func (s *Server) serve(c *gatedConn, down <-chan struct{}) {
 	defer s.wg.Done()
 	defer func() {
 		s.mu.Lock()
@@ -293,7 +368,7 @@ func (s *Server) serve(c net.Conn, down <-chan struct{}) {
 		return
 	}
 	h := host{recorder: recorder{j: s.journal, server: s.index, addr: s.addr}, s: s}
-	s.rpc.ServeCodec(faults.NewServerCodec(c, br, s.eng, h))
+	s.rpc.ServeCodec(faults.NewServerCodec(c, gatedReader{br: br, c: c}, s.eng, h))
 }
 
 // host lets a codec record calls and crash the server.
@@ -356,22 +431,34 @@ func (s *Server) down(stop bool) {
 }
 
 // Kill takes the server down: it closes the listener, so new connections are
-// refused, and every open connection, so calls in flight fail. It returns
-// when every goroutine of the server has exited. Killing a server that is
-// down does nothing.
+// refused, and every open connection, so calls in flight fail. Refuse and
+// Blackhole windows end. It returns when every goroutine of the server has
+// exited. Killing a server that is down does nothing.
 func (s *Server) Kill() {
 	s.life.Lock()
 	defer s.life.Unlock()
-	s.stopRefuser()
+	s.stopWindows(&s.refStop, &s.refDone)
+	s.stopWindows(&s.bhStop, &s.bhDone)
 	s.down(false)
+	s.endHoleDown()
 	s.wg.Wait()
+}
+
+// endHoleDown ends a blackhole that holds once the server is down: after
+// its connections closed, so no request it held back is answered.
+func (s *Server) endHoleDown() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endHole()
 }
 
 // wait returns when every goroutine of the server, control included, has
 // exited.
 func (s *Server) wait() {
 	s.life.Lock()
-	s.stopRefuser()
+	s.stopWindows(&s.refStop, &s.refDone)
+	s.stopWindows(&s.bhStop, &s.bhDone)
+	s.endHoleDown()
 	s.life.Unlock()
 	s.wg.Wait()
 	s.ctlWG.Wait()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/rpc"
 	"sync"
 	"syscall"
@@ -250,6 +251,53 @@ var _ = Describe("Fault kinds: what the caller observes", func() {
 		_, _, err = dialCall(ctx, addr, "Service.Method")
 		Expect(err).NotTo(HaveOccurred())
 	}, SpecTimeout(10*time.Second))
+})
+
+var _ = Describe("Fault kinds: blackhole", func() {
+	It("blackhole: dials hang and open connections go unread; the caller's timeout fails only that server", func(ctx SpecContext) {
+		f := startFleet(ctx, 3)
+		c := newCaller(caller.WithTimeout(1 * time.Second))
+		_, err := fanOut(ctx, c, f.Addrs()) // warm: server 1's connection is open before the blackhole
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.SetServerFaults(ctx, 1, faults.MustParse("blackhole"))).To(Succeed())
+
+		// isTimeout: the error says time ran out (a net.Error timeout, or
+		// the caller's *TimeoutError).
+		isTimeout := func(err error) bool {
+			var t interface{ Timeout() bool }
+			return errors.As(err, &t) && t.Timeout()
+		}
+		expectOnlyServer1Fails := func(c *caller.Caller) error {
+			GinkgoHelper()
+			start := time.Now()
+			results, err := fanOut(ctx, c, f.Addrs())
+			Expect(time.Since(start)).To(BeNumerically("~", time.Second, 500*time.Millisecond))
+			Expect(err).To(HaveOccurred())
+			Expect(results[0].Err).NotTo(HaveOccurred())
+			Expect(results[2].Err).NotTo(HaveOccurred())
+			Expect(results[1].Err).To(HaveOccurred())
+			Expect(isTimeout(results[1].Err)).To(BeTrue(), "a timeout, not %v", results[1].Err)
+			Expect(results[1].Err).NotTo(MatchError(syscall.ECONNREFUSED))
+			return results[1].Err
+		}
+		By("a fan-out on warm connections: server 1 never reads the request")
+		Expect(expectOnlyServer1Fails(c)).To(MatchError(context.DeadlineExceeded))
+		By("a fan-out that must dial: server 1's dial hangs until the call's timeout")
+		// The reference caller reports the dialer's i/o timeout here, which
+		// is a timeout but not a *caller.TimeoutError.
+		expectOnlyServer1Fails(newCaller(caller.WithTimeout(1 * time.Second)))
+		dialCtx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		var d net.Dialer
+		_, err = d.DialContext(dialCtx, "tcp", f.Addrs()[1])
+		Expect(isTimeout(err)).To(BeTrue(), "a plain dial times out, not %v", err)
+
+		By("once the plan is cleared, server 1 serves again")
+		Expect(f.SetServerFaults(ctx, 1, faults.Plan{})).To(Succeed())
+		results, err := fanOut(ctx, newCaller(caller.WithTimeout(1*time.Second)), f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(results[1].Reply.Message).To(Equal(fleet.Greeting("Alice", 1, f.Addrs()[1])))
+	}, SpecTimeout(20*time.Second))
 })
 
 var _ = Describe("Fault targeting", func() {
