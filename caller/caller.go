@@ -222,7 +222,7 @@ func call[A, R any](ctx, callCtx context.Context, c *Caller, addr, method string
 	switch {
 	case err == nil:
 		res.Reply, res.From = *reply, addr
-	case callCtx.Err() != nil && ctx.Err() == nil && errors.Is(err, callCtx.Err()):
+	case ctx.Err() == nil && endedBy(callCtx, err):
 		res.Err = &TimeoutError{After: c.cfg.timeout}
 	default:
 		res.Err = err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 )
@@ -81,17 +82,37 @@ func (e *FanOutError) Addrs() []string {
 	return out
 }
 
-// TimeoutError says a call got no reply within the per-call timeout.
-// errors.Is(err, context.DeadlineExceeded) is true for it.
+// TimeoutError says a call got no reply within the per-call timeout, or
+// (Dial) no connection within the dial timeout. errors.Is(err,
+// context.DeadlineExceeded) is true for it.
 type TimeoutError struct {
 	After time.Duration
+	Dial  bool // the dial timed out (WithDialTimeout), not the call
 }
 
-// Error says how long the call waited.
-func (e *TimeoutError) Error() string { return fmt.Sprintf("no reply within %v", e.After) }
+// Error says how long the call waited, and for what.
+func (e *TimeoutError) Error() string {
+	if e.Dial {
+		return fmt.Sprintf("no connection within %v", e.After)
+	}
+	return fmt.Sprintf("no reply within %v", e.After)
+}
 
 // Timeout reports true, as net.Error timeouts do.
 func (e *TimeoutError) Timeout() bool { return true }
 
 // Is makes errors.Is(err, context.DeadlineExceeded) true.
 func (e *TimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// endedBy reports whether err is how an operation ends when ctx ends:
+// ctx's own error, or the i/o timeout a dial reports when ctx's deadline
+// passes while it waits for the handshake.
+// The dial's timeout may fire before ctx's own timer does, so a deadline
+// that has passed counts as ended.
+func endedBy(ctx context.Context, err error) bool {
+	if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d) && errors.Is(err, os.ErrDeadlineExceeded)
+}

@@ -131,9 +131,10 @@ func (p *pool) warm(addrs []string) []*conn {
 func (p *pool) dial(ctx context.Context, addr string, cn *conn) {
 	defer close(cn.ready)
 	defer cn.cancel()
+	dctx := ctx
 	if p.cfg.dialTimeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.cfg.dialTimeout)
+		dctx, cancel = context.WithTimeout(ctx, p.cfg.dialTimeout)
 		defer cancel()
 	}
 	var (
@@ -141,10 +142,13 @@ func (p *pool) dial(ctx context.Context, addr string, cn *conn) {
 		err error
 	)
 	if p.cfg.dial != nil {
-		c, err = p.cfg.dial(ctx, addr)
+		c, err = p.cfg.dial(dctx, addr)
 	} else {
 		var d net.Dialer
-		c, err = d.DialContext(ctx, "tcp", addr)
+		c, err = d.DialContext(dctx, "tcp", addr)
+	}
+	if err != nil && !endedBy(ctx, err) && endedBy(dctx, err) {
+		err = &TimeoutError{After: p.cfg.dialTimeout, Dial: true} // the dial's own timeout, not the call's
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
@@ -108,5 +109,43 @@ func testEndedContextSendsNothing(t *testing.T, opts ...Option) {
 		if n := cn.active.Load(); n != 0 {
 			t.Errorf("%s: %d calls still counted active", addr, n)
 		}
+	}
+}
+
+// A dial that hangs (a blackholed server) ends as a *TimeoutError, which
+// errors.Is context.DeadlineExceeded: the dial's own when WithDialTimeout
+// is the shorter, the call's when WithTimeout is.
+func TestDialThatHangsIsATimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		call, dial time.Duration
+		wantDial   bool
+		wantAfter  time.Duration
+	}{
+		{"dial timeout first", 5 * time.Second, 200 * time.Millisecond, true, 200 * time.Millisecond},
+		{"call timeout first", 200 * time.Millisecond, 5 * time.Second, false, 200 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startFleet(t, 2)
+			if err := f.SetServerFaults(t.Context(), 1, faults.MustParse("blackhole")); err != nil {
+				t.Fatal(err)
+			}
+			c := New(WithTimeout(tc.call), WithDialTimeout(tc.dial))
+			defer c.Close()
+			results, err := fanOut(t.Context(), c, f.Addrs())
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("fan-out error = %v, want one that errors.Is context.DeadlineExceeded", err)
+			}
+			if results[0].Err != nil {
+				t.Errorf("server 0: %v, want its reply", results[0].Err)
+			}
+			var te *TimeoutError
+			if !errors.As(results[1].Err, &te) {
+				t.Fatalf("server 1: %v (%T), want a *TimeoutError", results[1].Err, results[1].Err)
+			}
+			if te.Dial != tc.wantDial || te.After != tc.wantAfter {
+				t.Errorf("server 1: %+v, want Dial %v After %v", *te, tc.wantDial, tc.wantAfter)
+			}
+		})
 	}
 }

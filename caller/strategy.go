@@ -393,7 +393,7 @@ func (r *run[A, R]) failedCall(err error) {
 // errOf maps an error due to the end of the try's ctx to what ended it:
 // ctx, the strategy, or the per-call timeout.
 func (r *run[A, R]) errOf(ctx context.Context, err error) error {
-	if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
+	if !endedBy(ctx, err) {
 		return err
 	}
 	if r.sctx.Err() != nil {
