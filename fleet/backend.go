@@ -160,3 +160,13 @@ func (n localNode) Kill(context.Context) error {
 }
 
 func (n localNode) Restart(context.Context) error { return n.s.Restart() }
+
+var (
+	_ Pauser      = localNode{}
+	_ Partitioner = localNode{}
+)
+
+func (n localNode) Pause(context.Context) error      { return n.s.Pause() }
+func (n localNode) Unpause(context.Context) error    { return n.s.Unpause() }
+func (n localNode) Disconnect(context.Context) error { return n.s.Disconnect() }
+func (n localNode) Reconnect(context.Context) error  { return n.s.Reconnect() }

@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -67,8 +66,8 @@ func TestInProcessNodes(t *testing.T) {
 		name string
 		fn   func(context.Context, int) error
 	}{{"Pause", f.Pause}, {"Unpause", f.Unpause}, {"Disconnect", f.Disconnect}, {"Reconnect", f.Reconnect}} {
-		if err := op.fn(ctx, 0); !errors.Is(err, errors.ErrUnsupported) {
-			t.Errorf("%s on an in-process server: %v, want errors.ErrUnsupported", op.name, err)
+		if err := op.fn(ctx, 0); err != nil {
+			t.Errorf("%s on an in-process server: %v", op.name, err)
 		}
 	}
 	if err := f.SetServerFaults(ctx, 2, faults.Plan{}); err == nil {

@@ -169,23 +169,29 @@ func listenBacklog() int {
 }
 
 // gatedConn is a served connection whose reads wait while a blackhole
-// holds. Data that arrives during a blackhole is held back until it ends.
-// Close wakes a waiting read, which then fails.
+// holds or the server is paused, and whose writes wait while it is
+// paused. Data that arrives meanwhile is held back until they end. Close
+// wakes a waiting read or write, which then fails.
 type gatedConn struct {
 	net.Conn
-	gate   *atomic.Pointer[chan struct{}]
+	gate   *atomic.Pointer[chan struct{}] // a blackhole's
+	paused *atomic.Pointer[chan struct{}] // a pause's
 	closed chan struct{}
 	once   sync.Once
 }
 
-func newGatedConn(c net.Conn, gate *atomic.Pointer[chan struct{}]) *gatedConn {
-	return &gatedConn{Conn: c, gate: gate, closed: make(chan struct{})}
+func newGatedConn(c net.Conn, gate, paused *atomic.Pointer[chan struct{}]) *gatedConn {
+	return &gatedConn{Conn: c, gate: gate, paused: paused, closed: make(chan struct{})}
 }
 
-// hold waits while a blackhole holds; net.ErrClosed if c closes meanwhile.
+// hold waits while a blackhole holds or the server is paused; net.ErrClosed
+// if c closes meanwhile.
 func (c *gatedConn) hold() error {
 	for {
 		g := c.gate.Load()
+		if g == nil {
+			g = c.paused.Load()
+		}
 		if g == nil {
 			return nil
 		}
@@ -195,6 +201,18 @@ func (c *gatedConn) hold() error {
 			return net.ErrClosed
 		}
 	}
+}
+
+// Write waits while the server is paused.
+func (c *gatedConn) Write(p []byte) (int, error) {
+	for g := c.paused.Load(); g != nil; g = c.paused.Load() {
+		select {
+		case <-*g:
+		case <-c.closed:
+			return 0, net.ErrClosed
+		}
+	}
+	return c.Conn.Write(p)
 }
 
 func (c *gatedConn) Read(p []byte) (int, error) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/internal/porthold"
 )
 
 // Server is one server of a fleet. Its methods are safe for concurrent use.
@@ -48,9 +49,15 @@ type Server struct {
 	bhStop   chan struct{}       // closes to stop the blackhole's goroutine
 	bhDone   chan struct{}       // closed when it has exited
 
-	// life serialises SetFaults, Kill and Restart, so that a WaitGroup is
-	// never added to while another goroutine waits on it.
-	life sync.Mutex
+	// Pause (see pause.go): paused is non-nil while the server is paused
+	// and is closed when it goes on; accepts, reads and writes wait on it.
+	paused atomic.Pointer[chan struct{}]
+	life   life           // under mu: up, down, paused or disconnected
+	hold   *porthold.Hold // under mu: the port of a disconnected server
+
+	// lifeMu serialises SetFaults and the lifecycle methods, so that a
+	// WaitGroup is never added to while another goroutine waits on it.
+	lifeMu sync.Mutex
 }
 
 func newServer(index, size int, seed uint64, j *Journal) *Server {
@@ -104,8 +111,8 @@ func (s *Server) Addr() string { return s.addr }
 // flight: each call is decided under the old plan or the new one. Refuse
 // and Blackhole windows of the old plan end; those of the new one start.
 func (s *Server) SetFaults(p faults.Plan) {
-	s.life.Lock()
-	defer s.life.Unlock()
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
 	s.eng.SetPlan(p)
 	s.stopWindows(&s.refStop, &s.refDone)
 	s.stopWindows(&s.bhStop, &s.bhDone)
@@ -254,10 +261,12 @@ func (s *Server) listen(addr string) error {
 	if s.ln != nil {
 		return fmt.Errorf("fleet: server %d: already up", s.index)
 	}
+	s.releaseHold() // a server killed while disconnected
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("fleet: server %d: %w", s.index, err)
 	}
+	s.life = lifeUp
 	if s.addr == "" {
 		s.addr = ln.Addr().String()
 		if err := s.rpc.RegisterName("Service", &service{index: s.index, addr: s.addr}); err != nil {
@@ -290,6 +299,16 @@ func (s *Server) accept(ln net.Listener, down, lnDone <-chan struct{}) {
 	defer s.wg.Done()
 	var backoff time.Duration
 	for {
+		if p := s.paused.Load(); p != nil {
+			select {
+			case <-*p:
+			case <-down:
+				return
+			case <-lnDone:
+				return
+			}
+			continue
+		}
 		if hole, plugged := s.holdAccept(ln); hole != nil {
 			if plugged != nil {
 				s.fill(ln)
@@ -310,7 +329,7 @@ func (s *Server) accept(ln net.Listener, down, lnDone <-chan struct{}) {
 				return
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				continue // a blackhole began
+				continue // a blackhole or a pause began
 			}
 			// Out of file descriptors or similar: back off and retry, as
 			// net/http does, unless the server goes down meanwhile.
@@ -336,7 +355,7 @@ func (s *Server) accept(ln net.Listener, down, lnDone <-chan struct{}) {
 			c.Close()
 			continue
 		}
-		gc := newGatedConn(c, &s.gate)
+		gc := newGatedConn(c, &s.gate, &s.paused)
 		s.conns[gc] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -428,6 +447,11 @@ func (s *Server) down(stop bool) {
 	for c := range s.conns {
 		c.Close()
 	}
+	s.life = lifeDown
+	s.unpause() // after the connections closed: nothing held back is sent
+	if stop {
+		s.releaseHold()
+	}
 }
 
 // Kill takes the server down: it closes the listener, so new connections are
@@ -435,8 +459,13 @@ func (s *Server) down(stop bool) {
 // Blackhole windows end. It returns when every goroutine of the server has
 // exited. Killing a server that is down does nothing.
 func (s *Server) Kill() {
-	s.life.Lock()
-	defer s.life.Unlock()
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	s.kill()
+}
+
+// kill is Kill; s.lifeMu is held.
+func (s *Server) kill() {
 	s.stopWindows(&s.refStop, &s.refDone)
 	s.stopWindows(&s.bhStop, &s.bhDone)
 	s.down(false)
@@ -455,18 +484,27 @@ func (s *Server) endHoleDown() {
 // wait returns when every goroutine of the server, control included, has
 // exited.
 func (s *Server) wait() {
-	s.life.Lock()
+	s.lifeMu.Lock()
 	s.stopWindows(&s.refStop, &s.refDone)
 	s.stopWindows(&s.bhStop, &s.bhDone)
 	s.endHoleDown()
-	s.life.Unlock()
+	s.lifeMu.Unlock()
 	s.wg.Wait()
 	s.ctlWG.Wait()
 }
 
 // Restart brings a killed server back on the same address.
 func (s *Server) Restart() error {
-	s.life.Lock()
-	defer s.life.Unlock()
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	s.mu.Lock()
+	l := s.life
+	s.mu.Unlock()
+	switch l {
+	case lifePaused:
+		return fmt.Errorf("fleet: restart server %d: it is paused: Unpause it", s.index)
+	case lifeCut:
+		return fmt.Errorf("fleet: restart server %d: it is disconnected: Reconnect it", s.index)
+	}
 	return s.listen(s.addr)
 }

@@ -470,7 +470,7 @@ func (h *harness) concurrency() {
 			// fan-out makes the quick one wait for the slow one (or lets
 			// one return before its own calls end).
 			const n = 6
-			slow := h.scale(2 * time.Second)
+			slow := h.scale(time.Second)
 			e := h.setup(ctx, n)
 			Expect(e.f.SetFaults(ctx, faults.MustParse(fmt.Sprintf("delay=%v,servers=0-2", slow)))).To(Succeed())
 			addrs := e.f.Addrs()

@@ -53,24 +53,6 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 		}
 	}, SpecTimeout(2*time.Minute))
 
-	It("times out a paused server only, and recovers after unpause", func(ctx SpecContext) {
-		const timeout = 500 * time.Millisecond
-		f := start(ctx, 3)
-		c := newCaller(caller.WithTimeout(timeout))
-		Expect(f.Pause(ctx, 1)).To(Succeed())
-
-		results, err := fanOut(ctx, c, f.Addrs())
-		Expect(err).To(MatchError(context.DeadlineExceeded))
-		Expect(results[1].Err).To(BeAssignableToTypeOf(&caller.TimeoutError{}))
-		Expect(results[0].Err).NotTo(HaveOccurred())
-		Expect(results[2].Err).NotTo(HaveOccurred())
-
-		Expect(f.Unpause(ctx, 1)).To(Succeed())
-		results, err = fanOut(ctx, c, f.Addrs())
-		Expect(err).NotTo(HaveOccurred())
-		Expect(results[1].Reply.Message).To(fromServer(1))
-	}, SpecTimeout(time.Minute))
-
 	DescribeTable("serves again at a new address after a restart; the stale address is refused",
 		func(ctx SpecContext, down func(context.Context, *fleet.Fleet, int) error) {
 			f := start(ctx, 3)
@@ -98,25 +80,6 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 			return f.Node(i).(*container.Node).Stop(ctx, 5*time.Second)
 		}, SpecTimeout(time.Minute)),
 	)
-
-	It("refuses to restart a paused server, promptly, and leaves it serving", func(ctx SpecContext) {
-		f := start(ctx, 2)
-		c := newCaller()
-		addrs := f.Addrs()
-		Expect(f.Pause(ctx, 1)).To(Succeed())
-
-		t0 := time.Now()
-		rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		Expect(f.Restart(rctx, 1)).To(MatchError(ContainSubstring("paused")))
-		Expect(time.Since(t0)).To(BeNumerically("<", 3*time.Second), "no probe hangs on the frozen process")
-
-		Expect(f.Unpause(ctx, 1)).To(Succeed())
-		Expect(f.Addrs()).To(Equal(addrs), "neither stopped nor restarted")
-		results, err := fanOut(ctx, c, f.Addrs())
-		Expect(err).NotTo(HaveOccurred())
-		Expect(results[1].Reply.Message).To(fromServer(1))
-	}, SpecTimeout(time.Minute))
 
 	It("does not stop a running server whose control port does not answer", func(ctx SpecContext) {
 		f := start(ctx, 2)
@@ -193,6 +156,78 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 		Expect(results[1].Err).To(MatchError(ContainSubstring("boom")), "set while up, kept across a restart too")
 	}, SpecTimeout(time.Minute))
 
+	It("removes every container and network it created when the fleet stops", func(ctx SpecContext) {
+		f, err := fleet.Start(ctx, fleet.WithServers(2), fleet.WithBackend(containers()))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(container.Owned(ctx)).To(HaveLen(3), "two containers and a network")
+		Expect(f.Pause(ctx, 0)).To(Succeed()) // a paused container is removed too
+		Expect(f.Stop(ctx)).To(Succeed())
+		Expect(container.Owned(ctx)).To(BeEmpty())
+		Expect(f.Stop(ctx)).To(Succeed(), "a second Stop")
+	}, SpecTimeout(time.Minute))
+
+	It("refuses options a container fleet cannot honour, leaving nothing behind", func(ctx SpecContext) {
+		_, err := fleet.Start(ctx, fleet.WithBackend(containers()), fleet.WithBasePort(20000))
+		Expect(err).To(MatchError(ContainSubstring("ephemeral ports")))
+		Expect(container.Owned(ctx)).To(BeEmpty())
+	}, SpecTimeout(time.Minute))
+
+	It("fails fast on an image that does not exist locally, and never pulls it", func(ctx SpecContext) {
+		t0 := time.Now()
+		_, err := fleet.Start(ctx, fleet.WithBackend(container.New("rpcfleet:no-such-tag", container.WithStartTimeout(5*time.Second))))
+		Expect(err).To(MatchError(ContainSubstring(`image "rpcfleet:no-such-tag" not found locally: build it with make image or container.Build`)))
+		Expect(time.Since(t0)).To(BeNumerically("<", 3*time.Second), "no pull, no retries")
+		Expect(container.Owned(ctx)).To(BeEmpty(), "nothing left behind")
+	}, SpecTimeout(time.Minute))
+})
+
+// Pause and partition, on every backend: in process a paused server stops
+// accepting, reading and writing (dials still complete), a disconnected
+// one refuses dials and cuts its connections, as frozen and cut-off
+// containers do.
+var (
+	_ = Describe("Pause and partition in process", func() { pauseAndPartition(on(fleet.InProcess())) })
+	_ = Describe("Pause and partition on containers", Label("container"), func() { pauseAndPartition(on(containers())) })
+)
+
+func pauseAndPartition(start starter) {
+	It("times out a paused server only, and recovers after unpause", func(ctx SpecContext) {
+		const timeout = 500 * time.Millisecond
+		f := start(ctx, 3)
+		c := newCaller(caller.WithTimeout(timeout))
+		Expect(f.Pause(ctx, 1)).To(Succeed())
+
+		results, err := fanOut(ctx, c, f.Addrs())
+		Expect(err).To(MatchError(context.DeadlineExceeded))
+		Expect(results[1].Err).To(BeAssignableToTypeOf(&caller.TimeoutError{}))
+		Expect(results[0].Err).NotTo(HaveOccurred())
+		Expect(results[2].Err).NotTo(HaveOccurred())
+
+		Expect(f.Unpause(ctx, 1)).To(Succeed())
+		results, err = fanOut(ctx, c, f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(results[1].Reply.Message).To(fromServer(1))
+	}, SpecTimeout(time.Minute))
+
+	It("refuses to restart a paused server, promptly, and leaves it serving", func(ctx SpecContext) {
+		f := start(ctx, 2)
+		c := newCaller()
+		addrs := f.Addrs()
+		Expect(f.Pause(ctx, 1)).To(Succeed())
+
+		t0 := time.Now()
+		rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		Expect(f.Restart(rctx, 1)).To(MatchError(ContainSubstring("paused")))
+		Expect(time.Since(t0)).To(BeNumerically("<", 3*time.Second), "no probe hangs on the frozen process")
+
+		Expect(f.Unpause(ctx, 1)).To(Succeed())
+		Expect(f.Addrs()).To(Equal(addrs), "neither stopped nor restarted")
+		results, err := fanOut(ctx, c, f.Addrs())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(results[1].Reply.Message).To(fromServer(1))
+	}, SpecTimeout(time.Minute))
+
 	It("keeps faults set while a server is paused or cut off, promptly, and applies them when it is back", func(ctx SpecContext) {
 		f := start(ctx, 2)
 		c := newCaller(caller.WithTimeout(5 * time.Second))
@@ -211,7 +246,7 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 		Expect(results[1].Err).To(MatchError(ContainSubstring("cut")))
 	}, SpecTimeout(time.Minute))
 
-	It("restarts a server killed while cut off on the fleet's network", func(ctx SpecContext) {
+	It("restarts a server killed while cut off", func(ctx SpecContext) {
 		f := start(ctx, 2)
 		c := newCaller(caller.WithTimeout(5 * time.Second))
 		Expect(f.Disconnect(ctx, 1)).To(Succeed())
@@ -242,28 +277,4 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(results[0].Reply.Message).To(fromServer(0))
 	}, SpecTimeout(time.Minute))
-
-	It("removes every container and network it created when the fleet stops", func(ctx SpecContext) {
-		f, err := fleet.Start(ctx, fleet.WithServers(2), fleet.WithBackend(containers()))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(container.Owned(ctx)).To(HaveLen(3), "two containers and a network")
-		Expect(f.Pause(ctx, 0)).To(Succeed()) // a paused container is removed too
-		Expect(f.Stop(ctx)).To(Succeed())
-		Expect(container.Owned(ctx)).To(BeEmpty())
-		Expect(f.Stop(ctx)).To(Succeed(), "a second Stop")
-	}, SpecTimeout(time.Minute))
-
-	It("refuses options a container fleet cannot honour, leaving nothing behind", func(ctx SpecContext) {
-		_, err := fleet.Start(ctx, fleet.WithBackend(containers()), fleet.WithBasePort(20000))
-		Expect(err).To(MatchError(ContainSubstring("ephemeral ports")))
-		Expect(container.Owned(ctx)).To(BeEmpty())
-	}, SpecTimeout(time.Minute))
-
-	It("fails fast on an image that does not exist locally, and never pulls it", func(ctx SpecContext) {
-		t0 := time.Now()
-		_, err := fleet.Start(ctx, fleet.WithBackend(container.New("rpcfleet:no-such-tag", container.WithStartTimeout(5*time.Second))))
-		Expect(err).To(MatchError(ContainSubstring(`image "rpcfleet:no-such-tag" not found locally: build it with make image or container.Build`)))
-		Expect(time.Since(t0)).To(BeNumerically("<", 3*time.Second), "no pull, no retries")
-		Expect(container.Owned(ctx)).To(BeEmpty(), "nothing left behind")
-	}, SpecTimeout(time.Minute))
-})
+}

@@ -1,0 +1,195 @@
+package fleet_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/rpc"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rpcfleet/rpcfleet/fleet"
+)
+
+// A paused in-process server completes dials but reads and answers
+// nothing until Unpause, when what waited is answered.
+func TestPauseHoldsEverythingUntilUnpause(t *testing.T) {
+	ctx := t.Context()
+	f, err := fleet.Start(ctx, fleet.WithServers(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop(context.Background())
+	addr := f.Addrs()[0]
+	warm, err := rpc.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer warm.Close()
+
+	if err := f.Pause(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	onWarm := goCall(warm)
+	cold, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatalf("a dial to a paused server: %v, want it to complete (the kernel finishes handshakes)", err)
+	}
+	coldClient := rpc.NewClient(cold)
+	defer coldClient.Close()
+	onCold := goCall(coldClient)
+	noReply(t, onWarm, 300*time.Millisecond)
+	noReply(t, onCold, 0)
+	other, err := rpc.Dial("tcp", f.Addrs()[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	replied(t, goCall(other)) // server 1 is not paused
+
+	if err := f.Unpause(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	replied(t, onWarm)
+	replied(t, onCold)
+}
+
+// The lifecycle refuses moves that make no sense, naming the state.
+func TestLifecycleRefusesIllegalMoves(t *testing.T) {
+	ctx := t.Context()
+	f, err := fleet.Start(ctx, fleet.WithServers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop(context.Background())
+	steps := []struct {
+		name string
+		op   func(context.Context, int) error
+		want string // "" for success, else a part of the error
+	}{
+		{"unpause a running server", f.Unpause, "it is up, not paused"},
+		{"reconnect a running server", f.Reconnect, "it is up, not disconnected"},
+		{"pause", f.Pause, ""},
+		{"pause again", f.Pause, "it is paused, not up"},
+		{"restart a paused server", f.Restart, "it is paused"},
+		{"disconnect a paused server", f.Disconnect, "it is paused, not up"},
+		{"unpause", f.Unpause, ""},
+		{"disconnect", f.Disconnect, ""},
+		{"restart a disconnected server", f.Restart, "it is disconnected"},
+		{"pause a disconnected server", f.Pause, "it is disconnected, not up"},
+		{"reconnect", f.Reconnect, ""},
+		{"kill", f.Kill, ""},
+		{"pause a killed server", f.Pause, "it is down, not up"},
+		{"restart", f.Restart, ""},
+	}
+	for _, s := range steps {
+		err := s.op(ctx, 0)
+		switch {
+		case s.want == "" && err != nil:
+			t.Fatalf("%s: %v", s.name, err)
+		case s.want != "" && (err == nil || !strings.Contains(err.Error(), s.want)):
+			t.Fatalf("%s: %v, want an error saying %q", s.name, err, s.want)
+		}
+	}
+	if _, err := fanOutOnce(f.Addrs()[0]); err != nil {
+		t.Errorf("after the moves the server does not serve: %v", err)
+	}
+}
+
+// A disconnected server refuses dials and holds its port, so no other
+// listener takes its address; Reconnect serves on it again.
+func TestDisconnectRefusesAndHoldsThePort(t *testing.T) {
+	ctx := t.Context()
+	f, err := fleet.Start(ctx, fleet.WithServers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop(context.Background())
+	addr := f.Addrs()[0]
+	open, err := rpc.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
+	if err := f.Disconnect(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := goCall(open); waitErr(err) == nil {
+		t.Error("a call on a connection open before the disconnect succeeded")
+	}
+	if _, err := net.DialTimeout("tcp", addr, time.Second); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("dial to a disconnected server: %v, want connection refused", err)
+	}
+	if ln, err := net.Listen("tcp", addr); !errors.Is(err, syscall.EADDRINUSE) {
+		if ln != nil {
+			ln.Close()
+		}
+		t.Errorf("listen on a disconnected server's address: %v, want address in use", err)
+	}
+	if err := f.Reconnect(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fanOutOnce(addr); err != nil {
+		t.Errorf("after Reconnect: %v", err)
+	}
+}
+
+// Stop and Kill end a pause at once, and every goroutine with it.
+func TestStopAndKillEndAPause(t *testing.T) {
+	for _, end := range []string{"kill", "stop"} {
+		t.Run(end, func(t *testing.T) {
+			ctx := t.Context()
+			f, err := fleet.Start(ctx, fleet.WithServers(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Stop(context.Background())
+			c, err := rpc.Dial("tcp", f.Addrs()[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if err := f.Pause(ctx, 0); err != nil {
+				t.Fatal(err)
+			}
+			call := goCall(c)
+			noReply(t, call, 100*time.Millisecond)
+			sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			if end == "kill" {
+				err = f.Kill(sctx, 0)
+			} else {
+				err = f.Stop(sctx)
+			}
+			if err != nil {
+				t.Fatalf("%s of a paused server: %v", end, err)
+			}
+			if waitErr(call) == nil {
+				t.Errorf("the call held by the pause succeeded after %s", end)
+			}
+		})
+	}
+}
+
+// waitErr waits up to 5s for call to end and returns its error.
+func waitErr(call *rpc.Call) error {
+	select {
+	case <-call.Done:
+		return call.Error
+	case <-time.After(5 * time.Second):
+		return errors.New("no end within 5s")
+	}
+}
+
+// fanOutOnce makes one call of Service.Method to addr.
+func fanOutOnce(addr string) (fleet.Reply, error) {
+	c, err := rpc.Dial("tcp", addr)
+	if err != nil {
+		return fleet.Reply{}, err
+	}
+	defer c.Close()
+	var r fleet.Reply
+	return r, c.Call("Service.Method", fleet.Args{Name: "x"}, &r)
+}
