@@ -63,7 +63,7 @@ func TestFanOutRedialsShutDownClient(t *testing.T) {
 	if cn == nil || cn == old {
 		t.Errorf("pool holds %p for %s, want a new connection (old %p)", cn, addrs[1], old)
 	}
-	if n := f.Journal().Len(); n != 6 {
+	if n := journalLen(t, f); n != 6 {
 		t.Errorf("journal holds %d calls, want 6: the shut-down client sent nothing", n)
 	}
 }
@@ -87,7 +87,9 @@ func testEndedContextSendsNothing(t *testing.T, opts ...Option) {
 	if _, err := fanOut(t.Context(), c, addrs); err != nil {
 		t.Fatal(err)
 	}
-	f.Journal().Reset()
+	if err := f.ResetCalls(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -100,7 +102,7 @@ func testEndedContextSendsNothing(t *testing.T, opts ...Option) {
 			t.Errorf("results[%d] = %+v, want a cancelled call with no attempt", i, r)
 		}
 	}
-	if n := f.Journal().Len(); n != 0 {
+	if n := journalLen(t, f); n != 0 {
 		t.Errorf("journal holds %d calls, want none", n)
 	}
 	c.pool.mu.Lock()
@@ -148,4 +150,14 @@ func TestDialThatHangsIsATimeout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// journalLen returns how many calls f's journal holds.
+func journalLen(t *testing.T, f *fleet.Fleet) int {
+	t.Helper()
+	calls, err := f.Calls(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(calls)
 }

@@ -62,7 +62,7 @@ func BenchmarkTail(b *testing.B) {
 		for _, r := range results {
 			sent += r.Attempts
 		}
-		f.Journal().Reset()
+		resetJournal(f)
 		return took, sent
 	}
 	// Warm up: dial every connection and fill the latency window hedging

@@ -45,6 +45,15 @@ type Node interface {
 	Kill(ctx context.Context) error
 	// Restart brings a killed server back and returns once it serves.
 	Restart(ctx context.Context) error
+	// ResetCalls forgets the calls the server received and restarts its
+	// call counts.
+	ResetCalls(ctx context.Context) error
+}
+
+// ConnCounter is a Node that can count the connections its server has
+// open (see Fleet.OpenConns).
+type ConnCounter interface {
+	OpenConns(ctx context.Context) int
 }
 
 // Pauser is a Node that can be frozen: while paused it accepts no
@@ -66,24 +75,6 @@ type Partitioner interface {
 	Reconnect(ctx context.Context) error
 }
 
-// Config says what a Backend is to start. Start fills it from the options
-// and checks it; backends reject what they cannot honour.
-type Config struct {
-	Servers    int         // how many servers, at least 1
-	FirstIndex int         // index of the first server (WithFirstIndex)
-	FleetSize  int         // size of the whole fleet, when larger (WithFleetSize)
-	Seed       uint64      // seed of every fault decision (WithSeed)
-	Faults     faults.Plan // every server's plan at start (WithFaults)
-
-	Host            string // interface to listen on (WithHost)
-	BasePort        int    // 0: ephemeral ports (WithBasePort)
-	Control         bool   // serve the control endpoint (WithControl)
-	ControlBasePort int    // 0: ephemeral control ports (WithControl)
-	FleetID         string // reported by the control endpoint's Health (WithFleetID)
-
-	JournalLimit int // keep about this many recent calls; 0: all (WithJournalLimit)
-}
-
 // InProcess returns the default backend: servers in this process, on
 // loopback, sharing one journal.
 func InProcess() Backend { return inProcess{} }
@@ -100,9 +91,6 @@ type localCluster struct {
 var _ Cluster = (*localCluster)(nil)
 
 func (c *localCluster) Nodes() []Node { return c.nodes }
-
-// Journal returns the live journal the servers share.
-func (c *localCluster) Journal() *Journal { return c.journal }
 
 func (c *localCluster) Stop(ctx context.Context) error {
 	for _, s := range c.servers {
@@ -160,6 +148,17 @@ func (n localNode) Kill(context.Context) error {
 }
 
 func (n localNode) Restart(context.Context) error { return n.s.Restart() }
+
+func (n localNode) ResetCalls(context.Context) error {
+	n.s.resetCalls()
+	return nil
+}
+
+func (n localNode) OpenConns(context.Context) int { return n.s.OpenConns() }
+
+func (n localNode) ControlAddr() string { return n.s.ControlAddr() }
+
+var _ ConnCounter = localNode{}
 
 var (
 	_ Pauser      = localNode{}

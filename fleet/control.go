@@ -71,8 +71,7 @@ func (c control) Journal(_ Empty, r *JournalReply) error {
 
 // Reset forgets the server's journal and restarts its call counters.
 func (c control) Reset(_ Empty, _ *Empty) error {
-	c.s.journal.ResetServer(c.s.index)
-	c.s.eng.Reset()
+	c.s.resetCalls()
 	return nil
 }
 
@@ -193,4 +192,10 @@ func (c *ControlClient) Health(ctx context.Context) (Health, error) {
 		return Health{}, err // a late reply may still be decoded into h
 	}
 	return h, nil
+}
+
+// resetCalls forgets the server's journal and restarts its call counters.
+func (s *Server) resetCalls() {
+	s.journal.ResetServer(s.index)
+	s.eng.Reset()
 }

@@ -33,41 +33,37 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.servers < 1 || cfg.servers > MaxServers {
-		return nil, fmt.Errorf("fleet: WithServers(%d): want 1..%d servers", cfg.servers, MaxServers)
+	if cfg.Servers < 1 || cfg.Servers > MaxServers {
+		return nil, fmt.Errorf("fleet: WithServers(%d): want 1..%d servers", cfg.Servers, MaxServers)
 	}
 	for _, b := range []struct {
 		name string
 		port int
-	}{{"WithBasePort", cfg.basePort}, {"WithControl", cfg.controlBasePort}} {
-		if b.port < 0 || (b.port > 0 && b.port+cfg.servers-1 > 65535) {
-			return nil, fmt.Errorf("fleet: %s(%d) with %d servers: ports must lie in 1..65535", b.name, b.port, cfg.servers)
+	}{{"WithBasePort", cfg.BasePort}, {"WithControl", cfg.ControlBasePort}} {
+		if b.port < 0 || (b.port > 0 && b.port+cfg.Servers-1 > 65535) {
+			return nil, fmt.Errorf("fleet: %s(%d) with %d servers: ports must lie in 1..65535", b.name, b.port, cfg.Servers)
 		}
 	}
-	if cfg.firstIndex < 0 {
-		return nil, fmt.Errorf("fleet: WithFirstIndex(%d): must not be negative", cfg.firstIndex)
+	if cfg.FirstIndex < 0 {
+		return nil, fmt.Errorf("fleet: WithFirstIndex(%d): must not be negative", cfg.FirstIndex)
 	}
-	if cfg.journalLimit < 0 {
-		return nil, fmt.Errorf("fleet: WithJournalLimit(%d): must not be negative", cfg.journalLimit)
+	if cfg.JournalLimit < 0 {
+		return nil, fmt.Errorf("fleet: WithJournalLimit(%d): must not be negative", cfg.JournalLimit)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fleet: start: %w", err)
 	}
-	b := cfg.backend
+	b := cfg.Backend
 	if b == nil {
 		b = inProcess{}
 	}
-	cl, err := b.Start(ctx, Config{
-		Servers: cfg.servers, FirstIndex: cfg.firstIndex, FleetSize: cfg.fleetSize, Seed: cfg.seed, Faults: cfg.plan,
-		Host: cfg.host, BasePort: cfg.basePort, Control: cfg.control, ControlBasePort: cfg.controlBasePort,
-		FleetID: cfg.fleetID, JournalLimit: cfg.journalLimit,
-	})
+	cl, err := b.Start(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	f := &Fleet{cluster: cl, nodes: cl.Nodes(), seed: cfg.seed}
-	if j, ok := cl.(interface{ Journal() *Journal }); ok {
-		f.journal = j.Journal()
+	f := &Fleet{cluster: cl, nodes: cl.Nodes(), seed: cfg.Seed}
+	if l, ok := cl.(*localCluster); ok {
+		f.journal = l.journal
 	}
 	return f, nil
 }
@@ -119,24 +115,18 @@ func (f *Fleet) Addrs() []string {
 	return out
 }
 
-// Node returns server i as its backend runs it; it panics if i is out of
-// range, like a slice. Abilities beyond Node's are found by type assertion
-// (Pauser, Partitioner).
-func (f *Fleet) Node(i int) Node { return f.nodes[i] }
-
-// Server returns in-process server i, or nil if the fleet runs on another
-// backend (use Node). It panics if i is out of range, like a slice.
-func (f *Fleet) Server(i int) *Server {
-	if n, ok := f.nodes[i].(localNode); ok {
-		return n.s
+// ControlAddrs returns the servers' control addresses in index order
+// (WithControl), through which another process steers them; "" for a
+// server without one. The slice is the caller's to keep.
+func (f *Fleet) ControlAddrs() []string {
+	out := make([]string, len(f.nodes))
+	for i, n := range f.nodes {
+		if c, ok := n.(interface{ ControlAddr() string }); ok {
+			out[i] = c.ControlAddr()
+		}
 	}
-	return nil
+	return out
 }
-
-// Journal returns the live journal of every call an in-process fleet's
-// servers received, or nil if the fleet runs on another backend (use
-// Calls, which works on every backend).
-func (f *Fleet) Journal() *Journal { return f.journal }
 
 // Calls returns every call the fleet's servers received, in the order
 // received, as Journal().Calls() does. On other backends it reads each
@@ -170,6 +160,35 @@ func (f *Fleet) ServerCalls(ctx context.Context, i int) ([]Call, error) {
 		return nil, fmt.Errorf("fleet: journal of server %d: %w", i, err)
 	}
 	return calls, nil
+}
+
+// ResetCalls forgets every call the fleet's servers received so far and
+// restarts their call counts (the numbers first=, after= and every= count
+// and Call.N shows), on every backend. Calls in flight are not recorded
+// when they end.
+func (f *Fleet) ResetCalls(ctx context.Context) error {
+	for i, n := range f.nodes {
+		if err := n.ResetCalls(ctx); err != nil {
+			return fmt.Errorf("fleet: reset calls of server %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// OpenConns returns how many connections server i has open, on backends
+// that can count them (the in-process one); the error wraps
+// errors.ErrUnsupported on others (containers: Docker's port proxy holds
+// connections of its own).
+func (f *Fleet) OpenConns(ctx context.Context, i int) (int, error) {
+	n, err := f.node("count connections of", i)
+	if err != nil {
+		return 0, err
+	}
+	c, ok := n.(ConnCounter)
+	if !ok {
+		return 0, fmt.Errorf("fleet: count connections of server %d: %w", i, errors.ErrUnsupported)
+	}
+	return c.OpenConns(ctx), nil
 }
 
 // SetFaults gives every server the plan p.

@@ -19,7 +19,7 @@ var _ = Describe("my fan-out", func() {
 		f, err := fleet.Start(ctx, fleet.WithServers(10), fleet.WithSeed(uint64(GinkgoRandomSeed())))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(f.Stop) // returns when every goroutine and connection is gone
-		f.Server(3).SetFaults(faults.MustParse("hang"))
+		Expect(f.SetServerFaults(ctx, 3, faults.MustParse("hang"))).To(Succeed())
 
 		c := caller.New(caller.WithTimeout(200 * time.Millisecond))
 		DeferCleanup(c.Close)
@@ -27,6 +27,6 @@ var _ = Describe("my fan-out", func() {
 
 		Expect(err).To(MatchError(context.DeadlineExceeded))
 		Expect(results[3].Err).To(BeAssignableToTypeOf(&caller.TimeoutError{}))
-		Expect(f.Journal().Server(3)).To(ConsistOf(HaveField("Outcome", faults.Hung)))
+		Expect(f.ServerCalls(ctx, 3)).To(ConsistOf(HaveField("Outcome", faults.Hung)))
 	}, SpecTimeout(5*time.Second))
 })

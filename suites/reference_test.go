@@ -73,7 +73,7 @@ var _ = Describe("Reference caller specifics", Label("reference"), func() {
 		}
 		// Twelve hung calls, at most four per connection: at least three
 		// connections were opened and all but the last closed.
-		Eventually(f.Server(0).OpenConns).Should(BeNumerically("<=", 1))
-		Expect(f.Journal().Len()).To(Equal(12))
+		Eventually(f.OpenConns).WithArguments(ctx, 0).Should(BeNumerically("<=", 1))
+		Expect(f.Calls(ctx)).To(HaveLen(12))
 	}, SpecTimeout(10*time.Second))
 })

@@ -435,7 +435,7 @@ var _ = Describe("Reference caller strategies", Label("reference", "strategies")
 				_, err := fanOut(ctx, c, addrs)
 				healthy <- err
 			}()
-			Eventually(f.Journal().Len).Should(Equal(1))
+			Eventually(f.Calls).WithArguments(ctx).Should(HaveLen(1))
 			for range 3 { // hanging calls abandoned on ctx: the connection is retired
 				hctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 				_, err := fanOut(hctx, c, addrs)
@@ -444,7 +444,7 @@ var _ = Describe("Reference caller strategies", Label("reference", "strategies")
 			}
 			Eventually(healthy).WithTimeout(5 * time.Second).Should(Receive(BeNil()))
 			// Once the healthy call ended, the retired connection closed.
-			Eventually(f.Server(0).OpenConns).Should(BeNumerically("<=", 1))
+			Eventually(f.OpenConns).WithArguments(ctx, 0).Should(BeNumerically("<=", 1))
 		}, SpecTimeout(20*time.Second))
 
 		It("redials after the server restarts, with retries on", func(ctx SpecContext) {
@@ -474,7 +474,7 @@ var _ = Describe("Reference caller strategies", Label("reference", "strategies")
 				results, err := fanOut(ctx, c, f.Addrs())
 				done <- outcome{results, err}
 			}()
-			Eventually(f.Journal().Len).Should(BeNumerically(">=", 2))
+			Eventually(func() (int, error) { calls, err := f.Calls(ctx); return len(calls), err }).Should(BeNumerically(">=", 2))
 			Expect(c.Close()).To(Succeed())
 			var o outcome
 			Eventually(done).WithTimeout(2 * time.Second).Should(Receive(&o))

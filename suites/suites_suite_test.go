@@ -57,5 +57,5 @@ func fanOut(ctx context.Context, c *caller.Caller, addrs []string) ([]caller.Res
 // setFaults gives server i the plan written as spec.
 func setFaults(f *fleet.Fleet, i int, spec string) {
 	GinkgoHelper()
-	f.Server(i).SetFaults(faults.MustParse(spec))
+	Expect(f.SetServerFaults(context.Background(), i, faults.MustParse(spec))).To(Succeed())
 }

@@ -61,7 +61,9 @@ func demo(ctx context.Context, w io.Writer, n int, seed uint64, timeout time.Dur
 	plans := make(map[int]faults.Plan)
 	for i, spec := range []string{"error=disk full", "hang", "delay=150ms,jitter=20ms"} {
 		plans[picked[i]] = faults.MustParse(spec)
-		f.Server(picked[i]).SetFaults(plans[picked[i]])
+		if err := f.SetServerFaults(ctx, picked[i], plans[picked[i]]); err != nil {
+			return err
+		}
 	}
 	if err := f.Kill(ctx, picked[3]); err != nil {
 		return err
@@ -76,8 +78,12 @@ func demo(ctx context.Context, w io.Writer, n int, seed uint64, timeout time.Dur
 
 	// A call's faults are its delay rule and its outcome rule, each
 	// shown as its server's plan wrote it.
+	calls, err := f.Calls(ctx)
+	if err != nil {
+		return err
+	}
 	faultOf := make(map[int]string)
-	for _, call := range f.Journal().Calls() {
+	for _, call := range calls {
 		plan, ok := plans[call.Server]
 		if !ok {
 			plan = base

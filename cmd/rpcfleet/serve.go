@@ -84,9 +84,10 @@ fleet from another fleet's.`,
 			if err != nil {
 				return err
 			}
+			ctl := f.ControlAddrs()
 			for i, a := range f.Addrs() {
-				if c := f.Server(i).ControlAddr(); c != "" {
-					a += " " + c
+				if ctl[i] != "" {
+					a += " " + ctl[i]
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), a)
 			}

@@ -62,16 +62,16 @@ func TestDownNodeDialsNothing(t *testing.T) {
 func TestControlChecksFleet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	server2 := func(id string) *fleet.Server {
+	server2 := func(id string) *fleet.Fleet {
 		f, err := fleet.Start(ctx, fleet.WithServers(1), fleet.WithFirstIndex(2), fleet.WithControl(0), fleet.WithFleetID(id))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { f.Stop(context.Background()) })
-		return f.Server(0)
+		return f
 	}
 	srv := server2("other")
-	ctl := srv.ControlAddr()
+	ctl := srv.ControlAddrs()[0]
 
 	n := &Node{cl: &cluster{id: "mine"}, index: 2, ctlAddr: ctl}
 	if err := (healthy{n}).check(ctx, ctl); !errors.Is(err, errStale) {
@@ -83,12 +83,25 @@ func TestControlChecksFleet(t *testing.T) {
 	if _, err := n.Calls(ctx); !errors.Is(err, errStale) {
 		t.Errorf("Calls through another fleet's control port: %v, want errStale", err)
 	}
-	if got := srv.Faults(); !got.Empty() {
+	plan := func() string {
+		t.Helper()
+		c, err := fleet.DialControl(ctx, ctl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		h, err := c.Health(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Plan
+	}
+	if got := plan(); got != "" {
 		t.Errorf("the other fleet's server got faults %v", got)
 	}
 
 	srv = server2("mine")
-	ctl = srv.ControlAddr()
+	ctl = srv.ControlAddrs()[0]
 	n.ctlAddr = ctl
 	if err := (healthy{n}).check(ctx, ctl); err != nil {
 		t.Errorf("health check of the node's own server: %v", err)
@@ -100,7 +113,7 @@ func TestControlChecksFleet(t *testing.T) {
 	if err := n.SetFaults(ctx, faults.MustParse("error=boom")); err != nil {
 		t.Errorf("SetFaults: %v", err)
 	}
-	if got := srv.Faults().String(); got != "error=boom" {
+	if got := plan(); got != "error=boom" {
 		t.Errorf("faults %q, want error=boom", got)
 	}
 }

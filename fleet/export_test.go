@@ -1,0 +1,10 @@
+package fleet
+
+// Test-only views of an in-process fleet's servers and journal, for this
+// package's external tests; users steer a fleet through Fleet's methods.
+
+// Server returns in-process server i.
+func (f *Fleet) Server(i int) *Server { return f.nodes[i].(localNode).s }
+
+// Journal returns the in-process fleet's live journal.
+func (f *Fleet) Journal() *Journal { return f.journal }
