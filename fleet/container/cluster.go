@@ -64,13 +64,15 @@ func (c *cluster) Stop(ctx context.Context) error {
 		// After a Kill or Disconnect in progress, which may hold ports.
 		n.life.Lock()
 		defer n.life.Unlock()
-		if n.ctr == nil || n.removed {
+		if n.ctr == nil || n.st == removed {
 			return nil
 		}
 		if err := c.removeContainer(ctx, n.ctr.GetContainerID()); err != nil {
 			return fmt.Errorf("remove server %d: %w", n.index, err)
 		}
-		n.removed = true
+		n.mu.Lock()
+		n.setState(removed)
+		n.mu.Unlock()
 		n.releasePorts()
 		return nil
 	})

@@ -21,7 +21,6 @@ type Node struct {
 	index   int
 	timeout time.Duration
 	ctr     *testcontainers.DockerContainer
-	removed bool // by cluster.Stop, under cl.mu
 
 	// life serialises the lifecycle methods (Kill, Stop, Restart, Pause,
 	// Unpause, Disconnect, Reconnect), as fleet.Server's does: each one
@@ -29,18 +28,17 @@ type Node struct {
 	life sync.Mutex
 
 	mu      sync.Mutex   // guards the fields below
+	st      state        // moved by setState under life and mu: read it under either
 	addr    string       // data address on 127.0.0.1
 	ctlAddr string       // control address on 127.0.0.1
-	down    bool         // killed or stopped, not restarted yet
 	past    []fleet.Call // the journals of earlier processes
 	holds   []*portHold  // the ports of a stopped or cut-off container: Addr and ControlAddr refuse dials
 
 	// Under life: the last SetFaults, which Restart sets again in the new
-	// process; whether the server is paused or disconnected, so that
-	// SetFaults does not wait on a server that cannot answer; and whether
-	// a plan set meanwhile is still to be sent when it comes back.
+	// process, and whether a plan set while the server was paused or
+	// disconnected (SetFaults does not wait on a server that cannot
+	// answer) is still to be sent when it comes back.
 	plan    *faults.Plan
-	cut     string // "paused", "disconnected" or ""
 	pending bool
 }
 
@@ -115,15 +113,19 @@ func (n *Node) control(ctx context.Context, fn func(*fleet.ControlClient) error)
 // server is down, it takes effect when Restart brings it back, and
 // Restart sets it again in the new process; set while it is paused or
 // disconnected, it is sent when Unpause or Reconnect brings it back.
+// Once the fleet has stopped, SetFaults returns an error.
 func (n *Node) SetFaults(ctx context.Context, p faults.Plan) error {
 	n.life.Lock()
 	defer n.life.Unlock()
-	n.mu.Lock()
-	down := n.down
-	n.mu.Unlock()
 	p.Rules = slices.Clone(p.Rules)
-	if down || n.cut != "" {
-		n.plan, n.pending = &p, n.cut != ""
+	switch n.st {
+	case removed:
+		return n.removedErr()
+	case down, downCut:
+		n.plan = &p
+		return nil
+	case paused, disconnected:
+		n.plan, n.pending = &p, true
 		return nil
 	}
 	if err := n.control(ctx, func(cc *fleet.ControlClient) error { return cc.SetFaults(ctx, p) }); err != nil {
@@ -137,12 +139,16 @@ func (n *Node) SetFaults(ctx context.Context, p faults.Plan) error {
 // read just before each Kill, Stop or Restart, then those of the running
 // process, read through its control port. Each call's Addr is the
 // address the server had when the call was read. While the server is
-// stopped, Calls returns the earlier lives' calls only, and dials nothing.
+// stopped, Calls returns the earlier lives' calls only, and dials nothing;
+// once the fleet has stopped, it returns an error.
 func (n *Node) Calls(ctx context.Context) ([]fleet.Call, error) {
 	n.mu.Lock()
-	calls, down := slices.Clone(n.past), n.down
+	calls, st := slices.Clone(n.past), n.st
 	n.mu.Unlock()
-	if down {
+	switch st {
+	case removed:
+		return nil, n.removedErr()
+	case down, downCut:
 		return calls, nil
 	}
 	live, err := n.journal(ctx)
