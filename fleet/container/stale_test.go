@@ -35,7 +35,7 @@ func TestDownNodeDialsNothing(t *testing.T) {
 	defer ln.Close()
 
 	past := []fleet.Call{{Method: "Service.Method", Server: 1}}
-	n := &Node{cl: &cluster{id: "f1"}, index: 1, addr: "127.0.0.1:1", ctlAddr: ln.Addr().String(), down: true, past: past}
+	n := &Node{cl: &cluster{id: "f1"}, index: 1, addr: "127.0.0.1:1", ctlAddr: ln.Addr().String(), st: down, past: past}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	calls, err := n.Calls(ctx)

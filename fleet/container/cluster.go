@@ -1,0 +1,124 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/rpcfleet/rpcfleet/fleet"
+)
+
+// cluster is a fleet of containers.
+type cluster struct {
+	cli      *testcontainers.DockerClient
+	id       string                        // the fleet's label value
+	net      *testcontainers.DockerNetwork // nil until created
+	parallel int
+	nodes    []*Node // a nil or container-less node failed to start
+	fnodes   []fleet.Node
+
+	mu      sync.Mutex // serialises Stop
+	stopped bool
+}
+
+var _ fleet.Cluster = (*cluster)(nil)
+
+func (c *cluster) Nodes() []fleet.Node { return c.fnodes }
+
+// each runs fn(i) for every node, at most c.parallel at once, and joins
+// the errors.
+func (c *cluster) each(fn func(i int) error) error {
+	sem := make(chan struct{}, c.parallel)
+	errs := make([]error, len(c.nodes))
+	var wg sync.WaitGroup
+	for i := range c.nodes {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = fn(i)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Stop removes every container (SIGKILL, then remove) and the network, and
+// closes the Docker client. Beyond the containers and the network it
+// knows, it removes every one labelled with the fleet's id: a request that
+// ctx interrupted may still have created one.
+func (c *cluster) Stop(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return nil
+	}
+	err := c.each(func(i int) error {
+		n := c.nodes[i]
+		if n == nil {
+			return nil
+		}
+		// After a Kill or Disconnect in progress, which may hold ports.
+		n.life.Lock()
+		defer n.life.Unlock()
+		if n.ctr == nil || n.st == removed {
+			return nil
+		}
+		if err := c.removeContainer(ctx, n.ctr.GetContainerID()); err != nil {
+			return fmt.Errorf("remove server %d: %w", n.index, err)
+		}
+		n.mu.Lock()
+		n.setState(removed)
+		n.mu.Unlock()
+		n.releasePorts()
+		return nil
+	})
+	if err == nil {
+		err = c.removeLabelled(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("fleet/container: stop: %w", err)
+	}
+	c.stopped = true
+	return c.cli.Close()
+}
+
+func (c *cluster) removeContainer(ctx context.Context, id string) error {
+	_, err := c.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	if isNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// removeLabelled removes every container, then every network, that
+// carries the fleet's label.
+func (c *cluster) removeLabelled(ctx context.Context) error {
+	f := make(client.Filters).Add("label", labelFleet+"="+c.id)
+	ctrs, err := c.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return fmt.Errorf("list containers: %w", err)
+	}
+	var errs []error
+	for _, ct := range ctrs.Items {
+		if err := c.removeContainer(ctx, ct.ID); err != nil {
+			errs = append(errs, fmt.Errorf("remove container %.12s: %w", ct.ID, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err // a network with containers cannot be removed
+	}
+	nets, err := c.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range nets.Items {
+		if _, err := c.cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove network %.12s: %w", n.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
