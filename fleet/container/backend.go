@@ -42,6 +42,7 @@ type Backend struct {
 	image    string
 	parallel int
 	timeout  time.Duration
+	grace    time.Duration // Kill: SIGTERM, then SIGKILL after grace; 0: SIGKILL at once
 }
 
 var _ fleet.Backend = (*Backend)(nil)
@@ -55,6 +56,11 @@ func WithParallel(n int) Option { return func(b *Backend) { b.parallel = max(n, 
 // WithStartTimeout bounds the wait for one container to pass its health
 // check after it starts, restarts or reconnects (default 30s).
 func WithStartTimeout(d time.Duration) Option { return func(b *Backend) { b.timeout = d } }
+
+// WithGracefulKill makes Fleet.Kill stop a server as docker stop does:
+// SIGTERM, then SIGKILL if it has not exited within grace. By default Kill
+// sends SIGKILL at once, as a crash would.
+func WithGracefulKill(grace time.Duration) Option { return func(b *Backend) { b.grace = max(grace, 0) } }
 
 // New returns a backend running image, which must exist locally (see
 // Build): it is never pulled.
@@ -148,7 +154,7 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg fleet.Config, i int, 
 	}
 	// As in process, 0 keeps every call (serve's own default is a limit).
 	args = append(args, "--journal-limit", strconv.Itoa(cfg.JournalLimit))
-	n := &Node{cl: c, index: index, timeout: b.timeout}
+	n := &Node{cl: c, index: index, timeout: b.timeout, grace: b.grace}
 	for try := 1; ; try++ {
 		ctr, err := testcontainers.Run(ctx, b.image,
 			testcontainers.WithCmd(args...),

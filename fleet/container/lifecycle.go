@@ -121,13 +121,16 @@ var errRemoved = errors.New("removed: its fleet has stopped")
 
 func (n *Node) removedErr() error { return fmt.Errorf("server %d: %w", n.index, errRemoved) }
 
-// Kill reads the journal, sends SIGKILL and returns when the container has
-// stopped: new connections are refused and calls in flight fail. Killing
-// a stopped server does nothing; once the fleet has stopped, Kill returns
-// an error.
+// Kill reads the journal, sends SIGKILL (or, WithGracefulKill, SIGTERM
+// and SIGKILL after the grace) and returns when the container has stopped:
+// new connections are refused and calls in flight fail. Killing a stopped
+// server does nothing; once the fleet has stopped, Kill returns an error.
 func (n *Node) Kill(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
+	if n.grace > 0 {
+		return n.stop(ctx, n.grace)
+	}
 	return n.halt(ctx, func() error {
 		_, err := n.cl.cli.ContainerKill(ctx, n.ID(), client.ContainerKillOptions{Signal: "KILL"})
 		if isConflict(err) { // not running
@@ -137,16 +140,8 @@ func (n *Node) Kill(ctx context.Context) error {
 	})
 }
 
-// Stop reads the journal, stops the server gracefully (SIGTERM; SIGKILL
-// after timeout) and returns when the container has stopped. Stopping a
-// stopped server does nothing; once the fleet has stopped, Stop returns
-// an error.
-func (n *Node) Stop(ctx context.Context, timeout time.Duration) error {
-	n.life.Lock()
-	defer n.life.Unlock()
-	return n.stop(ctx, timeout)
-}
-
+// stop stops the server gracefully (SIGTERM; SIGKILL after timeout), as
+// halt does; the caller holds n.life.
 func (n *Node) stop(ctx context.Context, timeout time.Duration) error {
 	return n.halt(ctx, func() error { return n.ctr.Stop(ctx, &timeout) })
 }

@@ -20,6 +20,7 @@ type Node struct {
 	cl      *cluster
 	index   int
 	timeout time.Duration
+	grace   time.Duration // WithGracefulKill
 	ctr     *testcontainers.DockerContainer
 
 	// life serialises the lifecycle methods (Kill, Stop, Restart, Pause,

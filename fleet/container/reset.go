@@ -2,20 +2,31 @@ package container
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
 // ResetCalls forgets the calls the server received, those of its earlier
 // processes included, and restarts its call counts. A server that is down
-// has only the earlier processes' calls to forget.
+// has only the earlier processes' calls to forget; a paused or cut-off
+// one cannot answer, and is an error.
 func (n *Node) ResetCalls(ctx context.Context) error {
+	n.life.Lock()
+	defer n.life.Unlock()
 	n.mu.Lock()
-	n.past = nil
-	down := n.down
+	st := n.st
+	if st != removed {
+		n.past = nil
+	}
 	n.mu.Unlock()
-	if down {
+	switch {
+	case st == removed:
+		return n.removedErr()
+	case st.isDown():
 		return nil
+	case st != running:
+		return fmt.Errorf("server %d is %v: its journal is out of reach", n.index, st)
 	}
 	return n.control(ctx, func(c *fleet.ControlClient) error { return c.Reset(ctx) })
 }

@@ -65,7 +65,8 @@ func TestRemovedNodeRefuses(t *testing.T) {
 	if err := n.Kill(ctx); !errors.Is(err, errRemoved) {
 		t.Errorf("Kill: %v, want errRemoved", err)
 	}
-	if err := n.Stop(ctx, time.Second); !errors.Is(err, errRemoved) {
-		t.Errorf("Stop: %v, want errRemoved", err)
+	n.grace = time.Second
+	if err := n.Kill(ctx); !errors.Is(err, errRemoved) {
+		t.Errorf("graceful Kill: %v, want errRemoved", err)
 	}
 }

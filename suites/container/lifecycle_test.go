@@ -54,11 +54,11 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 	}, SpecTimeout(2*time.Minute))
 
 	DescribeTable("serves again at a new address after a restart; the stale address is refused",
-		func(ctx SpecContext, down func(context.Context, *fleet.Fleet, int) error) {
-			f := start(ctx, 3)
+		func(ctx SpecContext, b fleet.Backend) {
+			f := on(b)(ctx, 3)
 			c := newCaller()
 			stale := f.Addrs()[1]
-			Expect(down(ctx, f, 1)).To(Succeed())
+			Expect(f.Kill(ctx, 1)).To(Succeed())
 			held := f.Addrs()[1]
 			_, err := net.DialTimeout("tcp", held, time.Second)
 			Expect(err).To(MatchError(syscall.ECONNREFUSED), "the address of a down server is refused")
@@ -75,10 +75,8 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 			_, err = net.DialTimeout("tcp", stale, time.Second)
 			Expect(err).To(MatchError(syscall.ECONNREFUSED), "the stale address reaches no server")
 		},
-		Entry("killed (SIGKILL)", func(ctx context.Context, f *fleet.Fleet, i int) error { return f.Kill(ctx, i) }, SpecTimeout(time.Minute)),
-		Entry("stopped (SIGTERM)", func(ctx context.Context, f *fleet.Fleet, i int) error {
-			return f.Node(i).(*container.Node).Stop(ctx, 5*time.Second)
-		}, SpecTimeout(time.Minute)),
+		Entry("killed (SIGKILL)", containers(), SpecTimeout(time.Minute)),
+		Entry("stopped (SIGTERM)", container.New(image, container.WithGracefulKill(5*time.Second)), SpecTimeout(time.Minute)),
 	)
 
 	It("does not stop a running server whose control port does not answer", func(ctx SpecContext) {
@@ -138,7 +136,7 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 	}, SpecTimeout(time.Minute))
 
 	It("keeps faults set while a server is down, and applies them when it restarts, as in process", func(ctx SpecContext) {
-		f := start(ctx, 2)
+		f := on(container.New(image, container.WithGracefulKill(5*time.Second)))(ctx, 2)
 		c := newCaller()
 		Expect(f.Kill(ctx, 1)).To(Succeed())
 		Expect(f.SetServerFaults(ctx, 1, faults.MustParse("error=boom"))).To(Succeed(), "nothing is dialled")
@@ -150,7 +148,7 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 		Expect(results[0].Err).NotTo(HaveOccurred())
 		Expect(results[1].Err).To(MatchError(ContainSubstring("boom")))
 
-		Expect(f.Node(1).(*container.Node).Stop(ctx, 5*time.Second)).To(Succeed())
+		Expect(f.Kill(ctx, 1)).To(Succeed())
 		Expect(f.Restart(ctx, 1)).To(Succeed())
 		results, _ = fanOut(ctx, c, f.Addrs())
 		Expect(results[1].Err).To(MatchError(ContainSubstring("boom")), "set while up, kept across a restart too")
