@@ -60,7 +60,9 @@ func WithStartTimeout(d time.Duration) Option { return func(b *Backend) { b.time
 // WithGracefulKill makes Fleet.Kill stop a server as docker stop does:
 // SIGTERM, then SIGKILL if it has not exited within grace. By default Kill
 // sends SIGKILL at once, as a crash would.
-func WithGracefulKill(grace time.Duration) Option { return func(b *Backend) { b.grace = max(grace, 0) } }
+func WithGracefulKill(grace time.Duration) Option {
+	return func(b *Backend) { b.grace = max(grace, 0) }
+}
 
 // New returns a backend running image, which must exist locally (see
 // Build): it is never pulled.
