@@ -2,7 +2,6 @@ package faults
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -84,31 +83,6 @@ func (s Servers) String() string {
 		}
 	}
 	return strings.Join(parts, ",")
-}
-
-// Has reports whether server index of a fleet of size with the given seed
-// is selected. With Percent, the same seed picks the same servers in every
-// process, and a larger share includes a smaller one.
-func (s Servers) Has(seed uint64, index, size int) bool {
-	if s.All() {
-		return true
-	}
-	if s.Percent != 0 {
-		k := int(s.Percent/100*float64(size) + 0.5)
-		perm := rand.New(rand.NewPCG(seed, 0x5e1ec7)).Perm(size)
-		for _, i := range perm[:min(k, size)] {
-			if i == index {
-				return true
-			}
-		}
-		return false
-	}
-	for _, sp := range s.Spans {
-		if index >= sp.Lo && index <= sp.Hi {
-			return true
-		}
-	}
-	return false
 }
 
 // parseSpan reads "7" or "7-9".

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/internal/inject"
 )
 
 // Call is the journal's record of one call received by a server.
@@ -151,7 +152,7 @@ func (j *Journal) ResetServer(i int) {
 	}
 }
 
-// recorder adapts the journal to faults.Recorder for one server.
+// recorder adapts the journal to inject.Recorder for one server.
 type recorder struct {
 	j      *Journal
 	server int
@@ -159,7 +160,7 @@ type recorder struct {
 }
 
 // Received records a new call; its id stays valid across Resets.
-func (r recorder) Received(method string, seq uint64, d faults.Decision, at time.Time) int {
+func (r recorder) Received(method string, seq uint64, d inject.Decision, at time.Time) int {
 	j := r.j
 	j.mu.Lock()
 	defer j.mu.Unlock()
