@@ -40,11 +40,9 @@ type Delay struct {
 	Cap    time.Duration // upper bound of every draw; 0: none
 }
 
-// Kind returns "delay".
-func (Delay) Kind() string { return "delay" }
+func (Delay) kind() string { return "delay" }
 
-// String returns the fault in the text form Parse reads.
-func (d Delay) String() string {
+func (d Delay) text() string {
 	var s string
 	switch d.Dist {
 	case "", "fixed":

@@ -10,11 +10,8 @@ type Error struct {
 	Msg string
 }
 
-// Kind returns "error".
-func (Error) Kind() string { return "error" }
-
-// String returns the fault in the text form Parse reads.
-func (e Error) String() string { return "error=" + quoteIfNeeded(e.Msg) }
+func (Error) kind() string   { return "error" }
+func (e Error) text() string { return "error=" + quoteIfNeeded(e.Msg) }
 
 func (e *Error) set(key, val string) error {
 	if key != "" {

@@ -51,7 +51,7 @@ func (r Rule) covers(s Rule) bool {
 // fleet's size and seed.
 func (s Servers) covers(t Servers) bool {
 	switch {
-	case s.All():
+	case s.all():
 		return true
 	case s.Percent != 0:
 		return t.Percent == s.Percent

@@ -29,10 +29,10 @@ type Rule struct {
 // String returns the rule in the text form Parse reads.
 func (r Rule) String() string {
 	var b strings.Builder
-	b.WriteString(r.Fault.String())
+	b.WriteString(r.Fault.text())
 	add := func(k, v string) { b.WriteString("," + k + "=" + v) }
-	if !r.Servers.All() {
-		add("servers", r.Servers.String())
+	if !r.Servers.all() {
+		add("servers", r.Servers.text())
 	}
 	if r.Method != "" {
 		add("method", quoteIfNeeded(r.Method))
@@ -67,11 +67,11 @@ type Servers struct {
 // Span is an inclusive range of server indices.
 type Span struct{ Lo, Hi int }
 
-// All reports whether s selects every server.
-func (s Servers) All() bool { return len(s.Spans) == 0 && s.Percent == 0 }
+// all reports whether s selects every server.
+func (s Servers) all() bool { return len(s.Spans) == 0 && s.Percent == 0 }
 
-// String returns the selection in the text form of servers=.
-func (s Servers) String() string {
+// text returns the selection in the text form of servers=.
+func (s Servers) text() string {
 	if s.Percent != 0 {
 		return fmtFloat(s.Percent) + "%"
 	}

@@ -16,11 +16,9 @@ type Slice struct {
 	Gap  time.Duration
 }
 
-// Kind returns "slice".
-func (Slice) Kind() string { return "slice" }
+func (Slice) kind() string { return "slice" }
 
-// String returns the fault in the text form Parse reads.
-func (s Slice) String() string {
+func (s Slice) text() string {
 	return "slice=" + strconv.FormatInt(s.Size, 10) + ",gap=" + s.Gap.String()
 }
 
@@ -39,4 +37,11 @@ func (s *Slice) set(key, val string) error {
 		return err
 	}
 	return errUnknownSetting
+}
+
+func (s Slice) check() error {
+	if s.Gap == 0 {
+		return fmt.Errorf("slice needs gap=DURATION")
+	}
+	return nil
 }

@@ -170,7 +170,7 @@ func (r recorder) Received(method string, seq uint64, d inject.Decision, at time
 		Received: at, ReceivedAt: j.clock, Rule: d.Rule, DelayRule: d.DelayRule, Delay: d.Delay,
 	}
 	if d.Fault != nil {
-		c.Fault = d.Fault.String()
+		c.Fault = faults.Rule{Fault: d.Fault}.String() // the fault alone, e.g. error=boom
 	}
 	j.nextID++
 	j.appendCall(c)
