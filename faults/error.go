@@ -7,7 +7,7 @@ import "fmt"
 // The client observes an rpc.ServerError whose text is Msg; the connection
 // stays usable.
 type Error struct {
-	Msg string
+	Msg string // the error reply's text; not empty
 }
 
 func (Error) kind() string   { return "error" }

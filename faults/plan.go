@@ -16,9 +16,10 @@ import (
 // reply, 300ms late). A call no rule applies to is served normally. Each
 // connection likewise gets the first SlowAccept rule that applies, and
 // every Refuse rule holds in its window. The zero Plan injects nothing.
-// A Plan is a value: once handed to an Engine it must not be modified.
+// A Plan is a value: once handed to a fleet (or a server) it must not be
+// modified.
 type Plan struct {
-	Rules []Rule
+	Rules []Rule // in order: within each part, the first rule that applies wins
 }
 
 // Empty reports whether the plan injects nothing.

@@ -10,9 +10,9 @@ import (
 // Rule pairs a Fault with the calls it applies to. Every zero field means
 // "any": a Rule with only Fault set applies to every call of every server.
 // Call numbers count the server's calls since the plan was set (or the
-// engine reset), from 1; times are measured from the same moment.
+// server's counters reset), from 1; times are measured from the same moment.
 type Rule struct {
-	Fault Fault
+	Fault Fault // what happens: Delay{D: 50 * time.Millisecond}, Hang{}, ...
 
 	Servers Servers // servers=0,3,7-9 or servers=10%
 	Method  string  // method=Service.Method
@@ -64,8 +64,11 @@ type Servers struct {
 	Percent float64 // in (0, 100]: this share of the fleet, rounded, picked by the seed
 }
 
-// Span is an inclusive range of server indices.
-type Span struct{ Lo, Hi int }
+// Span is an inclusive range of server indices: {Lo: 7, Hi: 9} is
+// servers=7-9, {Lo: 3, Hi: 3} is servers=3.
+type Span struct {
+	Lo, Hi int // first and last index, Lo <= Hi
+}
 
 // all reports whether s selects every server.
 func (s Servers) all() bool { return len(s.Spans) == 0 && s.Percent == 0 }

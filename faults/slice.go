@@ -12,8 +12,8 @@ import (
 // The client observes a normal reply that arrives about
 // (len/Size - 1) * Gap late; replies behind it on the connection wait.
 type Slice struct {
-	Size int64
-	Gap  time.Duration
+	Size int64         // bytes per chunk (slice=8, slice=1KB)
+	Gap  time.Duration // pause between chunks (gap=5ms)
 }
 
 func (Slice) kind() string { return "slice" }

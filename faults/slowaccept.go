@@ -12,7 +12,7 @@ import (
 //
 // The client observes a fast dial and a slow first reply.
 type SlowAccept struct {
-	D time.Duration
+	D time.Duration // how long each connection waits before it is read
 }
 
 func (SlowAccept) kind() string   { return "slowaccept" }

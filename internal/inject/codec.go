@@ -23,15 +23,18 @@ type Host interface {
 }
 
 // Recorder is told about the life of every call through a ServerCodec.
-// Received is called once per request, before the method runs. Ended is
-// called when the call ends: just before its reply is written (OK or
-// Failed), when its reply is swallowed (Hung), or when a fault or the
-// connection's end stops it (Aborted). A reply whose write fails is
+// Received is called once per request, before the method runs. Then, when
+// the call ends, exactly one of: Replied just before its reply is written
+// (errText is the error reply's text, "" for a normal reply), Hung when its
+// reply is swallowed by a Hang fault, or Aborted when a fault or the
+// connection's end stops it (why says which). A reply whose write fails is
 // reported again as Aborted. Implementations must be safe for concurrent
 // use.
 type Recorder interface {
 	Received(method string, seq uint64, d Decision, at time.Time) (id int)
-	Ended(id int, o faults.Outcome, errText string, at time.Time)
+	Replied(id int, errText string, at time.Time)
+	Hung(id int, at time.Time)
+	Aborted(id int, why string, at time.Time)
 }
 
 // NewServerCodec returns a gob rpc.ServerCodec, wire-compatible with
@@ -125,7 +128,7 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 	}
 	if _, ok := p.d.Fault.(faults.Hang); ok {
 		// Nothing will be written: a delay before it changes nothing.
-		c.end(p.id, faults.Hung, "")
+		c.host.Hung(p.id, time.Now())
 		return nil
 	}
 	if p.d.DelayRule >= 0 {
@@ -136,7 +139,7 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 				if c.sleep(wait) {
 					_ = c.apply(p, &resp, body)
 				} else {
-					c.end(p.id, faults.Aborted, "connection closed during delay")
+					c.abort(p.id, "connection closed during delay")
 				}
 			})
 			return nil
@@ -155,16 +158,16 @@ func (c *serverCodec) apply(p pending, r *rpc.Response, body any) error {
 		r = copyOf(r)
 		r.Error = f.Msg
 	case faults.Drop:
-		c.end(p.id, faults.Aborted, "dropped")
+		c.abort(p.id, "dropped")
 		return c.conn.Close()
 	case faults.Reset:
-		c.end(p.id, faults.Aborted, "reset")
+		c.abort(p.id, "reset")
 		if tc, ok := c.conn.(interface{ SetLinger(sec int) error }); ok {
 			_ = tc.SetLinger(0) // *net.TCPConn, or a wrapper of one
 		}
 		return c.conn.Close()
 	case faults.Crash:
-		c.end(p.id, faults.Aborted, "server crashed")
+		c.abort(p.id, "server crashed")
 		c.host.Crash()
 		return nil
 	case faults.Corrupt, faults.Truncate:
@@ -181,8 +184,9 @@ func (c *serverCodec) apply(p pending, r *rpc.Response, body any) error {
 	return c.reply(p.id, r, body)
 }
 
-func (c *serverCodec) end(id int, o faults.Outcome, errText string) {
-	c.host.Ended(id, o, errText, time.Now())
+// abort records that call id ended without a reply, and why.
+func (c *serverCodec) abort(id int, why string) {
+	c.host.Aborted(id, why, time.Now())
 }
 
 // spawn runs fn on a goroutine that Close waits for.
@@ -233,7 +237,7 @@ func (c *serverCodec) mangle(p pending, r *rpc.Response, body any) error {
 	defer c.wmu.Unlock()
 	b, err := c.encode(r, body)
 	if err != nil {
-		c.end(p.id, faults.Aborted, err.Error())
+		c.abort(p.id, err.Error())
 		return c.conn.Close()
 	}
 	what := "truncated"
@@ -246,7 +250,7 @@ func (c *serverCodec) mangle(p pending, r *rpc.Response, body any) error {
 	} else {
 		b = b[:len(b)/2]
 	}
-	c.end(p.id, faults.Aborted, what)
+	c.abort(p.id, what)
 	_, _ = c.buf.Write(b)
 	_ = c.buf.Flush()
 	return c.conn.Close()
@@ -259,27 +263,23 @@ func (c *serverCodec) paced(id int, r *rpc.Response, body any, chunk int64, gap 
 	defer c.wmu.Unlock()
 	b, err := c.encode(r, body)
 	if err != nil {
-		c.end(id, faults.Aborted, err.Error())
+		c.abort(id, err.Error())
 		c.conn.Close()
 		return
-	}
-	o := faults.OK
-	if r.Error != "" {
-		o = faults.Failed
 	}
 	for len(b) > 0 {
 		n := min(int64(len(b)), chunk)
 		if int64(len(b)) == n {
 			// The last chunk completes the reply: record it first, as reply does.
-			c.end(id, o, r.Error)
+			c.host.Replied(id, r.Error, time.Now())
 		}
 		if _, err := c.conn.Write(b[:n]); err != nil {
-			c.end(id, faults.Aborted, err.Error())
+			c.abort(id, err.Error())
 			return
 		}
 		b = b[n:]
 		if len(b) > 0 && !c.sleep(gap) {
-			c.end(id, faults.Aborted, "connection closed while writing")
+			c.abort(id, "connection closed while writing")
 			return
 		}
 	}
@@ -289,14 +289,10 @@ func (c *serverCodec) paced(id int, r *rpc.Response, body any, chunk int64, gap 
 // recorded just before it is written, so a client never sees a reply that
 // the journal does not hold yet; a failed write is recorded again as Aborted.
 func (c *serverCodec) reply(id int, r *rpc.Response, body any) error {
-	o := faults.OK
-	if r.Error != "" {
-		o = faults.Failed
-	}
-	c.end(id, o, r.Error)
+	c.host.Replied(id, r.Error, time.Now())
 	err := c.write(r, body)
 	if err != nil {
-		c.end(id, faults.Aborted, err.Error())
+		c.abort(id, err.Error())
 	}
 	return err
 }
@@ -334,7 +330,7 @@ func (c *serverCodec) Close() error {
 		c.pending = nil
 		c.mu.Unlock()
 		for _, p := range ps {
-			c.end(p.id, faults.Aborted, "connection closed")
+			c.abort(p.id, "connection closed")
 		}
 	})
 	return err

@@ -1,6 +1,6 @@
-package faults
+package fleet
 
-// Outcome says how a call ended on the server.
+// Outcome says how a call ended on the server: the journal's Call.Outcome.
 type Outcome int
 
 const (
