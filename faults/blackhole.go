@@ -25,12 +25,7 @@ package faults
 // succeed at once and the first call then hangs instead.
 type Blackhole struct{}
 
-// Kind returns "blackhole".
-func (Blackhole) Kind() string { return "blackhole" }
-
-// String returns the fault in the text form Parse reads.
-func (Blackhole) String() string { return "blackhole" }
-
-func (Blackhole) connFault() {}
+func (Blackhole) kind() string { return "blackhole" }
+func (Blackhole) text() string { return "blackhole" }
 
 func (*Blackhole) set(key, val string) error { return noValue("blackhole", key, val) }

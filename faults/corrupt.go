@@ -7,10 +7,7 @@ package faults
 // io.ErrUnexpectedEOF for every call pending on the connection.
 type Corrupt struct{}
 
-// Kind returns "corrupt".
-func (Corrupt) Kind() string { return "corrupt" }
-
-// String returns the fault in the text form Parse reads.
-func (Corrupt) String() string { return "corrupt" }
+func (Corrupt) kind() string { return "corrupt" }
+func (Corrupt) text() string { return "corrupt" }
 
 func (*Corrupt) set(key, val string) error { return noValue("corrupt", key, val) }

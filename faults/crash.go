@@ -9,10 +9,7 @@ package faults
 // the server, then syscall.ECONNREFUSED on redial.
 type Crash struct{}
 
-// Kind returns "crash".
-func (Crash) Kind() string { return "crash" }
-
-// String returns the fault in the text form Parse reads.
-func (Crash) String() string { return "crash" }
+func (Crash) kind() string { return "crash" }
+func (Crash) text() string { return "crash" }
 
 func (*Crash) set(key, val string) error { return noValue("crash", key, val) }

@@ -3,7 +3,6 @@ package faults
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -41,11 +40,9 @@ type Delay struct {
 	Cap    time.Duration // upper bound of every draw; 0: none
 }
 
-// Kind returns "delay".
-func (Delay) Kind() string { return "delay" }
+func (Delay) kind() string { return "delay" }
 
-// String returns the fault in the text form Parse reads.
-func (d Delay) String() string {
+func (d Delay) text() string {
 	var s string
 	switch d.Dist {
 	case "", "fixed":
@@ -158,36 +155,4 @@ func (d Delay) check() error {
 		}
 	}
 	return nil
-}
-
-// draw picks this call's delay.
-func (d Delay) draw(rng *rand.Rand) time.Duration {
-	var v float64
-	switch d.Dist {
-	case "", "fixed":
-		v = float64(d.D)
-		if d.Jitter > 0 {
-			v += (2*rng.Float64() - 1) * float64(d.Jitter)
-		}
-	case "uniform":
-		v = float64(d.Min) + rng.Float64()*float64(d.Max-d.Min)
-	case "normal":
-		v = float64(d.Mean) + rng.NormFloat64()*float64(d.StdDev)
-	case "lognormal":
-		v = float64(d.Median) * math.Exp(d.Sigma*rng.NormFloat64())
-	case "exponential":
-		v = rng.ExpFloat64() * float64(d.Mean)
-	case "pareto":
-		v = float64(d.Scale) / math.Pow(1-rng.Float64(), 1/d.Shape)
-	}
-	if d.Cap > 0 && v > float64(d.Cap) {
-		v = float64(d.Cap)
-	}
-	switch {
-	case !(v < math.MaxInt64): // too long, +Inf or NaN
-		return math.MaxInt64
-	case v < 0:
-		return 0
-	}
-	return time.Duration(v)
 }

@@ -7,10 +7,7 @@ package faults
 // redials.
 type Drop struct{}
 
-// Kind returns "drop".
-func (Drop) Kind() string { return "drop" }
-
-// String returns the fault in the text form Parse reads.
-func (Drop) String() string { return "drop" }
+func (Drop) kind() string { return "drop" }
+func (Drop) text() string { return "drop" }
 
 func (*Drop) set(key, val string) error { return noValue("drop", key, val) }

@@ -7,14 +7,11 @@ import "fmt"
 // The client observes an rpc.ServerError whose text is Msg; the connection
 // stays usable.
 type Error struct {
-	Msg string
+	Msg string // the error reply's text; not empty
 }
 
-// Kind returns "error".
-func (Error) Kind() string { return "error" }
-
-// String returns the fault in the text form Parse reads.
-func (e Error) String() string { return "error=" + quoteIfNeeded(e.Msg) }
+func (Error) kind() string   { return "error" }
+func (e Error) text() string { return "error=" + quoteIfNeeded(e.Msg) }
 
 func (e *Error) set(key, val string) error {
 	if key != "" {

@@ -4,68 +4,69 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
-// Fault is one kind of misbehaviour. Its String method gives the text form
-// of the fault alone (kind and its own settings, without targeting keys).
+// Fault is one kind of misbehaviour: a value of one of this package's
+// kinds, Delay, Error, Hang, Drop, Reset, Corrupt, Truncate, Throttle,
+// Slice, Refuse, SlowAccept, Blackhole or Crash, whose exported fields are
+// its settings. The set of kinds is closed: Fault has unexported methods,
+// so only this package implements it. Rule{Fault: f}.String() gives the
+// text form of f alone, e.g. "delay=300ms" or "error=boom".
 //
-// Call faults (Delay, Error, Hang, Drop, Reset, Corrupt, Truncate,
-// Throttle, Slice, Crash) apply to one call's reply. Connection faults
-// (Refuse, SlowAccept, Blackhole) apply to the server's listener and are recognised by
-// the ConnFault marker.
+// Call faults (all kinds but Refuse, SlowAccept and Blackhole) apply to
+// one call's reply. Connection faults (Refuse, SlowAccept, Blackhole)
+// apply to the server's listener and its new connections.
 type Fault interface {
-	// Kind is the name of the fault in the text form, e.g. "delay".
-	Kind() string
-	String() string
+	// kind is the name of the fault in the text form, e.g. "delay".
+	kind() string
+	// text is the text form of the fault alone: its kind and its own
+	// settings, without targeting keys.
+	text() string
 }
 
-// ConnFault marks faults that act on the listener rather than on calls.
-type ConnFault interface {
-	Fault
-	connFault()
-}
-
-// setter is implemented by kinds that take a value or settings; key is ""
-// for the kind's own value (the part after "kind=").
+// setter is a pointer to a fault kind, whose settings Parse sets; key is
+// "" for the kind's own value (the part after "kind=").
 type setter interface {
+	Fault
 	set(key, val string) error
 }
 
-// newFault returns a zero fault of the named kind, or false.
-func newFault(kind string) (Fault, bool) {
-	switch kind {
-	case "delay":
-		return &Delay{}, true
-	case "error":
-		return &Error{}, true
-	case "hang":
-		return &Hang{}, true
-	case "drop":
-		return &Drop{}, true
-	case "reset":
-		return &Reset{}, true
-	case "corrupt":
-		return &Corrupt{}, true
-	case "truncate":
-		return &Truncate{}, true
-	case "throttle":
-		return &Throttle{}, true
-	case "slice":
-		return &Slice{}, true
-	case "refuse":
-		return &Refuse{}, true
-	case "slowaccept":
-		return &SlowAccept{}, true
-	case "blackhole":
-		return &Blackhole{}, true
-	case "crash":
-		return &Crash{}, true
+// checker is implemented by kinds whose settings depend on each other:
+// Parse calls check once every setting of a rule is read.
+type checker interface {
+	check() error
+}
+
+// kinds returns a new zero value of every fault kind, in the order
+// messages list them. It is the one list of kinds: Parse finds a rule's
+// kind in it by name, and kindNames lists its names.
+func kinds() []setter {
+	return []setter{
+		&Delay{}, &Error{}, &Hang{}, &Drop{}, &Reset{}, &Corrupt{}, &Truncate{},
+		&Throttle{}, &Slice{}, &Refuse{}, &SlowAccept{}, &Blackhole{}, &Crash{},
+	}
+}
+
+// newFault returns a pointer to a zero fault of the named kind, or false.
+func newFault(kind string) (setter, bool) {
+	for _, f := range kinds() {
+		if f.kind() == kind {
+			return f, true
+		}
 	}
 	return nil, false
 }
 
-// kindNames lists the kinds for error messages.
-const kindNames = "delay, error, hang, drop, reset, corrupt, truncate, throttle, slice, refuse, slowaccept, blackhole or crash"
+// kindNames lists the kinds for messages: "delay, error, ... or crash".
+func kindNames() string {
+	ks := kinds()
+	names := make([]string, len(ks))
+	for i, f := range ks {
+		names[i] = f.kind()
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 // noValue is the setter of kinds without settings.
 func noValue(kind, key, val string) error {

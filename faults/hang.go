@@ -8,10 +8,7 @@ package faults
 // nothing waits on a hung call.
 type Hang struct{}
 
-// Kind returns "hang".
-func (Hang) Kind() string { return "hang" }
-
-// String returns the fault in the text form Parse reads.
-func (Hang) String() string { return "hang" }
+func (Hang) kind() string { return "hang" }
+func (Hang) text() string { return "hang" }
 
 func (*Hang) set(key, val string) error { return noValue("hang", key, val) }

@@ -3,7 +3,6 @@ package faults
 import (
 	"fmt"
 	"slices"
-	"time"
 )
 
 // part is the part of a decision a rule competes for: the first rule of
@@ -30,18 +29,6 @@ func partOf(f Fault) part {
 	return partOutcome
 }
 
-// lets reports whether the targeting keys of r other than servers and p
-// let through call (or connection) n to method, elapsed after the plan was
-// set.
-func (r Rule) lets(n uint64, method string, elapsed time.Duration) bool {
-	return (r.Method == "" || r.Method == method) &&
-		(r.First == 0 || n <= r.First) &&
-		(r.After == 0 || n > r.After) &&
-		(r.Every == 0 || n%r.Every == 0) &&
-		elapsed >= r.From &&
-		(r.For == 0 || elapsed-r.From < r.For)
-}
-
 // covers reports whether r applies to every call s could apply to, so that
 // s, of the same part and later in the plan, can never apply. It is
 // conservative: false when in doubt, never true when s could apply.
@@ -64,7 +51,7 @@ func (r Rule) covers(s Rule) bool {
 // fleet's size and seed.
 func (s Servers) covers(t Servers) bool {
 	switch {
-	case s.All():
+	case s.all():
 		return true
 	case s.Percent != 0:
 		return t.Percent == s.Percent

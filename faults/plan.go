@@ -16,9 +16,10 @@ import (
 // reply, 300ms late). A call no rule applies to is served normally. Each
 // connection likewise gets the first SlowAccept rule that applies, and
 // every Refuse rule holds in its window. The zero Plan injects nothing.
-// A Plan is a value: once handed to an Engine it must not be modified.
+// A Plan is a value: once handed to a fleet (or a server) it must not be
+// modified.
 type Plan struct {
-	Rules []Rule
+	Rules []Rule // in order: within each part, the first rule that applies wins
 }
 
 // Empty reports whether the plan injects nothing.
@@ -34,17 +35,21 @@ func (p Plan) String() string {
 	return strings.Join(parts, ";")
 }
 
-// ParseError reports where and why a plan's text form is invalid.
+// ParseError reports where and why a plan's text form is invalid. Its
+// Error text names the plan, the column (from 1) and the offending token,
+// then says what was wrong:
+//
+//	faults: invalid plan "delay=5x": at column 7, "5x": not a duration (...)
 type ParseError struct {
-	Input  string // the whole text
-	Offset int    // byte offset of Token in Input
-	Token  string // the offending token
-	Msg    string // what was wrong
+	input  string // the whole text
+	offset int    // byte offset of token in input
+	token  string // the offending token
+	msg    string // what was wrong
 }
 
 // Error names the plan, the column and the token that is wrong.
 func (e *ParseError) Error() string {
-	return fmt.Sprintf("faults: invalid plan %q: at column %d, %q: %s", e.Input, e.Offset+1, e.Token, e.Msg)
+	return fmt.Sprintf("faults: invalid plan %q: at column %d, %q: %s", e.input, e.offset+1, e.token, e.msg)
 }
 
 // MustParse is Parse for plans known to be valid, such as literals in
@@ -87,7 +92,7 @@ func Parse(s string) (Plan, error) {
 	if j, i, ok := unreachable(plan); ok {
 		fs := toks[j]
 		start, end := fs[0].off, fs[len(fs)-1].end
-		return Plan{}, &ParseError{Input: s, Offset: start, Token: s[start:end], Msg: unreachableMsg(plan, j, i)}
+		return Plan{}, &ParseError{input: s, offset: start, token: s[start:end], msg: unreachableMsg(plan, j, i)}
 	}
 	return plan, nil
 }
@@ -124,7 +129,7 @@ func tokenize(s string) ([][]field, error) {
 			if i < len(s) && s[i] == '"' {
 				q, err := strconv.QuotedPrefix(s[i:])
 				if err != nil {
-					return nil, &ParseError{Input: s, Offset: i, Token: s[i:], Msg: "unterminated or invalid quoted string"}
+					return nil, &ParseError{input: s, offset: i, token: s[i:], msg: "unterminated or invalid quoted string"}
 				}
 				f.val, _ = strconv.Unquote(q)
 				i += len(q)
@@ -133,7 +138,7 @@ func tokenize(s string) ([][]field, error) {
 					i++
 				}
 				if i < len(s) && s[i] != ',' && s[i] != ';' {
-					return nil, &ParseError{Input: s, Offset: i, Token: s[i:], Msg: "unexpected text after quoted string"}
+					return nil, &ParseError{input: s, offset: i, token: s[i:], msg: "unexpected text after quoted string"}
 				}
 			} else {
 				for i < len(s) && s[i] != ',' && s[i] != ';' {
@@ -154,10 +159,10 @@ func tokenize(s string) ([][]field, error) {
 		if f.key == "" && !f.hasVal {
 			// An empty field is fine only as an empty rule (";;" or blank input).
 			if len(cur) > 0 {
-				return nil, &ParseError{Input: s, Offset: f.off, Token: "", Msg: "empty setting after ','"}
+				return nil, &ParseError{input: s, offset: f.off, token: "", msg: "empty setting after ','"}
 			}
 			if sep == ',' {
-				return nil, &ParseError{Input: s, Offset: f.off, Token: ",", Msg: "rule starts with ','"}
+				return nil, &ParseError{input: s, offset: f.off, token: ",", msg: "rule starts with ','"}
 			}
 			if end {
 				break
@@ -178,23 +183,22 @@ func tokenize(s string) ([][]field, error) {
 
 func parseRule(s string, fs []field) (Rule, error) {
 	bad := func(off int, tok, format string, args ...any) error {
-		return &ParseError{Input: s, Offset: off, Token: tok, Msg: fmt.Sprintf(format, args...)}
+		return &ParseError{input: s, offset: off, token: tok, msg: fmt.Sprintf(format, args...)}
 	}
 	kind := fs[0]
 	var r Rule
 	if kind.key == "" {
-		return r, bad(kind.off, kind.key, "missing fault kind (%s)", kindNames)
+		return r, bad(kind.off, kind.key, "missing fault kind (%s)", kindNames())
 	}
 	f, ok := newFault(kind.key)
 	if !ok {
-		return r, bad(kind.off, kind.key, "unknown fault kind (want %s)", kindNames)
+		return r, bad(kind.off, kind.key, "unknown fault kind (want %s)", kindNames())
 	}
-	set := f.(setter)
 	if kind.hasVal {
-		if err := set.set("", kind.val); err != nil {
+		if err := f.set("", kind.val); err != nil {
 			return r, bad(kind.valOff, kind.val, "%v", err)
 		}
-	} else if err := set.set("", ""); err != nil && !errors.Is(err, errNoValue) {
+	} else if err := f.set("", ""); err != nil && !errors.Is(err, errNoValue) {
 		return r, bad(kind.off, kind.key, "%v", err)
 	}
 	seen := map[string]bool{kind.key: kind.hasVal} // error=a,error=b: given twice
@@ -219,7 +223,7 @@ func parseRule(s string, fs []field) (Rule, error) {
 		if !fd.hasVal {
 			return r, bad(fd.off, fd.key, "setting needs a value, e.g. %s=...", fd.key)
 		}
-		err := set.set(fd.key, fd.val)
+		err := f.set(fd.key, fd.val)
 		if errors.Is(err, errUnknownSetting) {
 			if err = r.setTarget(fd.key, fd.val); errors.Is(err, errUnknownSetting) {
 				return r, bad(fd.off, fd.key, "unknown setting for %s", kind.key)
@@ -233,8 +237,10 @@ func parseRule(s string, fs []field) (Rule, error) {
 		}
 	}
 	r.Fault = deref(f)
-	if err := check(r.Fault); err != nil {
-		return r, bad(kind.off, kind.key, "%v", err)
+	if c, ok := r.Fault.(checker); ok {
+		if err := c.check(); err != nil {
+			return r, bad(kind.off, kind.key, "%v", err)
+		}
 	}
 	if r.Servers.Spans != nil && r.Servers.Percent != 0 {
 		return r, bad(kind.off, kind.key, "servers takes indices or a percentage, not both")
@@ -243,25 +249,8 @@ func parseRule(s string, fs []field) (Rule, error) {
 }
 
 // deref turns the pointer newFault returned into the value a Rule keeps.
-func deref(f Fault) Fault {
+func deref(f setter) Fault {
 	return reflect.ValueOf(f).Elem().Interface().(Fault)
-}
-
-// check validates a fault whose settings depend on each other.
-func check(f Fault) error {
-	switch f := f.(type) {
-	case Delay:
-		return f.check()
-	case Slice:
-		if f.Gap == 0 {
-			return fmt.Errorf("slice needs gap=DURATION")
-		}
-	case SlowAccept:
-		if f.D == 0 {
-			return fmt.Errorf("slowaccept needs a positive duration")
-		}
-	}
-	return nil
 }
 
 func parseDuration(v string) (time.Duration, error) {

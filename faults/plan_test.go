@@ -2,6 +2,7 @@ package faults_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -42,6 +43,26 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q) = %#v, want %#v", tt.in, got, tt.want)
 		}
 	}
+}
+
+// parseErrorAt splits the text of a *ParseError for input in into where
+// ("at column N, \"token\"") and what was wrong; both are "" if the text
+// does not start by naming the input as a ParseError's does.
+func parseErrorAt(err error, in string) (at, msg string) {
+	rest, ok := strings.CutPrefix(err.Error(), "faults: invalid plan "+strconv.Quote(in)+": ")
+	if !ok {
+		return "", ""
+	}
+	// The token is quoted and may hold ": ": cut after its closing quote.
+	col, tok, ok := strings.Cut(rest, ", ")
+	if !ok {
+		return "", ""
+	}
+	q, err := strconv.QuotedPrefix(tok)
+	if err != nil {
+		return "", ""
+	}
+	return col + ", " + q, strings.TrimPrefix(tok[len(q):], ": ")
 }
 
 func TestParseErrors(t *testing.T) {
@@ -86,12 +107,10 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("Parse(%q) error = %v, want a *ParseError", tt.in, err)
 			continue
 		}
-		if pe.Offset != tt.offset || pe.Token != tt.token || !strings.Contains(pe.Msg, tt.msg) {
-			t.Errorf("Parse(%q) = offset %d token %q msg %q; want offset %d token %q msg containing %q",
-				tt.in, pe.Offset, pe.Token, pe.Msg, tt.offset, tt.token, tt.msg)
-		}
-		if !strings.Contains(err.Error(), strconv.Quote(tt.in)) {
-			t.Errorf("Parse(%q) error %q does not quote the input", tt.in, err)
+		at, msg := parseErrorAt(err, tt.in)
+		want := fmt.Sprintf("at column %d, %q", tt.offset+1, tt.token)
+		if at != want || !strings.Contains(msg, tt.msg) {
+			t.Errorf("Parse(%q) error %q; want %s: and a message containing %q", tt.in, err, want, tt.msg)
 		}
 	}
 }
@@ -155,10 +174,11 @@ func TestParseUnreachableRules(t *testing.T) {
 			t.Errorf("Parse(%q) error = %v, want a *ParseError", tt.in, err)
 			continue
 		}
-		msg := "rule " + strconv.Itoa(tt.later) + " can never apply: rule " + strconv.Itoa(tt.earlier) + " "
-		if pe.Offset != tt.offset || pe.Token != tt.token || !strings.HasPrefix(pe.Msg, msg) {
-			t.Errorf("Parse(%q) = offset %d token %q msg %q; want offset %d token %q msg starting %q",
-				tt.in, pe.Offset, pe.Token, pe.Msg, tt.offset, tt.token, msg)
+		at, msg := parseErrorAt(err, tt.in)
+		want := fmt.Sprintf("at column %d, %q", tt.offset+1, tt.token)
+		wantMsg := "rule " + strconv.Itoa(tt.later) + " can never apply: rule " + strconv.Itoa(tt.earlier) + " "
+		if at != want || !strings.HasPrefix(msg, wantMsg) {
+			t.Errorf("Parse(%q) error %q; want %s: and a message starting %q", tt.in, err, want, wantMsg)
 		}
 	}
 
@@ -194,5 +214,60 @@ func TestParseUnreachableRules(t *testing.T) {
 		if _, err := faults.Parse(in); err != nil {
 			t.Errorf("Parse(%q): %v; every rule can apply", in, err)
 		}
+	}
+}
+
+// A plan written in Go, not parsed, is a plan like any other.
+func TestPlanWrittenInGo(t *testing.T) {
+	p := faults.Plan{Rules: []faults.Rule{{Fault: faults.Delay{D: 50 * time.Millisecond}}}}
+	if got, want := p.String(), "delay=50ms"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	if q, err := faults.Parse(p.String()); err != nil || !reflect.DeepEqual(q, p) {
+		t.Errorf("Parse(%q) = %#v, %v; want %#v", p.String(), q, err, p)
+	}
+}
+
+// A Rule with only Fault set prints the fault alone: the journal's
+// Call.Fault text. Every kind is here, so a new kind must be added.
+func TestRuleOfFaultAlone(t *testing.T) {
+	const ms = time.Millisecond
+	tests := []struct {
+		f    faults.Fault
+		want string
+	}{
+		{faults.Delay{D: 300 * ms}, "delay=300ms"},
+		{faults.Delay{D: 50 * ms, Jitter: 10 * ms}, "delay=50ms,jitter=10ms"},
+		{faults.Delay{Dist: "pareto", Scale: 10 * ms, Shape: 1.5, Cap: time.Second}, "delay=pareto,scale=10ms,shape=1.5,cap=1s"},
+		{faults.Error{Msg: "boom"}, "error=boom"},
+		{faults.Error{Msg: "disk full"}, `error="disk full"`},
+		{faults.Hang{}, "hang"},
+		{faults.Drop{}, "drop"},
+		{faults.Reset{}, "reset"},
+		{faults.Corrupt{}, "corrupt"},
+		{faults.Truncate{}, "truncate"},
+		{faults.Throttle{Rate: 1000}, "throttle=1000"},
+		{faults.Slice{Size: 8, Gap: 5 * ms}, "slice=8,gap=5ms"},
+		{faults.Refuse{}, "refuse"},
+		{faults.SlowAccept{D: 500 * ms}, "slowaccept=500ms"},
+		{faults.Blackhole{}, "blackhole"},
+		{faults.Crash{}, "crash"},
+	}
+	kinds := map[string]bool{}
+	for _, tt := range tests {
+		r := faults.Rule{Fault: tt.f}
+		if got := r.String(); got != tt.want {
+			t.Errorf("Rule{Fault: %#v}.String() = %q, want %q", tt.f, got, tt.want)
+		}
+		kind, _, _ := strings.Cut(tt.want, "=")
+		kinds[kind] = true
+	}
+	_, err := faults.Parse("nosuchkind")
+	const list = "delay, error, hang, drop, reset, corrupt, truncate, throttle, slice, refuse, slowaccept, blackhole or crash"
+	if err == nil || !strings.HasSuffix(err.Error(), "unknown fault kind (want "+list+")") {
+		t.Errorf("unknown kind: %v, want the kinds listed: %s", err, list)
+	}
+	if len(kinds) != strings.Count(list, ",")+2 {
+		t.Errorf("%d kinds tested, %s listed", len(kinds), list)
 	}
 }

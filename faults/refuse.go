@@ -8,12 +8,7 @@ package faults
 // The client observes syscall.ECONNREFUSED when it dials during the window.
 type Refuse struct{}
 
-// Kind returns "refuse".
-func (Refuse) Kind() string { return "refuse" }
-
-// String returns the fault in the text form Parse reads.
-func (Refuse) String() string { return "refuse" }
-
-func (Refuse) connFault() {}
+func (Refuse) kind() string { return "refuse" }
+func (Refuse) text() string { return "refuse" }
 
 func (*Refuse) set(key, val string) error { return noValue("refuse", key, val) }

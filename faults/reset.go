@@ -8,10 +8,7 @@ package faults
 // call pending on the connection.
 type Reset struct{}
 
-// Kind returns "reset".
-func (Reset) Kind() string { return "reset" }
-
-// String returns the fault in the text form Parse reads.
-func (Reset) String() string { return "reset" }
+func (Reset) kind() string { return "reset" }
+func (Reset) text() string { return "reset" }
 
 func (*Reset) set(key, val string) error { return noValue("reset", key, val) }

@@ -2,7 +2,6 @@ package faults
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -11,9 +10,9 @@ import (
 // Rule pairs a Fault with the calls it applies to. Every zero field means
 // "any": a Rule with only Fault set applies to every call of every server.
 // Call numbers count the server's calls since the plan was set (or the
-// engine reset), from 1; times are measured from the same moment.
+// server's counters reset), from 1; times are measured from the same moment.
 type Rule struct {
-	Fault Fault
+	Fault Fault // what happens: Delay{D: 50 * time.Millisecond}, Hang{}, ...
 
 	Servers Servers // servers=0,3,7-9 or servers=10%
 	Method  string  // method=Service.Method
@@ -30,10 +29,10 @@ type Rule struct {
 // String returns the rule in the text form Parse reads.
 func (r Rule) String() string {
 	var b strings.Builder
-	b.WriteString(r.Fault.String())
+	b.WriteString(r.Fault.text())
 	add := func(k, v string) { b.WriteString("," + k + "=" + v) }
-	if !r.Servers.All() {
-		add("servers", r.Servers.String())
+	if !r.Servers.all() {
+		add("servers", r.Servers.text())
 	}
 	if r.Method != "" {
 		add("method", quoteIfNeeded(r.Method))
@@ -65,14 +64,17 @@ type Servers struct {
 	Percent float64 // in (0, 100]: this share of the fleet, rounded, picked by the seed
 }
 
-// Span is an inclusive range of server indices.
-type Span struct{ Lo, Hi int }
+// Span is an inclusive range of server indices: {Lo: 7, Hi: 9} is
+// servers=7-9, {Lo: 3, Hi: 3} is servers=3.
+type Span struct {
+	Lo, Hi int // first and last index, Lo <= Hi
+}
 
-// All reports whether s selects every server.
-func (s Servers) All() bool { return len(s.Spans) == 0 && s.Percent == 0 }
+// all reports whether s selects every server.
+func (s Servers) all() bool { return len(s.Spans) == 0 && s.Percent == 0 }
 
-// String returns the selection in the text form of servers=.
-func (s Servers) String() string {
+// text returns the selection in the text form of servers=.
+func (s Servers) text() string {
 	if s.Percent != 0 {
 		return fmtFloat(s.Percent) + "%"
 	}
@@ -84,31 +86,6 @@ func (s Servers) String() string {
 		}
 	}
 	return strings.Join(parts, ",")
-}
-
-// Has reports whether server index of a fleet of size with the given seed
-// is selected. With Percent, the same seed picks the same servers in every
-// process, and a larger share includes a smaller one.
-func (s Servers) Has(seed uint64, index, size int) bool {
-	if s.All() {
-		return true
-	}
-	if s.Percent != 0 {
-		k := int(s.Percent/100*float64(size) + 0.5)
-		perm := rand.New(rand.NewPCG(seed, 0x5e1ec7)).Perm(size)
-		for _, i := range perm[:min(k, size)] {
-			if i == index {
-				return true
-			}
-		}
-		return false
-	}
-	for _, sp := range s.Spans {
-		if index >= sp.Lo && index <= sp.Hi {
-			return true
-		}
-	}
-	return false
 }
 
 // parseSpan reads "7" or "7-9".

@@ -12,15 +12,13 @@ import (
 // The client observes a normal reply that arrives about
 // (len/Size - 1) * Gap late; replies behind it on the connection wait.
 type Slice struct {
-	Size int64
-	Gap  time.Duration
+	Size int64         // bytes per chunk (slice=8, slice=1KB)
+	Gap  time.Duration // pause between chunks (gap=5ms)
 }
 
-// Kind returns "slice".
-func (Slice) Kind() string { return "slice" }
+func (Slice) kind() string { return "slice" }
 
-// String returns the fault in the text form Parse reads.
-func (s Slice) String() string {
+func (s Slice) text() string {
 	return "slice=" + strconv.FormatInt(s.Size, 10) + ",gap=" + s.Gap.String()
 }
 
@@ -39,4 +37,11 @@ func (s *Slice) set(key, val string) error {
 		return err
 	}
 	return errUnknownSetting
+}
+
+func (s Slice) check() error {
+	if s.Gap == 0 {
+		return fmt.Errorf("slice needs gap=DURATION")
+	}
+	return nil
 }

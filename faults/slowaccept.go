@@ -1,6 +1,9 @@
 package faults
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // SlowAccept makes the server wait D after accepting a connection before it
 // reads from it (slowaccept=500ms). The kernel completes the handshake, so
@@ -9,16 +12,11 @@ import "time"
 //
 // The client observes a fast dial and a slow first reply.
 type SlowAccept struct {
-	D time.Duration
+	D time.Duration // how long each connection waits before it is read
 }
 
-// Kind returns "slowaccept".
-func (SlowAccept) Kind() string { return "slowaccept" }
-
-// String returns the fault in the text form Parse reads.
-func (s SlowAccept) String() string { return "slowaccept=" + s.D.String() }
-
-func (SlowAccept) connFault() {}
+func (SlowAccept) kind() string   { return "slowaccept" }
+func (s SlowAccept) text() string { return "slowaccept=" + s.D.String() }
 
 func (s *SlowAccept) set(key, val string) error {
 	if key != "" {
@@ -27,4 +25,11 @@ func (s *SlowAccept) set(key, val string) error {
 	d, err := parseDuration(val)
 	s.D = d
 	return err
+}
+
+func (s SlowAccept) check() error {
+	if s.D == 0 {
+		return fmt.Errorf("slowaccept needs a positive duration")
+	}
+	return nil
 }

@@ -13,20 +13,3 @@ func (p *Plan) UnmarshalText(b []byte) error {
 	*p = q
 	return nil
 }
-
-// MarshalText returns the text form of the rule.
-func (r Rule) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
-
-// UnmarshalText parses the text form of exactly one rule, so a scenario
-// file can list rules one per line.
-func (r *Rule) UnmarshalText(b []byte) error {
-	p, err := Parse(string(b))
-	if err != nil {
-		return err
-	}
-	if len(p.Rules) != 1 {
-		return &ParseError{Input: string(b), Token: string(b), Msg: "want exactly one rule"}
-	}
-	*r = p.Rules[0]
-	return nil
-}

@@ -15,11 +15,8 @@ type Throttle struct {
 	Rate int64 // bytes per second
 }
 
-// Kind returns "throttle".
-func (Throttle) Kind() string { return "throttle" }
-
-// String returns the fault in the text form Parse reads.
-func (t Throttle) String() string { return "throttle=" + strconv.FormatInt(t.Rate, 10) }
+func (Throttle) kind() string   { return "throttle" }
+func (t Throttle) text() string { return "throttle=" + strconv.FormatInt(t.Rate, 10) }
 
 func (t *Throttle) set(key, val string) error {
 	if key != "" {

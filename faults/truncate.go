@@ -8,10 +8,7 @@ package faults
 // net/rpc's "reading body unexpected EOF" when it falls in the body.
 type Truncate struct{}
 
-// Kind returns "truncate".
-func (Truncate) Kind() string { return "truncate" }
-
-// String returns the fault in the text form Parse reads.
-func (Truncate) String() string { return "truncate" }
+func (Truncate) kind() string { return "truncate" }
+func (Truncate) text() string { return "truncate" }
 
 func (*Truncate) set(key, val string) error { return noValue("truncate", key, val) }

@@ -87,7 +87,7 @@ func TestBlackholeHangsDialsAndStopsReads(t *testing.T) {
 	pending := goCall(old)
 	noReply(t, pending, 500*time.Millisecond)
 	for _, c := range f.Journal().Server(0)[1:] {
-		if c.Outcome != faults.Pending {
+		if c.Outcome != fleet.Pending {
 			t.Errorf("journal while blackholed: %+v, want nothing ended", c)
 		}
 	}
@@ -126,7 +126,7 @@ func TestBlackholeHangsDialsAndStopsReads(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("a dial queued during the blackhole did not complete within 5s of its end")
 	}
-	if got := f.Journal().Server(0); len(got) != 3 || got[1].Outcome != faults.OK {
+	if got := f.Journal().Server(0); len(got) != 3 || got[1].Outcome != fleet.OK {
 		t.Errorf("journal of server 0: %+v, want 3 calls, the blackholed one answered", got)
 	}
 	// The server's own fillers were closed, not served.
@@ -183,7 +183,7 @@ func TestKillAndStopWhileBlackholed(t *testing.T) {
 		t.Error("a blackholed call did not fail when the server was killed")
 	}
 	for _, c := range f.Journal().Server(1) {
-		if c.Outcome != faults.Pending && c.Outcome != faults.Aborted {
+		if c.Outcome != fleet.Pending && c.Outcome != fleet.Aborted {
 			t.Errorf("journal after Kill: %+v, want no call answered", c)
 		}
 	}

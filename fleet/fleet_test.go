@@ -298,11 +298,11 @@ func TestJournal(t *testing.T) {
 		t.Fatalf("server 1 calls %+v, want numbers 1 and 2", s1)
 	}
 	for _, c := range s1 {
-		if c.Outcome != faults.Failed || c.Err != "nope" || c.Fault != "error=nope" || c.Rule != 0 {
+		if c.Outcome != fleet.Failed || c.Err != "nope" || c.Fault != "error=nope" || c.Rule != 0 {
 			t.Errorf("server 1 call %+v, want an injected error", c)
 		}
 	}
-	if s0 := f.Journal().Server(0); s0[0].Outcome != faults.OK || s0[0].Rule != -1 || s0[0].Fault != "" {
+	if s0 := f.Journal().Server(0); s0[0].Outcome != fleet.OK || s0[0].Rule != -1 || s0[0].Fault != "" {
 		t.Errorf("server 0 call %+v, want a plain OK", s0[0])
 	}
 	f.Journal().Reset()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/internal/inject"
 )
 
 // Call is the journal's record of one call received by a server.
@@ -34,7 +35,7 @@ type Call struct {
 	// part that applied. Rule and Fault name the outcome fault (error,
 	// hang, drop, ...); DelayRule and Delay the delay, which held the
 	// outcome back from Received.
-	Outcome   faults.Outcome
+	Outcome   Outcome
 	Rule      int           // index of the outcome rule that applied, or -1
 	Fault     string        // text form of that rule's fault; "" if none
 	DelayRule int           // index of the delay rule that applied, or -1
@@ -151,7 +152,7 @@ func (j *Journal) ResetServer(i int) {
 	}
 }
 
-// recorder adapts the journal to faults.Recorder for one server.
+// recorder adapts the journal to inject.Recorder for one server.
 type recorder struct {
 	j      *Journal
 	server int
@@ -159,7 +160,7 @@ type recorder struct {
 }
 
 // Received records a new call; its id stays valid across Resets.
-func (r recorder) Received(method string, seq uint64, d faults.Decision, at time.Time) int {
+func (r recorder) Received(method string, seq uint64, d inject.Decision, at time.Time) int {
 	j := r.j
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -169,14 +170,30 @@ func (r recorder) Received(method string, seq uint64, d faults.Decision, at time
 		Received: at, ReceivedAt: j.clock, Rule: d.Rule, DelayRule: d.DelayRule, Delay: d.Delay,
 	}
 	if d.Fault != nil {
-		c.Fault = d.Fault.String()
+		c.Fault = faults.Rule{Fault: d.Fault}.String() // the fault alone, e.g. error=boom
 	}
 	j.nextID++
 	j.appendCall(c)
 	return c.ID
 }
 
-func (r recorder) Ended(id int, o faults.Outcome, errText string, at time.Time) {
+// Replied records that the call's reply is about to be written: an error
+// reply if errText is not "".
+func (r recorder) Replied(id int, errText string, at time.Time) {
+	o := OK
+	if errText != "" {
+		o = Failed
+	}
+	r.ended(id, o, errText, at)
+}
+
+// Hung records that the call's reply was swallowed.
+func (r recorder) Hung(id int, at time.Time) { r.ended(id, Hung, "", at) }
+
+// Aborted records that the call ended without a reply, and why.
+func (r recorder) Aborted(id int, why string, at time.Time) { r.ended(id, Aborted, why, at) }
+
+func (r recorder) ended(id int, o Outcome, errText string, at time.Time) {
 	j := r.j
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -186,7 +203,7 @@ func (r recorder) Ended(id int, o faults.Outcome, errText string, at time.Time) 
 	}
 	c.Outcome, c.Err = o, errText
 	switch o {
-	case faults.OK, faults.Failed:
+	case OK, Failed:
 		j.clock++
 		c.Replied, c.RepliedAt = at, j.clock
 	default:

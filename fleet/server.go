@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/internal/inject"
 	"github.com/rpcfleet/rpcfleet/internal/porthold"
 )
 
@@ -23,7 +24,7 @@ type Server struct {
 	index   int
 	addr    string
 	rpc     *rpc.Server
-	eng     *faults.Engine
+	eng     *inject.Engine
 	journal *Journal
 
 	mu       sync.Mutex
@@ -64,7 +65,7 @@ func newServer(index, size int, seed uint64, j *Journal) *Server {
 	return &Server{
 		index:    index,
 		rpc:      rpc.NewServer(),
-		eng:      faults.NewEngine(seed, index, size),
+		eng:      inject.NewEngine(seed, index, size),
 		journal:  j,
 		conns:    make(map[net.Conn]struct{}),
 		ctlConns: make(map[net.Conn]struct{}),
@@ -172,7 +173,7 @@ func (s *Server) unrefuse() {
 
 // inWindows calls begin at the start of each window and end at its end,
 // with s.mu held, until stop closes.
-func (s *Server) inWindows(ws []faults.Window, begin, end func(), stop <-chan struct{}, done chan<- struct{}) {
+func (s *Server) inWindows(ws []inject.Window, begin, end func(), stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	until := func(t time.Time) bool {
 		if t.IsZero() {
@@ -387,7 +388,7 @@ func (s *Server) serve(c *gatedConn, down <-chan struct{}) {
 		return
 	}
 	h := host{recorder: recorder{j: s.journal, server: s.index, addr: s.addr}, s: s}
-	s.rpc.ServeCodec(faults.NewServerCodec(c, gatedReader{br: br, c: c}, s.eng, h))
+	s.rpc.ServeCodec(inject.NewServerCodec(c, gatedReader{br: br, c: c}, s.eng, h))
 }
 
 // host lets a codec record calls and crash the server.

@@ -128,7 +128,7 @@ var _ = Describe("Fault kinds: what the caller observes", func() {
 		Expect(calls).To(ConsistOf(And(
 			HaveField("DelayRule", 0), HaveField("Delay", 300*time.Millisecond),
 			HaveField("Rule", 1), HaveField("Fault", "error=boom"),
-			HaveField("Outcome", faults.Failed), HaveField("Err", "boom"))))
+			HaveField("Outcome", fleet.Failed), HaveField("Err", "boom"))))
 		Expect(calls[0].Replied.Sub(calls[0].Received)).To(BeNumerically(">=", 300*time.Millisecond))
 
 		plan(ctx, "delay=300ms;drop")
@@ -173,7 +173,7 @@ var _ = Describe("Fault kinds: what the caller observes", func() {
 		_, _, err := dialCall(ctx, addr, "Service.Method")
 		Expect(err).To(MatchError(io.ErrUnexpectedEOF))
 		Expect(f.ServerCalls(ctx, 0)).To(ConsistOf(And(
-			HaveField("Outcome", faults.Aborted), HaveField("Err", "dropped"), HaveField("Fault", "drop"))))
+			HaveField("Outcome", fleet.Aborted), HaveField("Err", "dropped"), HaveField("Fault", "drop"))))
 	}, SpecTimeout(10*time.Second))
 
 	It("reset: the connection is reset (ECONNRESET) or cut (io.ErrUnexpectedEOF)", func(ctx SpecContext) {
@@ -424,7 +424,7 @@ var _ = Describe("Fault plans at runtime", func() {
 		Expect(calls).To(HaveLen(400))
 		want := map[int][]string{0: {"error=x0", "error=y0"}, 1: {"error=x1", "error=y1"}}
 		for _, call := range calls {
-			Expect(call.Outcome).To(Equal(faults.Failed))
+			Expect(call.Outcome).To(Equal(fleet.Failed))
 			Expect(want[call.Rule]).To(ContainElement(call.Fault), "rule %d of one plan, fault of the same rule", call.Rule)
 			Expect("error=" + call.Err).To(Equal(call.Fault))
 		}

@@ -27,6 +27,6 @@ var _ = Describe("my fan-out", func() {
 
 		Expect(err).To(MatchError(context.DeadlineExceeded))
 		Expect(results[3].Err).To(BeAssignableToTypeOf(&caller.TimeoutError{}))
-		Expect(f.ServerCalls(ctx, 3)).To(ConsistOf(HaveField("Outcome", faults.Hung)))
+		Expect(f.ServerCalls(ctx, 3)).To(ConsistOf(HaveField("Outcome", fleet.Hung)))
 	}, SpecTimeout(5*time.Second))
 })

@@ -116,7 +116,7 @@ func (h *harness) completion() {
 			Expect(h.inOrder(run)).To(HaveLen(20))
 			Expect(run).To(matchers.HaveOneCallPerServer(20))
 			for _, c := range run.Calls {
-				Expect(c.Outcome).To(Equal(faults.OK), "server %d's call", c.Server)
+				Expect(c.Outcome).To(Equal(fleet.OK), "server %d's call", c.Server)
 			}
 		}, SpecTimeout(h.scale(20*time.Second)))
 
@@ -241,7 +241,7 @@ func (h *harness) errorHandling() {
 			h.expectAggregate(run, addrs[1:2], MatchError(ContainSubstring("boom")),
 				WithTransform(func(err error) bool { return errors.As(err, new(rpc.ServerError)) }, BeTrue()))
 			Expect(run).To(matchers.HaveOneCallPerServer(4))
-			Expect(e.f.ServerCalls(ctx, 1)).To(ConsistOf(HaveField("Outcome", faults.Failed)))
+			Expect(e.f.ServerCalls(ctx, 1)).To(ConsistOf(HaveField("Outcome", fleet.Failed)))
 		}, SpecTimeout(h.scale(20*time.Second)))
 
 		It("reports a dropped connection (io.ErrUnexpectedEOF), for that address only", func(ctx SpecContext) {
@@ -253,7 +253,7 @@ func (h *harness) errorHandling() {
 			Expect(run).To(matchers.FailExactlyOn(addrs[0]))
 			Expect(outcomes[0].Err).To(MatchError(io.ErrUnexpectedEOF))
 			h.expectAggregate(run, addrs[:1], io.ErrUnexpectedEOF)
-			Expect(e.f.ServerCalls(ctx, 0)).To(ConsistOf(HaveField("Outcome", faults.Aborted)))
+			Expect(e.f.ServerCalls(ctx, 0)).To(ConsistOf(HaveField("Outcome", fleet.Aborted)))
 		}, SpecTimeout(h.scale(20*time.Second)))
 
 		It("reports a corrupt reply as an error, not a reply, and recovers once the server is sound", func(ctx SpecContext) {
@@ -321,7 +321,7 @@ func (h *harness) errorHandling() {
 			Expect(run).To(matchers.FailExactlyOn(addrs[3]))
 			Expect(outcomes[3].Err).To(MatchError(context.DeadlineExceeded))
 			h.expectAggregate(run, addrs[3:4], context.DeadlineExceeded)
-			Expect(e.f.ServerCalls(ctx, 3)).To(ConsistOf(HaveField("Outcome", faults.Hung)))
+			Expect(e.f.ServerCalls(ctx, 3)).To(ConsistOf(HaveField("Outcome", fleet.Hung)))
 		}, SpecTimeout(h.scale(20*time.Second)))
 
 		h.it(h.cfg.cancels, "suites.HonoursCancel()", "returns promptly when ctx is cancelled mid-flight, every unfinished call failing with ctx's error", func(ctx SpecContext) {
@@ -352,7 +352,7 @@ func (h *harness) errorHandling() {
 				defer GinkgoRecover()
 				Eventually(func() int {
 					calls, _ := e.f.Calls(ctx)
-					return len(slices.DeleteFunc(calls, func(c fleet.Call) bool { return c.Outcome != faults.OK }))
+					return len(slices.DeleteFunc(calls, func(c fleet.Call) bool { return c.Outcome != fleet.OK }))
 				}).WithContext(fctx).WithTimeout(h.within()).Should(Equal(answered))
 				time.Sleep(h.scale(500 * time.Millisecond))
 				cancel()
@@ -550,7 +550,7 @@ func (h *harness) concurrency() {
 			Expect(calls).To(HaveLen(n*fanOuts), "every fan-out called every server once")
 			errReplies := 0
 			for _, c := range calls {
-				if c.Outcome == faults.Failed {
+				if c.Outcome == fleet.Failed {
 					errReplies++
 				}
 			}

@@ -105,7 +105,7 @@ var _ = Describe("Reference caller strategies", Label("reference", "strategies")
 			// had not replied when the fan-out returned.
 			for _, call := range journal {
 				if call.Server != 0 {
-					Expect(call.Outcome).To(Equal(faults.Pending), "server %d replied before the fan-out returned", call.Server)
+					Expect(call.Outcome).To(Equal(fleet.Pending), "server %d replied before the fan-out returned", call.Server)
 				}
 			}
 		}, SpecTimeout(20*time.Second))
@@ -153,7 +153,7 @@ var _ = Describe("Reference caller strategies", Label("reference", "strategies")
 			}
 			for _, call := range journal {
 				if call.Server >= 3 {
-					Expect(call.Outcome).To(Equal(faults.Pending), "server %d replied before the fan-out returned", call.Server)
+					Expect(call.Outcome).To(Equal(fleet.Pending), "server %d replied before the fan-out returned", call.Server)
 				}
 			}
 		}, SpecTimeout(20*time.Second))
@@ -275,7 +275,7 @@ var _ = Describe("Reference caller strategies", Label("reference", "strategies")
 				cs, err := f.ServerCalls(ctx, i)
 				Expect(err).NotTo(HaveOccurred())
 				Expect(cs).To(HaveExactElements(
-					HaveField("Outcome", faults.Failed), HaveField("Outcome", faults.Failed), HaveField("Outcome", faults.OK)))
+					HaveField("Outcome", fleet.Failed), HaveField("Outcome", fleet.Failed), HaveField("Outcome", fleet.OK)))
 			}
 		}, SpecTimeout(20*time.Second))
 

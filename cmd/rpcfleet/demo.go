@@ -91,7 +91,7 @@ func demo(ctx context.Context, w io.Writer, n int, seed uint64, timeout time.Dur
 		var applied []string
 		for _, i := range []int{call.DelayRule, call.Rule} {
 			if i >= 0 {
-				applied = append(applied, plan.Rules[i].Fault.String())
+				applied = append(applied, faults.Rule{Fault: plan.Rules[i].Fault}.String())
 			}
 		}
 		faultOf[call.Server] = strings.Join(applied, ";")

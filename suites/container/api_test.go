@@ -41,7 +41,7 @@ func fleetAPI(start starter) {
 			Expect(c.ID).To(Equal(id))
 			Expect(c.Method).To(Equal("Service.Method"))
 			Expect(c.Addr).To(Equal(addrs[c.Server]))
-			Expect(c.Outcome).To(Equal(faults.OK))
+			Expect(c.Outcome).To(Equal(fleet.OK))
 			Expect(c.Replied).NotTo(BeTemporally("<", c.Received))
 			Expect(c.RepliedAt).To(BeNumerically(">", c.ReceivedAt))
 		}
@@ -73,9 +73,9 @@ func fleetAPI(start starter) {
 		calls, err := f.ServerCalls(ctx, 1)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(calls).To(HaveExactElements(
-			And(HaveField("Outcome", faults.Failed), HaveField("Fault", "error=at-start"), HaveField("N", uint64(1))),
-			And(HaveField("Outcome", faults.Failed), HaveField("Fault", "error=later"), HaveField("N", uint64(2))),
-			And(HaveField("Outcome", faults.OK), HaveField("Rule", -1), HaveField("N", uint64(3))),
+			And(HaveField("Outcome", fleet.Failed), HaveField("Fault", "error=at-start"), HaveField("N", uint64(1))),
+			And(HaveField("Outcome", fleet.Failed), HaveField("Fault", "error=later"), HaveField("N", uint64(2))),
+			And(HaveField("Outcome", fleet.OK), HaveField("Rule", -1), HaveField("N", uint64(3))),
 		))
 	}, SpecTimeout(time.Minute))
 
@@ -92,7 +92,7 @@ func fleetAPI(start starter) {
 		Expect(err).NotTo(HaveOccurred())
 		calls, err := f.ServerCalls(ctx, 1)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(calls).To(HaveExactElements(HaveField("Outcome", faults.OK), HaveField("Outcome", faults.OK)))
+		Expect(calls).To(HaveExactElements(HaveField("Outcome", fleet.OK), HaveField("Outcome", fleet.OK)))
 		Expect(f.Calls(ctx)).To(HaveLen(4))
 	}, SpecTimeout(time.Minute))
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/onsi/gomega"
 
-	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
 	"github.com/rpcfleet/rpcfleet/suites/matchers"
 )
@@ -25,9 +24,9 @@ func ExampleAllSucceed() {
 			{Addr: addrs[2], Err: errors.New("no reply within 500ms"), Latency: 500 * time.Millisecond},
 		},
 		Calls: []fleet.Call{
-			{Server: 0, Outcome: faults.OK, Rule: -1},
-			{Server: 1, Outcome: faults.Failed, Fault: "error=boom"},
-			{Server: 2, Outcome: faults.Hung, Fault: "hang"},
+			{Server: 0, Outcome: fleet.OK, Rule: -1},
+			{Server: 1, Outcome: fleet.Failed, Fault: "error=boom"},
+			{Server: 2, Outcome: fleet.Hung, Fault: "hang"},
 		},
 	}
 	g := gomega.NewGomega(func(message string, _ ...int) { fmt.Println(message) })

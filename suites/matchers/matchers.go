@@ -9,7 +9,6 @@ import (
 
 	"github.com/onsi/gomega/types"
 
-	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
@@ -304,7 +303,7 @@ func ReturnAfterAllReplies() types.GomegaMatcher {
 			return false, "", "", err
 		}
 		late := func(c fleet.Call) bool {
-			return c.Outcome == faults.Pending || (!c.Replied.IsZero() && c.Replied.After(run.Returned))
+			return c.Outcome == fleet.Pending || (!c.Replied.IsZero() && c.Replied.After(run.Returned))
 		}
 		t := &table{header: []string{"SERVER", "ADDRESS", "OUTCOME", "REPLIED", "FAULT"}}
 		n := 0

@@ -9,7 +9,6 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/rpcfleet/rpcfleet/caller"
-	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
@@ -26,9 +25,9 @@ func run() Run {
 		Elapsed:  50 * time.Millisecond,
 		Returned: time.Unix(100, 0),
 		Calls: []fleet.Call{
-			{Server: 0, Outcome: faults.OK, Replied: time.Unix(99, 0), ReceivedAt: 1, RepliedAt: 4},
-			{Server: 1, Outcome: faults.Failed, Fault: "error=boom", Delay: 2 * time.Millisecond, Replied: time.Unix(99, 0), ReceivedAt: 2, RepliedAt: 5},
-			{Server: 2, Outcome: faults.OK, Replied: time.Unix(99, 0), ReceivedAt: 3, RepliedAt: 6},
+			{Server: 0, Outcome: fleet.OK, Replied: time.Unix(99, 0), ReceivedAt: 1, RepliedAt: 4},
+			{Server: 1, Outcome: fleet.Failed, Fault: "error=boom", Delay: 2 * time.Millisecond, Replied: time.Unix(99, 0), ReceivedAt: 2, RepliedAt: 5},
+			{Server: 2, Outcome: fleet.OK, Replied: time.Unix(99, 0), ReceivedAt: 3, RepliedAt: 6},
 		},
 	}
 }
@@ -38,13 +37,13 @@ func TestMatchers(t *testing.T) {
 	late.Calls[2].Replied = time.Unix(101, 0)
 	late.Calls[2].DelayRule, late.Calls[2].Delay = 0, 1100*time.Millisecond
 	pending := run()
-	pending.Calls[0].Outcome, pending.Calls[0].RepliedAt = faults.Pending, 0
+	pending.Calls[0].Outcome, pending.Calls[0].RepliedAt = fleet.Pending, 0
 	swapped := run()
 	swapped.Outcomes[0], swapped.Outcomes[2] = swapped.Outcomes[2], swapped.Outcomes[0]
 	short := run()
 	short.Outcomes = short.Outcomes[:2]
 	twice := run()
-	twice.Calls = append(twice.Calls, fleet.Call{Server: 1, Outcome: faults.OK})
+	twice.Calls = append(twice.Calls, fleet.Call{Server: 1, Outcome: fleet.OK})
 	staggered := run() // server 2's call came in after server 0 had replied
 	staggered.Calls[0].RepliedAt, staggered.Calls[2].ReceivedAt = 3, 4
 	results := []caller.Result[fleet.Reply]{{Addr: a}, {Addr: b, Err: boom, Latency: time.Second}}

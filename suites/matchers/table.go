@@ -7,7 +7,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
@@ -191,6 +190,6 @@ func dash(s string) string {
 // index (Fleet.Addrs); it may be nil.
 func JournalTable(calls []fleet.Call, servers []string) string {
 	return journalTable(calls, &Run{Servers: servers}, len(servers), func(_ int, cs []fleet.Call) bool {
-		return len(cs) == 0 || slices.ContainsFunc(cs, func(c fleet.Call) bool { return c.Outcome == faults.Pending })
+		return len(cs) == 0 || slices.ContainsFunc(cs, func(c fleet.Call) bool { return c.Outcome == fleet.Pending })
 	})
 }

@@ -1,4 +1,4 @@
-package faults
+package inject
 
 import (
 	"bufio"
@@ -10,40 +10,9 @@ import (
 	"net/rpc"
 	"sync"
 	"time"
+
+	"github.com/rpcfleet/rpcfleet/faults"
 )
-
-// Outcome says how a call ended on the server.
-type Outcome int
-
-const (
-	// Pending: the call was received and has not ended yet.
-	Pending Outcome = iota
-	// OK: a normal reply was written.
-	OK
-	// Failed: an error reply was written (injected or returned by the method).
-	Failed
-	// Hung: the reply was swallowed by a Hang fault.
-	Hung
-	// Aborted: the connection closed before the reply could be written.
-	Aborted
-)
-
-// String returns the outcome's name as the journal and matchers print it.
-func (o Outcome) String() string {
-	switch o {
-	case Pending:
-		return "pending"
-	case OK:
-		return "ok"
-	case Failed:
-		return "error"
-	case Hung:
-		return "hung"
-	case Aborted:
-		return "aborted"
-	}
-	return "unknown"
-}
 
 // Host is the server a ServerCodec works for: it is told about the life of
 // every call (it keeps the journal) and asked to crash. Crash must take the
@@ -54,15 +23,18 @@ type Host interface {
 }
 
 // Recorder is told about the life of every call through a ServerCodec.
-// Received is called once per request, before the method runs. Ended is
-// called when the call ends: just before its reply is written (OK or
-// Failed), when its reply is swallowed (Hung), or when a fault or the
-// connection's end stops it (Aborted). A reply whose write fails is
+// Received is called once per request, before the method runs. Then, when
+// the call ends, exactly one of: Replied just before its reply is written
+// (errText is the error reply's text, "" for a normal reply), Hung when its
+// reply is swallowed by a Hang fault, or Aborted when a fault or the
+// connection's end stops it (why says which). A reply whose write fails is
 // reported again as Aborted. Implementations must be safe for concurrent
 // use.
 type Recorder interface {
 	Received(method string, seq uint64, d Decision, at time.Time) (id int)
-	Ended(id int, o Outcome, errText string, at time.Time)
+	Replied(id int, errText string, at time.Time)
+	Hung(id int, at time.Time)
+	Aborted(id int, why string, at time.Time)
 }
 
 // NewServerCodec returns a gob rpc.ServerCodec, wire-compatible with
@@ -154,9 +126,9 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 		// Not a request we saw (cannot happen with net/rpc's server); reply plainly.
 		return c.write(r, body)
 	}
-	if _, ok := p.d.Fault.(Hang); ok {
+	if _, ok := p.d.Fault.(faults.Hang); ok {
 		// Nothing will be written: a delay before it changes nothing.
-		c.end(p.id, Hung, "")
+		c.host.Hung(p.id, time.Now())
 		return nil
 	}
 	if p.d.DelayRule >= 0 {
@@ -167,7 +139,7 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 				if c.sleep(wait) {
 					_ = c.apply(p, &resp, body)
 				} else {
-					c.end(p.id, Aborted, "connection closed during delay")
+					c.abort(p.id, "connection closed during delay")
 				}
 			})
 			return nil
@@ -182,29 +154,29 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 func (c *serverCodec) apply(p pending, r *rpc.Response, body any) error {
 	copyOf := func(r *rpc.Response) *rpc.Response { c := *r; return &c }
 	switch f := p.d.Fault.(type) {
-	case Error:
+	case faults.Error:
 		r = copyOf(r)
 		r.Error = f.Msg
-	case Drop:
-		c.end(p.id, Aborted, "dropped")
+	case faults.Drop:
+		c.abort(p.id, "dropped")
 		return c.conn.Close()
-	case Reset:
-		c.end(p.id, Aborted, "reset")
+	case faults.Reset:
+		c.abort(p.id, "reset")
 		if tc, ok := c.conn.(interface{ SetLinger(sec int) error }); ok {
 			_ = tc.SetLinger(0) // *net.TCPConn, or a wrapper of one
 		}
 		return c.conn.Close()
-	case Crash:
-		c.end(p.id, Aborted, "server crashed")
+	case faults.Crash:
+		c.abort(p.id, "server crashed")
 		c.host.Crash()
 		return nil
-	case Corrupt, Truncate:
+	case faults.Corrupt, faults.Truncate:
 		return c.mangle(p, r, body)
-	case Throttle:
+	case faults.Throttle:
 		resp := copyOf(r)
 		c.spawn(func() { c.paced(p.id, resp, body, max(f.Rate/100, 1), 10*time.Millisecond) })
 		return nil
-	case Slice:
+	case faults.Slice:
 		resp := copyOf(r)
 		c.spawn(func() { c.paced(p.id, resp, body, f.Size, f.Gap) })
 		return nil
@@ -212,8 +184,9 @@ func (c *serverCodec) apply(p pending, r *rpc.Response, body any) error {
 	return c.reply(p.id, r, body)
 }
 
-func (c *serverCodec) end(id int, o Outcome, errText string) {
-	c.host.Ended(id, o, errText, time.Now())
+// abort records that call id ended without a reply, and why.
+func (c *serverCodec) abort(id int, why string) {
+	c.host.Aborted(id, why, time.Now())
 }
 
 // spawn runs fn on a goroutine that Close waits for.
@@ -264,11 +237,11 @@ func (c *serverCodec) mangle(p pending, r *rpc.Response, body any) error {
 	defer c.wmu.Unlock()
 	b, err := c.encode(r, body)
 	if err != nil {
-		c.end(p.id, Aborted, err.Error())
+		c.abort(p.id, err.Error())
 		return c.conn.Close()
 	}
 	what := "truncated"
-	if _, ok := p.d.Fault.(Corrupt); ok {
+	if _, ok := p.d.Fault.(faults.Corrupt); ok {
 		what = "corrupted"
 		rng := rand.New(rand.NewPCG(p.d.Noise, 0))
 		for i := range b {
@@ -277,7 +250,7 @@ func (c *serverCodec) mangle(p pending, r *rpc.Response, body any) error {
 	} else {
 		b = b[:len(b)/2]
 	}
-	c.end(p.id, Aborted, what)
+	c.abort(p.id, what)
 	_, _ = c.buf.Write(b)
 	_ = c.buf.Flush()
 	return c.conn.Close()
@@ -290,27 +263,23 @@ func (c *serverCodec) paced(id int, r *rpc.Response, body any, chunk int64, gap 
 	defer c.wmu.Unlock()
 	b, err := c.encode(r, body)
 	if err != nil {
-		c.end(id, Aborted, err.Error())
+		c.abort(id, err.Error())
 		c.conn.Close()
 		return
-	}
-	o := OK
-	if r.Error != "" {
-		o = Failed
 	}
 	for len(b) > 0 {
 		n := min(int64(len(b)), chunk)
 		if int64(len(b)) == n {
 			// The last chunk completes the reply: record it first, as reply does.
-			c.end(id, o, r.Error)
+			c.host.Replied(id, r.Error, time.Now())
 		}
 		if _, err := c.conn.Write(b[:n]); err != nil {
-			c.end(id, Aborted, err.Error())
+			c.abort(id, err.Error())
 			return
 		}
 		b = b[n:]
 		if len(b) > 0 && !c.sleep(gap) {
-			c.end(id, Aborted, "connection closed while writing")
+			c.abort(id, "connection closed while writing")
 			return
 		}
 	}
@@ -320,14 +289,10 @@ func (c *serverCodec) paced(id int, r *rpc.Response, body any, chunk int64, gap 
 // recorded just before it is written, so a client never sees a reply that
 // the journal does not hold yet; a failed write is recorded again as Aborted.
 func (c *serverCodec) reply(id int, r *rpc.Response, body any) error {
-	o := OK
-	if r.Error != "" {
-		o = Failed
-	}
-	c.end(id, o, r.Error)
+	c.host.Replied(id, r.Error, time.Now())
 	err := c.write(r, body)
 	if err != nil {
-		c.end(id, Aborted, err.Error())
+		c.abort(id, err.Error())
 	}
 	return err
 }
@@ -365,7 +330,7 @@ func (c *serverCodec) Close() error {
 		c.pending = nil
 		c.mu.Unlock()
 		for _, p := range ps {
-			c.end(p.id, Aborted, "connection closed")
+			c.abort(p.id, "connection closed")
 		}
 	})
 	return err

@@ -1,10 +1,13 @@
-package faults
+package inject
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/rpcfleet/rpcfleet/faults"
 )
 
 // Decision is what an Engine decided for one call or connection.
@@ -22,7 +25,7 @@ type Decision struct {
 	// Rule is the index in the plan of the outcome rule that applied, or -1.
 	Rule int
 	// Fault is the outcome fault that applies, or nil.
-	Fault Fault
+	Fault faults.Fault
 	// DelayRule is the index in the plan of the delay rule that applied,
 	// or -1.
 	DelayRule int
@@ -54,7 +57,7 @@ type Engine struct {
 	size   int
 
 	mu      sync.Mutex
-	plan    Plan
+	plan    faults.Plan
 	member  []bool // per rule: does it target this server
 	rng     *rand.Rand
 	calls   uint64    // since start or Reset: Decision.Call
@@ -76,10 +79,10 @@ func NewEngine(seed uint64, server, size int) *Engine {
 
 // SetPlan replaces the plan and restarts the targeting counts and clock.
 // The caller must not modify p afterwards.
-func (e *Engine) SetPlan(p Plan) {
+func (e *Engine) SetPlan(p faults.Plan) {
 	member := make([]bool, len(p.Rules))
 	for i, r := range p.Rules {
-		member[i] = r.Servers.Has(e.seed, e.server, e.size)
+		member[i] = selects(r.Servers, e.seed, e.server, e.size)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -88,7 +91,7 @@ func (e *Engine) SetPlan(p Plan) {
 }
 
 // Plan returns the current plan.
-func (e *Engine) Plan() Plan {
+func (e *Engine) Plan() faults.Plan {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.plan
@@ -152,7 +155,7 @@ func (e *Engine) decide(seq, n uint64, method string, accept bool) Decision {
 		if pt == partDelay && d.DelayRule >= 0 || pt != partDelay && d.Rule >= 0 {
 			continue // this part is decided
 		}
-		if !r.lets(n, method, elapsed) {
+		if !lets(r, n, method, elapsed) {
 			continue
 		}
 		// Roll last, so the draws depend only on the calls the other keys
@@ -161,11 +164,11 @@ func (e *Engine) decide(seq, n uint64, method string, accept bool) Decision {
 			continue
 		}
 		switch f := r.Fault.(type) {
-		case Delay:
-			d.DelayRule, d.Delay = i, f.draw(e.rng)
-		case SlowAccept:
+		case faults.Delay:
+			d.DelayRule, d.Delay = i, draw(f, e.rng)
+		case faults.SlowAccept:
 			d.Rule, d.Fault, d.Delay = i, f, f.D
-		case Corrupt:
+		case faults.Corrupt:
 			d.Rule, d.Fault, d.Noise = i, f, e.rng.Uint64()
 		default:
 			d.Rule, d.Fault = i, f
@@ -181,18 +184,18 @@ func (e *Engine) decide(seq, n uint64, method string, accept bool) Decision {
 // connections under the current plan: in time order, overlapping windows
 // merged, windows already over left out.
 func (e *Engine) Refusals() []Window {
-	return e.windows(func(f Fault) bool { _, ok := f.(Refuse); return ok })
+	return e.windows(func(f faults.Fault) bool { _, ok := f.(faults.Refuse); return ok })
 }
 
 // Blackholes returns the windows during which this server must be a
 // blackhole under the current plan, as Refusals does for Refuse.
 func (e *Engine) Blackholes() []Window {
-	return e.windows(func(f Fault) bool { _, ok := f.(Blackhole); return ok })
+	return e.windows(func(f faults.Fault) bool { _, ok := f.(faults.Blackhole); return ok })
 }
 
 // windows returns the merged windows of the rules of this server whose
 // fault is picked by kind.
-func (e *Engine) windows(kind func(Fault) bool) []Window {
+func (e *Engine) windows(kind func(faults.Fault) bool) []Window {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := time.Now()
@@ -228,4 +231,89 @@ func (e *Engine) windows(kind func(Fault) bool) []Window {
 		merged = append(merged, w)
 	}
 	return merged
+}
+
+// part is the part of a decision a rule competes for: the first rule of
+// each part that applies wins, and rules of different parts never compete.
+// Parse holds plans to the same parts when it rejects a rule that can
+// never apply.
+type part int
+
+const (
+	partOutcome part = iota // call faults other than Delay: what the reply becomes
+	partDelay               // Delay: when the outcome takes effect
+	partAccept              // SlowAccept: per connection
+	partNone                // Refuse, Blackhole: windows, every one of which holds
+)
+
+// partOf returns the part f competes for.
+func partOf(f faults.Fault) part {
+	switch f.(type) {
+	case faults.Delay:
+		return partDelay
+	case faults.SlowAccept:
+		return partAccept
+	case faults.Refuse, faults.Blackhole:
+		return partNone
+	}
+	return partOutcome
+}
+
+// lets reports whether the targeting keys of r other than servers and p
+// let through call (or connection) n to method, elapsed after the plan was
+// set.
+func lets(r faults.Rule, n uint64, method string, elapsed time.Duration) bool {
+	return (r.Method == "" || r.Method == method) &&
+		(r.First == 0 || n <= r.First) &&
+		(r.After == 0 || n > r.After) &&
+		(r.Every == 0 || n%r.Every == 0) &&
+		elapsed >= r.From &&
+		(r.For == 0 || elapsed-r.From < r.For)
+}
+
+// selects reports whether s selects server index of a fleet of size with
+// the given seed. With Percent, the same seed picks the same servers in
+// every process, and a larger share includes a smaller one.
+func selects(s faults.Servers, seed uint64, index, size int) bool {
+	if s.Percent != 0 {
+		k := int(s.Percent/100*float64(size) + 0.5)
+		perm := rand.New(rand.NewPCG(seed, 0x5e1ec7)).Perm(size)
+		return slices.Contains(perm[:min(k, size)], index)
+	}
+	if len(s.Spans) == 0 {
+		return true // the zero Servers: every server
+	}
+	return slices.ContainsFunc(s.Spans, func(sp faults.Span) bool { return sp.Lo <= index && index <= sp.Hi })
+}
+
+// draw picks one call's delay from d's distribution.
+func draw(d faults.Delay, rng *rand.Rand) time.Duration {
+	var v float64
+	switch d.Dist {
+	case "", "fixed":
+		v = float64(d.D)
+		if d.Jitter > 0 {
+			v += (2*rng.Float64() - 1) * float64(d.Jitter)
+		}
+	case "uniform":
+		v = float64(d.Min) + rng.Float64()*float64(d.Max-d.Min)
+	case "normal":
+		v = float64(d.Mean) + rng.NormFloat64()*float64(d.StdDev)
+	case "lognormal":
+		v = float64(d.Median) * math.Exp(d.Sigma*rng.NormFloat64())
+	case "exponential":
+		v = rng.ExpFloat64() * float64(d.Mean)
+	case "pareto":
+		v = float64(d.Scale) / math.Pow(1-rng.Float64(), 1/d.Shape)
+	}
+	if d.Cap > 0 && v > float64(d.Cap) {
+		v = float64(d.Cap)
+	}
+	switch {
+	case !(v < math.MaxInt64): // too long, +Inf or NaN
+		return math.MaxInt64
+	case v < 0:
+		return 0
+	}
+	return time.Duration(v)
 }

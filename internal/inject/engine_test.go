@@ -1,4 +1,4 @@
-package faults_test
+package inject_test
 
 import (
 	"math"
@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/internal/inject"
 )
 
-func decisions(seed uint64, server int, plan faults.Plan, n int) []faults.Decision {
-	e := faults.NewEngine(seed, server, server+1)
+func decisions(seed uint64, server int, plan faults.Plan, n int) []inject.Decision {
+	e := inject.NewEngine(seed, server, server+1)
 	e.SetPlan(plan)
-	out := make([]faults.Decision, n)
+	out := make([]inject.Decision, n)
 	for i := range out {
 		out[i] = e.Decide("Service.Method")
 	}
@@ -145,7 +146,7 @@ func TestEngineDecidedPartDrawsNothing(t *testing.T) {
 // A window that ends beyond the largest time.Duration lasts, rather than
 // overflowing into one that has already ended.
 func TestEngineLongWindow(t *testing.T) {
-	e := faults.NewEngine(1, 0, 1)
+	e := inject.NewEngine(1, 0, 1)
 	e.SetPlan(faults.MustParse("error=a,from=1ms,for=2562047h47m16.854775807s"))
 	time.Sleep(2 * time.Millisecond)
 	if d := e.Decide("Service.Method"); d.Rule != 0 {
@@ -173,7 +174,7 @@ func TestDelayJitterStaysInRange(t *testing.T) {
 }
 
 func TestRefusalsInTimeOrderMerged(t *testing.T) {
-	e := faults.NewEngine(1, 0, 1)
+	e := inject.NewEngine(1, 0, 1)
 	e.SetPlan(faults.MustParse("refuse,from=2500ms,for=1s;refuse,for=2s;refuse,from=1500ms,for=1s;refuse,from=10s"))
 	ws := e.Refusals()
 	if len(ws) != 2 {
@@ -188,7 +189,7 @@ func TestRefusalsInTimeOrderMerged(t *testing.T) {
 }
 
 func TestBlackholesAreWindowsOfTheirOwn(t *testing.T) {
-	e := faults.NewEngine(1, 1, 3)
+	e := inject.NewEngine(1, 1, 3)
 	e.SetPlan(faults.MustParse("blackhole,servers=1,from=1s,for=2s;refuse;blackhole,servers=0;blackhole,servers=1,from=2s,for=2s"))
 	ws := e.Blackholes()
 	if len(ws) != 1 || ws[0].End.Sub(ws[0].Start) != 3*time.Second {
