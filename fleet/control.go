@@ -1,11 +1,14 @@
 package fleet
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/rpc"
+	"net/rpc/jsonrpc"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
@@ -124,9 +127,29 @@ func (cs *controlServer) accept(s *Server) {
 		}
 		go func() {
 			defer s.untrackCtl(c)
-			cs.rpc.ServeConn(c)
+			cs.serve(c)
 		}()
 	}
+}
+
+// serve serves Control on c in the protocol its client speaks (see
+// sniff).
+func (cs *controlServer) serve(c net.Conn) {
+	br := bufio.NewReader(c)
+	proto, err := sniff(c, br)
+	if err != nil {
+		return
+	}
+	rwc := struct {
+		io.Reader
+		io.Writer
+		io.Closer
+	}{br, c, c}
+	if proto == jsonProtocol {
+		cs.rpc.ServeCodec(jsonrpc.NewServerCodec(rwc))
+		return
+	}
+	cs.rpc.ServeConn(rwc)
 }
 
 // ControlClient steers one server through its control port. It is safe for

@@ -2,10 +2,8 @@ package fleet
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/rpc"
 	"os"
@@ -383,12 +381,17 @@ func (s *Server) serve(c *gatedConn, down <-chan struct{}) {
 		}
 	}
 	br := bufio.NewReader(c)
-	if err := httpHandshake(br, c); err != nil {
+	proto, err := sniff(c, br)
+	if err != nil {
 		c.Close()
 		return
 	}
 	h := host{recorder: recorder{j: s.journal, server: s.index, addr: s.addr}, s: s}
-	s.rpc.ServeCodec(inject.NewServerCodec(c, gatedReader{br: br, c: c}, s.eng, h))
+	newCodec := inject.NewServerCodec
+	if proto == jsonProtocol {
+		newCodec = inject.NewJSONServerCodec
+	}
+	s.rpc.ServeCodec(newCodec(c, gatedReader{br: br, c: c}, s.eng, h))
 }
 
 // host lets a codec record calls and crash the server.
@@ -400,29 +403,6 @@ type host struct {
 // Crash takes the server down without waiting: it is called from one of
 // the server's own goroutines.
 func (h host) Crash() { h.s.down(false) }
-
-// httpHandshake answers the CONNECT request of rpc.DialHTTP, if the client
-// sent one, so that clients of both rpc.Dial and rpc.DialHTTP work.
-func httpHandshake(br *bufio.Reader, w io.Writer) error {
-	head, err := br.Peek(len("CONNECT "))
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(head, []byte("CONNECT ")) {
-		return nil
-	}
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		if line == "\n" || line == "\r\n" {
-			break
-		}
-	}
-	_, err = io.WriteString(w, "HTTP/1.0 200 Connected to Go RPC\n\n")
-	return err
-}
 
 // down closes the listener and every connection, without waiting.
 func (s *Server) down(stop bool) {

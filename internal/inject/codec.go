@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/rpc"
+	"net/rpc/jsonrpc"
 	"sync"
 	"time"
 
@@ -47,9 +48,23 @@ type Recorder interface {
 // applied by that goroutine once the delay has passed. Close
 // closes conn and returns only when every such goroutine has exited.
 func NewServerCodec(conn net.Conn, r io.Reader, eng *Engine, host Host) rpc.ServerCodec {
+	c := newCodec(conn, eng, host)
+	c.wire = &gobWire{dec: gob.NewDecoder(r), enc: gob.NewEncoder(&c.out)}
+	return c
+}
+
+// NewJSONServerCodec is NewServerCodec for JSON-RPC 1.0 as
+// net/rpc/jsonrpc speaks it: every fault applies to its calls as to gob's
+// (a corrupt reply is random bytes in place of the JSON).
+func NewJSONServerCodec(conn net.Conn, r io.Reader, eng *Engine, host Host) rpc.ServerCodec {
+	c := newCodec(conn, eng, host)
+	c.wire = jsonrpc.NewServerCodec(wireConn{r: r, w: &c.out, c: conn})
+	return c
+}
+
+func newCodec(conn net.Conn, eng *Engine, host Host) *serverCodec {
 	c := &serverCodec{
 		conn:    conn,
-		dec:     gob.NewDecoder(r),
 		eng:     eng,
 		host:    host,
 		pending: make(map[uint64]pending),
@@ -57,9 +72,37 @@ func NewServerCodec(conn net.Conn, r io.Reader, eng *Engine, host Host) rpc.Serv
 	}
 	c.buf = bufio.NewWriter(conn)
 	c.out.w = c.buf
-	c.enc = gob.NewEncoder(&c.out)
 	return c
 }
+
+// gobWire reads and writes net/rpc's gob stream, as rpc.ServeConn does.
+type gobWire struct {
+	dec *gob.Decoder
+	enc *gob.Encoder
+}
+
+func (g *gobWire) ReadRequestHeader(r *rpc.Request) error { return g.dec.Decode(r) }
+func (g *gobWire) ReadRequestBody(body any) error         { return g.dec.Decode(body) }
+func (g *gobWire) Close() error                           { return nil }
+
+func (g *gobWire) WriteResponse(r *rpc.Response, body any) error {
+	if err := g.enc.Encode(r); err != nil {
+		return err
+	}
+	return g.enc.Encode(body)
+}
+
+// wireConn is the connection a wire format's codec sees: reads from r,
+// writes through the codec's switchable writer; closing is the codec's.
+type wireConn struct {
+	r io.Reader
+	w io.Writer
+	c net.Conn
+}
+
+func (w wireConn) Read(p []byte) (int, error)  { return w.r.Read(p) }
+func (w wireConn) Write(p []byte) (int, error) { return w.w.Write(p) }
+func (w wireConn) Close() error                { return nil }
 
 // switchWriter lets the encoder write to the connection or, for a reply a
 // fault will mangle or pace, to a buffer.
@@ -75,12 +118,11 @@ type pending struct {
 
 type serverCodec struct {
 	conn net.Conn
-	dec  *gob.Decoder
+	wire rpc.ServerCodec // the wire format: reads requests, writes replies to out
 	eng  *Engine
 	host Host
 
-	wmu sync.Mutex // guards enc, out and buf: slow replies write outside net/rpc's lock
-	enc *gob.Encoder
+	wmu sync.Mutex // guards wire's writing, out and buf: slow replies write outside net/rpc's lock
 	out switchWriter
 	buf *bufio.Writer
 
@@ -94,7 +136,7 @@ type serverCodec struct {
 }
 
 func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {
-	if err := c.dec.Decode(r); err != nil {
+	if err := c.wire.ReadRequestHeader(r); err != nil {
 		// net/rpc reads no more and, before it calls Close, waits for
 		// every WriteResponse in progress, which may wait for c.wmu held
 		// by a paced reply: wake slow replies now, or a slice with a long
@@ -114,7 +156,7 @@ func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {
 }
 
 func (c *serverCodec) ReadRequestBody(body any) error {
-	return c.dec.Decode(body)
+	return c.wire.ReadRequestBody(body)
 }
 
 func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
@@ -221,10 +263,7 @@ func (c *serverCodec) encode(r *rpc.Response, body any) ([]byte, error) {
 	var b bytes.Buffer
 	c.out.w = &b
 	defer func() { c.out.w = c.buf }()
-	if err := c.enc.Encode(r); err != nil {
-		return nil, err
-	}
-	if err := c.enc.Encode(body); err != nil {
+	if err := c.wire.WriteResponse(r, body); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
@@ -300,15 +339,9 @@ func (c *serverCodec) reply(id int, r *rpc.Response, body any) error {
 func (c *serverCodec) write(r *rpc.Response, body any) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if err := c.enc.Encode(r); err != nil {
+	if err := c.wire.WriteResponse(r, body); err != nil {
 		if c.buf.Flush() == nil {
-			// Could not encode the header: the stream is broken.
-			c.conn.Close()
-		}
-		return err
-	}
-	if err := c.enc.Encode(body); err != nil {
-		if c.buf.Flush() == nil {
+			// Could not encode the reply: the stream is broken.
 			c.conn.Close()
 		}
 		return err

@@ -1,0 +1,87 @@
+package fleet
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/rpc"
+	"strings"
+	"time"
+)
+
+// Every data and control port speaks each protocol net/rpc has, told apart
+// by a connection's first bytes: "CONNECT" is rpc.DialHTTP's handshake
+// (answered, then gob follows), '{' is JSON-RPC 1.0 (net/rpc/jsonrpc),
+// anything else gob (rpc.Dial). Another HTTP method is answered as
+// net/rpc's HTTP handler answers it (405), then closed.
+
+// handshakeTimeout bounds how long a new connection may take to show its
+// protocol (and finish an HTTP handshake): one that sends nothing, or half
+// a handshake, is closed then.
+const handshakeTimeout = 10 * time.Second
+
+// wireProtocol is the protocol a connection speaks once sniffed.
+type wireProtocol int
+
+const (
+	gobProtocol  wireProtocol = iota // rpc.Dial, or rpc.DialHTTP after its handshake
+	jsonProtocol                     // net/rpc/jsonrpc
+)
+
+// errNotRPC is the error of a connection that speaks HTTP but not
+// net/rpc's CONNECT.
+var errNotRPC = errors.New("fleet: an HTTP request other than net/rpc's CONNECT")
+
+// sniff reads c's first bytes through br, under handshakeTimeout, answers
+// an HTTP CONNECT, and says which protocol follows.
+func sniff(c net.Conn, br *bufio.Reader) (wireProtocol, error) {
+	if err := c.SetReadDeadline(time.Now().Add(handshakeTimeout)); err != nil {
+		return 0, err
+	}
+	p, err := sniffBytes(br, c)
+	if err != nil {
+		return 0, err
+	}
+	return p, c.SetReadDeadline(time.Time{})
+}
+
+func sniffBytes(br *bufio.Reader, w io.Writer) (wireProtocol, error) {
+	first, err := br.Peek(1)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case first[0] == '{':
+		return jsonProtocol, nil
+	case first[0] < 'A' || first[0] > 'Z':
+		return gobProtocol, nil // a gob stream starts with a length byte
+	}
+	// Letters: an HTTP request line, "METHOD PATH HTTP/1.x".
+	line, err := br.ReadString('\n')
+	if err != nil {
+		return 0, err
+	}
+	method, rest, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
+	path, _, _ := strings.Cut(rest, " ")
+	for { // the headers, up to the blank line
+		h, err := br.ReadString('\n')
+		if err != nil {
+			return 0, err
+		}
+		if h == "\n" || h == "\r\n" {
+			break
+		}
+	}
+	switch {
+	case method != "CONNECT":
+		_, _ = io.WriteString(w, "HTTP/1.0 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n405 must CONNECT\n")
+		return 0, errNotRPC
+	case path != rpc.DefaultRPCPath:
+		_, _ = io.WriteString(w, "HTTP/1.0 404 Not Found\r\n\r\n")
+		return 0, fmt.Errorf("%w: CONNECT %s, not %s", errNotRPC, path, rpc.DefaultRPCPath)
+	}
+	_, err = io.WriteString(w, "HTTP/1.0 200 Connected to Go RPC\n\n")
+	return gobProtocol, err
+}
