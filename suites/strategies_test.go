@@ -475,6 +475,11 @@ var _ = Describe("Reference caller strategies", Label("reference", "strategies")
 				done <- outcome{results, err}
 			}()
 			Eventually(func() (int, error) { calls, err := f.Calls(ctx); return len(calls), err }).Should(BeNumerically(">=", 2))
+			// Server 0's error reply is journalled just before it is
+			// written: give the caller a moment to read it and start its
+			// backoff, or Close would find that call still in flight.
+			Eventually(f.ServerCalls).WithArguments(ctx, 0).Should(ContainElement(HaveField("Outcome", fleet.Failed)))
+			time.Sleep(300 * time.Millisecond)
 			Expect(c.Close()).To(Succeed())
 			var o outcome
 			Eventually(done).WithTimeout(2 * time.Second).Should(Receive(&o))
