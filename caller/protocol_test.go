@@ -360,3 +360,13 @@ func TestHTTPHandshakeWrongAnswer(t *testing.T) {
 		t.Errorf("err = %v, want one quoting the 404 and the status expected", err)
 	}
 }
+
+// A Protocol that is none of the constants fails every dial, clearly.
+func TestUnknownProtocol(t *testing.T) {
+	c := caller.New(caller.WithProtocol(caller.Protocol(9)))
+	defer c.Close()
+	_, err := caller.Call[string, string](t.Context(), c, "127.0.0.1:1", "Echo.Say", "hi")
+	if err == nil || !strings.Contains(err.Error(), "caller: unknown Protocol(9)") {
+		t.Errorf("err = %v, want one naming the unknown Protocol(9)", err)
+	}
+}
