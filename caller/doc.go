@@ -23,6 +23,15 @@
 // cancelled are marked in their Result and are not failures. It knows
 // addresses only, never a fleet, so it works against any net/rpc servers.
 //
+// It speaks every transport of the standard library (WithProtocol): gob
+// on the bare connection, as rpc.Dial (the default); net/rpc over HTTP,
+// as rpc.DialHTTP (a CONNECT handshake on rpc.DefaultRPCPath, then gob);
+// and JSON-RPC 1.0, as jsonrpc.Dial. Pool, strategies and error types are
+// the same on each: an error reply is an rpc.ServerError on every one. An
+// address containing a '/' is a unix socket path ("/run/app.sock",
+// "./app.sock"); any other is a TCP host:port, which never contains a
+// '/'. WithDialer replaces both.
+//
 // A Caller is safe for concurrent use by many fan-outs; the caller must
 // Close it, which closes every connection it opened and ends every fan-out
 // in flight; goroutines of rpc.Client readers and of dials in progress end

@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/rpc"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -142,4 +147,44 @@ func Example_strategies() {
 	)
 	results, err := caller.FanOut[fleet.Args, fleet.Reply](ctx, c, addrs, "Service.Method", args)
 	_, _ = results, err
+}
+
+// Arith is the receiver of ExampleWithProtocol's server.
+type Arith struct{}
+
+// Multiply replies a·b.
+func (Arith) Multiply(args [2]int, reply *int) error {
+	*reply = args[0] * args[1]
+	return nil
+}
+
+// The transport of the MIT 6.824 labs: a plain net/rpc server over HTTP
+// on a unix socket (rpc.HandleHTTP, on a server of its own here), and a
+// Caller that speaks HTTP to it as rpc.DialHTTP("unix", sock) would. An
+// address containing a '/' is a socket path.
+func ExampleWithProtocol() {
+	dir, err := os.MkdirTemp("", "caller")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "coordinator.sock")
+
+	srv := rpc.NewServer()
+	if err := srv.Register(Arith{}); err != nil {
+		panic(err)
+	}
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		panic(err)
+	}
+	hs := &http.Server{Handler: srv} // *rpc.Server is the http.Handler of rpc.HandleHTTP
+	go hs.Serve(l)
+	defer hs.Close()
+
+	c := caller.New(caller.WithProtocol(caller.HTTP))
+	defer c.Close() // also ends the server's side of the connection
+	product, err := caller.Call[[2]int, int](context.Background(), c, sock, "Arith.Multiply", [2]int{6, 7})
+	fmt.Println(product, err)
+	// Output: 42 <nil>
 }

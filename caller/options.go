@@ -14,6 +14,7 @@ type config struct {
 	dialTimeout time.Duration
 	maxAbandon  int
 	dial        func(ctx context.Context, addr string) (net.Conn, error)
+	protocol    Protocol
 
 	concurrency int
 	failFast    bool
@@ -55,11 +56,21 @@ func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = 
 // WithDialTimeout bounds each dial (default 1s).
 func WithDialTimeout(d time.Duration) Option { return func(c *config) { c.dialTimeout = d } }
 
-// WithDialer replaces the TCP dialer, e.g. to reach servers through a proxy.
-// The dial timeout still applies through ctx.
+// WithDialer replaces the default dialer (TCP, or unix for an address
+// containing a '/': see the package doc), e.g. to reach servers through a
+// proxy; dial gets the address as given and picks the network itself. The
+// dial timeout still applies through ctx, and the protocol (WithProtocol)
+// runs on the connection dial returns.
 func WithDialer(dial func(ctx context.Context, addr string) (net.Conn, error)) Option {
 	return func(c *config) { c.dial = dial }
 }
+
+// WithProtocol makes the Caller speak p on every connection (default Gob):
+// HTTP for servers behind rpc.HandleHTTP or (*rpc.Server).ServeHTTP, as
+// rpc.DialHTTP reaches them; JSONRPC for net/rpc/jsonrpc servers. Pool,
+// timeouts, strategies and error types are the same for every protocol;
+// HTTP's handshake is part of the dial. An unknown p fails every dial.
+func WithProtocol(p Protocol) Option { return func(c *config) { c.protocol = p } }
 
 // WithMaxAbandoned sets how many calls abandoned on timeout or cancellation
 // (hedge losers included) a connection may hold before it is retired and

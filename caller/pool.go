@@ -3,6 +3,7 @@ package caller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/rpc"
@@ -127,7 +128,8 @@ func (p *pool) warm(addrs []string) []*conn {
 	return conns
 }
 
-// dial connects cn; a failed entry is removed so the next get redials.
+// dial connects cn, with the handshake of the protocol if it has one; a
+// failed entry is removed so the next get redials.
 func (p *pool) dial(ctx context.Context, addr string, cn *conn) {
 	defer close(cn.ready)
 	defer cn.cancel()
@@ -141,11 +143,20 @@ func (p *pool) dial(ctx context.Context, addr string, cn *conn) {
 		c   net.Conn
 		err error
 	)
-	if p.cfg.dial != nil {
+	switch {
+	case p.cfg.protocol < Gob || p.cfg.protocol > JSONRPC:
+		err = fmt.Errorf("caller: unknown %v", p.cfg.protocol)
+	case p.cfg.dial != nil:
 		c, err = p.cfg.dial(dctx, addr)
-	} else {
+	default:
 		var d net.Dialer
-		c, err = d.DialContext(dctx, "tcp", addr)
+		c, err = d.DialContext(dctx, network(addr), addr)
+	}
+	if err == nil && p.cfg.protocol == HTTP {
+		if err = connectHTTP(dctx, c); err != nil {
+			c.Close()
+			c = nil
+		}
 	}
 	if err != nil && !endedBy(ctx, err) && endedBy(dctx, err) {
 		err = &TimeoutError{After: p.cfg.dialTimeout, Dial: true} // the dial's own timeout, not the call's
@@ -166,7 +177,7 @@ func (p *pool) dial(ctx context.Context, addr string, cn *conn) {
 		}
 		return
 	}
-	cn.client = rpc.NewClient(c)
+	cn.client = newClient(p.cfg.protocol, c)
 }
 
 // release ends one active call on cn, got from get. An abandoned call
