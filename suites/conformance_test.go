@@ -17,3 +17,16 @@ var _ = Describe("the reference caller", Label("reference"), func() {
 		return suites.Reference(caller.New(caller.WithTimeout(timeout), caller.WithDialTimeout(timeout)))
 	}, suites.TimesOut(), suites.HonoursCancel(), suites.KeepsInputOrder(), suites.AggregatesErrors())
 })
+
+// The same claims over net/rpc's other protocols: every fleet port speaks
+// them all, and the reference caller dials each with WithProtocol. The
+// large fan-out is smaller here: it checks the protocol, not the scale.
+var _ = Describe("the reference caller over HTTP and JSON-RPC", Label("reference", "protocols"), func() {
+	for _, p := range []caller.Protocol{caller.HTTP, caller.JSONRPC} {
+		Describe(p.String(), func() {
+			suites.Conformance(func(timeout time.Duration) suites.FanOuter {
+				return suites.Reference(caller.New(caller.WithProtocol(p), caller.WithTimeout(timeout), caller.WithDialTimeout(timeout)))
+			}, suites.TimesOut(), suites.HonoursCancel(), suites.KeepsInputOrder(), suites.AggregatesErrors(), suites.WithLargeFanOut(100))
+		})
+	}
+})
