@@ -228,6 +228,41 @@ func (h *harness) errorHandling() {
 			h.expectAggregate(run, addrs[2:3], syscall.ECONNREFUSED)
 		}, SpecTimeout(h.scale(20*time.Second)))
 
+		h.it(h.cfg.timesOut, "suites.TimesOut()", "times out a dial that hangs (a blackholed server), and only that address", func(ctx SpecContext) {
+			timeout := h.short()
+			e := h.setupWith(ctx, 5, timeout)
+			Expect(e.f.SetServerFaults(ctx, 2, faults.MustParse("blackhole"))).To(Succeed())
+			addrs := e.f.Addrs()
+			run := h.fanOut(ctx, e, addrs, timeout+h.late())
+			Expect(run).To(matchers.CompleteWithin(timeout+h.late()), "a dial without a timeout hangs for minutes")
+			outcomes := h.inOrder(run)
+			Expect(run).To(matchers.FailExactlyOn(addrs[2]), "only the blackholed server fails: a lock held across a dial would hold up the others")
+			Expect(outcomes[2].Err).To(MatchError(context.DeadlineExceeded))
+			h.expectReplies(e.f, addrs, outcomes)
+			h.expectAggregate(run, addrs[2:3], context.DeadlineExceeded)
+			e.Finish(ctx) // nothing left dialling
+		}, SpecTimeout(h.scale(20*time.Second)))
+
+		h.it(h.cfg.cancels, "suites.HonoursCancel()", "returns promptly when ctx is cancelled while dials hang (blackholed servers)", func(ctx SpecContext) {
+			const after = 200 * time.Millisecond
+			e := h.setup(ctx, 6)
+			Expect(e.f.SetFaults(ctx, faults.MustParse("blackhole,servers=0-2"))).To(Succeed())
+			fctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			time.AfterFunc(after, cancel)
+			addrs := e.f.Addrs()
+			run := h.fanOutUnder(ctx, fctx, e.f, e.impl, addrs, after+h.late())
+			Expect(run).To(matchers.CompleteWithin(after + h.late()))
+			outcomes := h.inOrder(run)
+			Expect(run).To(matchers.FailExactlyOn(addrs[:3]...))
+			for i, o := range outcomes[:3] {
+				Expect(o.Err).To(MatchError(context.Canceled), "outcome %d", i)
+			}
+			h.expectReplies(e.f, addrs, outcomes)
+			h.expectAggregate(run, addrs[:3], context.Canceled)
+			e.Finish(ctx)
+		}, SpecTimeout(h.scale(20*time.Second)))
+
 		It("passes an error reply's text to the caller as an rpc.ServerError", func(ctx SpecContext) {
 			e := h.setup(ctx, 4)
 			Expect(e.f.SetServerFaults(ctx, 1, faults.MustParse("error=boom"))).To(Succeed())
@@ -367,41 +402,6 @@ func (h *harness) errorHandling() {
 			}
 			h.expectReplies(e.f, addrs, outcomes)
 			h.expectAggregate(run, addrs[answered:], context.Canceled)
-			e.Finish(ctx)
-		}, SpecTimeout(h.scale(20*time.Second)))
-
-		h.it(h.cfg.timesOut, "suites.TimesOut()", "times out a dial that hangs (a blackholed server), and only that address", func(ctx SpecContext) {
-			timeout := h.short()
-			e := h.setupWith(ctx, 5, timeout)
-			Expect(e.f.SetServerFaults(ctx, 2, faults.MustParse("blackhole"))).To(Succeed())
-			addrs := e.f.Addrs()
-			run := h.fanOut(ctx, e, addrs, timeout+h.late())
-			Expect(run).To(matchers.CompleteWithin(timeout+h.late()), "a dial without a timeout hangs for minutes")
-			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.FailExactlyOn(addrs[2]), "only the blackholed server fails: a lock held across a dial would hold up the others")
-			Expect(outcomes[2].Err).To(MatchError(context.DeadlineExceeded))
-			h.expectReplies(e.f, addrs, outcomes)
-			h.expectAggregate(run, addrs[2:3], context.DeadlineExceeded)
-			e.Finish(ctx) // nothing left dialling
-		}, SpecTimeout(h.scale(20*time.Second)))
-
-		h.it(h.cfg.cancels, "suites.HonoursCancel()", "returns promptly when ctx is cancelled while dials hang (blackholed servers)", func(ctx SpecContext) {
-			const after = 200 * time.Millisecond
-			e := h.setup(ctx, 6)
-			Expect(e.f.SetFaults(ctx, faults.MustParse("blackhole,servers=0-2"))).To(Succeed())
-			fctx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			time.AfterFunc(after, cancel)
-			addrs := e.f.Addrs()
-			run := h.fanOutUnder(ctx, fctx, e.f, e.impl, addrs, after+h.late())
-			Expect(run).To(matchers.CompleteWithin(after + h.late()))
-			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.FailExactlyOn(addrs[:3]...))
-			for i, o := range outcomes[:3] {
-				Expect(o.Err).To(MatchError(context.Canceled), "outcome %d", i)
-			}
-			h.expectReplies(e.f, addrs, outcomes)
-			h.expectAggregate(run, addrs[:3], context.Canceled)
 			e.Finish(ctx)
 		}, SpecTimeout(h.scale(20*time.Second)))
 
