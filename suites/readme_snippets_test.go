@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -20,12 +21,16 @@ import (
 // appears, whitespace aside, in a _test.go file of the module, where the
 // compiler sees it.
 func TestREADMESnippetsAreCompiled(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	// The module's root, from this file's path: a test binary built with
+	// go test -c may run anywhere.
+	_, here, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(here), "..")
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var tests strings.Builder
-	err = filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, "_test.go") {
 			return err
 		}
