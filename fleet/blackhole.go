@@ -30,7 +30,7 @@ import (
 const fillTimeout = 100 * time.Millisecond
 
 // startHole begins a blackhole, if none holds; s.mu is held.
-func (s *Server) startHole() {
+func (s *server) startHole() {
 	if s.gate.Load() != nil {
 		return
 	}
@@ -44,7 +44,7 @@ func (s *Server) startHole() {
 // plug stops the accept loop of s.ln and lowers its backlog, and asks the
 // loop to fill the accept queue (s.plugged closes when it has); s.mu is
 // held and a blackhole holds.
-func (s *Server) plug() {
+func (s *server) plug() {
 	tl, ok := s.ln.(*net.TCPListener)
 	if !ok {
 		return
@@ -60,7 +60,7 @@ func (s *Server) plug() {
 // further dials hang. The accept loop of ln calls it. The dial times out if
 // the queue is full already; a filler of an earlier blackhole, not accepted
 // yet, is known to fill it.
-func (s *Server) fill(ln net.Listener) {
+func (s *server) fill(ln net.Listener) {
 	s.mu.Lock()
 	full := len(s.fillerAt) > 0
 	s.mu.Unlock()
@@ -86,7 +86,7 @@ func (s *Server) fill(ln net.Listener) {
 
 // endHole ends the blackhole, if one holds: the listener takes connections
 // again and reads resume; s.mu is held.
-func (s *Server) endHole() {
+func (s *server) endHole() {
 	g := s.gate.Swap(nil)
 	if g == nil {
 		return
@@ -102,7 +102,7 @@ func (s *Server) endHole() {
 // closeFillers closes the server's own dials that filled the accept queue,
 // and releases a wait for a fill that will not come now; s.mu is held.
 // The fillers' addresses are kept until they are accepted.
-func (s *Server) closeFillers() {
+func (s *server) closeFillers() {
 	for _, c := range s.fillers {
 		c.Close()
 	}
@@ -116,7 +116,7 @@ func (s *Server) closeFillers() {
 // holdAccept returns the channel to wait on before accepting from ln: the
 // blackhole's, or nil if none holds or ln is no longer the listener. If ln
 // is to be filled first, plugged is the channel to close once it is.
-func (s *Server) holdAccept(ln net.Listener) (hole <-chan struct{}, plugged chan struct{}) {
+func (s *server) holdAccept(ln net.Listener) (hole <-chan struct{}, plugged chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ln != ln {
@@ -132,7 +132,7 @@ func (s *Server) holdAccept(ln net.Listener) (hole <-chan struct{}, plugged chan
 
 // isFiller reports, and forgets, whether c is the server end of a filler;
 // s.mu is held.
-func (s *Server) isFiller(c net.Conn) bool {
+func (s *server) isFiller(c net.Conn) bool {
 	a := c.RemoteAddr().String()
 	if _, ok := s.fillerAt[a]; ok {
 		delete(s.fillerAt, a)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 // dialHangs checks that a dial to addr with the given timeout times out:
@@ -246,7 +247,7 @@ func TestBlackholeThroughControl(t *testing.T) {
 	f := start(t, fleet.WithServers(1), fleet.WithControl(0))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	cc, err := fleet.DialControl(ctx, f.Server(0).ControlAddr())
+	cc, err := driver.DialControl(ctx, f.Server(0).ControlAddr())
 	if err != nil {
 		t.Fatal(err)
 	}

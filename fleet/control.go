@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,46 +11,25 @@ import (
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
+	"github.com/rpcfleet/rpcfleet/internal/wire"
 )
 
-// The control protocol: every server started with WithControl serves the
-// net/rpc service "Control" on a port of its own, beside its data port.
-// Tests steer servers they cannot reach in memory (other processes,
-// containers) through it; ControlClient is its Go client.
-
-// Health is the reply of Control.Health.
-type Health struct {
-	Index int    // the server's index in its fleet
-	Addr  string // the data address as the server sees it
-	Up    bool   // accepting connections
-	Calls uint64 // calls received since start or the last reset
-	Plan  string // the current fault plan, in text form
-
-	// FleetID names the fleet the server belongs to, as its starter set
-	// it (WithFleetID; rpcfleet serve --fleet-id), or "". With Index it
-	// tells a fleet's server from another fleet's server of the same
-	// index that a stale address may reach.
-	FleetID string
-}
-
-// FaultsArgs is the argument of Control.SetFaults: a plan in text form.
-type FaultsArgs struct{ Plan string }
-
-// JournalReply is the reply of Control.Journal.
-type JournalReply struct{ Calls []Call }
-
-// Empty is the argument or reply of Control methods that need none.
-type Empty struct{}
+// The control protocol's server side: every server started with
+// WithControl serves the net/rpc service "Control" on a port of its own,
+// beside its data port. Backends steer servers they cannot reach in memory
+// (other processes, containers) through it; driver.ControlClient is its Go
+// client.
 
 // control is the receiver registered as "Control".
 type control struct {
-	s  *Server
+	s  *server
 	cs *controlServer
 }
 
 // SetFaults replaces the server's plan; an invalid plan is an error naming
 // the bad token, and leaves the plan as it was.
-func (c control) SetFaults(args FaultsArgs, _ *Empty) error {
+func (c control) SetFaults(args wire.FaultsArgs, _ *wire.Empty) error {
 	p, err := faults.Parse(args.Plan)
 	if err != nil {
 		return err
@@ -61,26 +39,26 @@ func (c control) SetFaults(args FaultsArgs, _ *Empty) error {
 }
 
 // ClearFaults removes the server's faults.
-func (c control) ClearFaults(_ Empty, _ *Empty) error {
+func (c control) ClearFaults(_ wire.Empty, _ *wire.Empty) error {
 	c.s.SetFaults(faults.Plan{})
 	return nil
 }
 
 // Journal returns the calls the server received, in order.
-func (c control) Journal(_ Empty, r *JournalReply) error {
+func (c control) Journal(_ wire.Empty, r *wire.JournalReply[driver.Call]) error {
 	r.Calls = c.s.journal.Server(c.s.index)
 	return nil
 }
 
 // Reset forgets the server's journal and restarts its call counters.
-func (c control) Reset(_ Empty, _ *Empty) error {
+func (c control) Reset(_ wire.Empty, _ *wire.Empty) error {
 	c.s.resetCalls()
 	return nil
 }
 
 // Health reports the server's state.
-func (c control) Health(_ Empty, h *Health) error {
-	*h = Health{Index: c.s.index, Addr: c.s.addr, Up: c.s.Up(), Calls: c.s.eng.Calls(), Plan: c.s.Faults().String(),
+func (c control) Health(_ wire.Empty, h *driver.Health) error {
+	*h = driver.Health{Index: c.s.index, Addr: c.s.addr, Up: c.s.Up(), Calls: c.s.eng.Calls(), Plan: c.s.Faults().String(),
 		FleetID: c.cs.fleetID}
 	return nil
 }
@@ -92,7 +70,7 @@ type controlServer struct {
 	fleetID string // Health's FleetID
 }
 
-func startControl(s *Server, addr, fleetID string) (*controlServer, error) {
+func startControl(s *server, addr, fleetID string) (*controlServer, error) {
 	cs := &controlServer{rpc: rpc.NewServer(), fleetID: fleetID}
 	if err := cs.rpc.RegisterName("Control", control{s, cs}); err != nil {
 		return nil, err
@@ -108,7 +86,7 @@ func startControl(s *Server, addr, fleetID string) (*controlServer, error) {
 }
 
 // accept serves control connections until the listener closes.
-func (cs *controlServer) accept(s *Server) {
+func (cs *controlServer) accept(s *server) {
 	defer s.ctlWG.Done()
 	for {
 		c, err := cs.ln.Accept()
@@ -152,73 +130,8 @@ func (cs *controlServer) serve(c net.Conn) {
 	cs.rpc.ServeConn(rwc)
 }
 
-// ControlClient steers one server through its control port. It is safe for
-// concurrent use; the caller must Close it.
-type ControlClient struct {
-	c *rpc.Client
-}
-
-// DialControl connects to the control port at addr.
-func DialControl(ctx context.Context, addr string) (*ControlClient, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("fleet: control %s: %w", addr, err)
-	}
-	return &ControlClient{c: rpc.NewClient(conn)}, nil
-}
-
-// Close closes the connection.
-func (c *ControlClient) Close() error { return c.c.Close() }
-
-func (c *ControlClient) call(ctx context.Context, method string, args, reply any) error {
-	call := c.c.Go("Control."+method, args, reply, make(chan *rpc.Call, 1))
-	select {
-	case <-call.Done:
-		if call.Error != nil {
-			return fmt.Errorf("fleet: control %s: %w", method, call.Error)
-		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("fleet: control %s: %w", method, ctx.Err())
-	}
-}
-
-// SetFaults replaces the server's plan.
-func (c *ControlClient) SetFaults(ctx context.Context, p faults.Plan) error {
-	return c.call(ctx, "SetFaults", FaultsArgs{Plan: p.String()}, &Empty{})
-}
-
-// ClearFaults removes the server's faults.
-func (c *ControlClient) ClearFaults(ctx context.Context) error {
-	return c.call(ctx, "ClearFaults", Empty{}, &Empty{})
-}
-
-// Journal returns the calls the server received.
-func (c *ControlClient) Journal(ctx context.Context) ([]Call, error) {
-	var r JournalReply
-	if err := c.call(ctx, "Journal", Empty{}, &r); err != nil {
-		return nil, err // a late reply may still be decoded into r
-	}
-	return r.Calls, nil
-}
-
-// Reset forgets the server's journal and restarts its call counters.
-func (c *ControlClient) Reset(ctx context.Context) error {
-	return c.call(ctx, "Reset", Empty{}, &Empty{})
-}
-
-// Health reports the server's state; a nil error means it is serving.
-func (c *ControlClient) Health(ctx context.Context) (Health, error) {
-	var h Health
-	if err := c.call(ctx, "Health", Empty{}, &h); err != nil {
-		return Health{}, err // a late reply may still be decoded into h
-	}
-	return h, nil
-}
-
 // resetCalls forgets the server's journal and restarts its call counters.
-func (s *Server) resetCalls() {
+func (s *server) resetCalls() {
 	s.journal.ResetServer(s.index)
 	s.eng.Reset()
 }

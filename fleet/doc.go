@@ -14,11 +14,13 @@
 // connection the fleet started is gone, and prints nothing.
 //
 // The servers run in this process unless WithBackend names another
-// Backend: package fleet/container runs each one in a Docker container.
-// Code meant for every backend uses the Fleet methods that take a context
-// (SetFaults, SetServerFaults, Kill, Restart, Calls, ServerCalls, Pause,
-// Disconnect, ...), re-reads Addrs after a restart, and leaves Server and
-// Journal, the in-process shortcuts, alone.
+// backend: package fleet/container runs each one in a Docker container.
+// Whatever the backend, a fleet is steered only through the Fleet methods
+// that take a context (SetFaults, SetServerFaults, Kill, Restart, Calls,
+// ServerCalls, Pause, Disconnect, ...); code re-reads Addrs after a
+// restart. Backends implement the interfaces of package fleet/driver, as
+// database drivers implement database/sql/driver; users of a fleet need
+// not import it.
 //
-// All methods of Fleet, Server and Journal are safe for concurrent use.
+// All methods of Fleet are safe for concurrent use.
 package fleet

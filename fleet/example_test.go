@@ -33,7 +33,10 @@ func ExampleStart() {
 		greeting, _, _ := strings.Cut(reply.Message, " at ") // the rest is the ephemeral address
 		fmt.Printf("reply %q, error %v\n", greeting, err)
 	}
-	calls := f.Journal().Calls()
+	calls, err := f.Calls(ctx)
+	if err != nil {
+		panic(err)
+	}
 	slices.SortFunc(calls, func(a, b fleet.Call) int { return a.Server - b.Server })
 	for _, c := range calls {
 		fmt.Printf("server %d: %s %v fault=%q\n", c.Server, c.Method, c.Outcome, c.Fault)

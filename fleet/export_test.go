@@ -4,7 +4,7 @@ package fleet
 // package's external tests; users steer a fleet through Fleet's methods.
 
 // Server returns in-process server i.
-func (f *Fleet) Server(i int) *Server { return f.nodes[i].(localNode).s }
+func (f *Fleet) Server(i int) *server { return f.nodes[i].(localNode).s }
 
 // Journal returns the in-process fleet's live journal.
-func (f *Fleet) Journal() *Journal { return f.journal }
+func (f *Fleet) Journal() *journal { return f.journal }

@@ -8,15 +8,16 @@ import (
 	"strconv"
 
 	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 // Fleet is a set of running net/rpc servers reached on 127.0.0.1, in this
 // process or run by another Backend. Start creates it; the caller must call
 // Stop. Its methods are safe for concurrent use.
 type Fleet struct {
-	cluster Cluster
-	nodes   []Node
-	journal *Journal // the live journal of an in-process fleet, else nil
+	cluster driver.Cluster
+	nodes   []driver.Node
+	journal *journal // the live journal of an in-process fleet, else nil
 	seed    uint64
 }
 
@@ -69,11 +70,11 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 }
 
 // Start starts the in-process servers.
-func (inProcess) Start(ctx context.Context, cfg Config) (Cluster, error) {
+func (inProcess) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, error) {
 	if err := checkPlan(cfg.Faults); err != nil {
 		return nil, fmt.Errorf("fleet: start: %w", err)
 	}
-	c := &localCluster{journal: &Journal{limit: cfg.JournalLimit}, servers: make([]*Server, cfg.Servers), nodes: make([]Node, cfg.Servers)}
+	c := &localCluster{journal: &journal{limit: cfg.JournalLimit}, servers: make([]*server, cfg.Servers), nodes: make([]driver.Node, cfg.Servers)}
 	for i := range c.servers {
 		if err := ctx.Err(); err != nil {
 			c.Stop(context.Background())
@@ -129,8 +130,8 @@ func (f *Fleet) ControlAddrs() []string {
 }
 
 // Calls returns every call the fleet's servers received, in the order
-// received, as Journal().Calls() does. On other backends it reads each
-// server's journal and merges them: IDs, ReceivedAt and RepliedAt are
+// received: in process, from the servers' one journal. On other backends
+// it reads each server's journal and merges them: IDs, ReceivedAt and RepliedAt are
 // renumbered fleet-wide from the Received and Replied times, which share
 // the host's clock.
 func (f *Fleet) Calls(ctx context.Context) ([]Call, error) {
@@ -184,7 +185,7 @@ func (f *Fleet) OpenConns(ctx context.Context, i int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	c, ok := n.(ConnCounter)
+	c, ok := n.(driver.ConnCounter)
 	if !ok {
 		return 0, fmt.Errorf("fleet: count connections of server %d: %w", i, errors.ErrUnsupported)
 	}
@@ -203,28 +204,31 @@ func (f *Fleet) SetFaults(ctx context.Context, p faults.Plan) error {
 
 // SetServerFaults gives server i the plan p.
 func (f *Fleet) SetServerFaults(ctx context.Context, i int, p faults.Plan) error {
-	return f.do(ctx, "set faults of", i, func(n Node, ctx context.Context) error { return n.SetFaults(ctx, p) })
+	return f.do(ctx, "set faults of", i, func(n driver.Node, ctx context.Context) error { return n.SetFaults(ctx, p) })
 }
 
 // ClearFaults removes every server's faults.
 func (f *Fleet) ClearFaults(ctx context.Context) error { return f.SetFaults(ctx, faults.Plan{}) }
 
-// Kill takes server i down (see Node.Kill).
+// Kill takes server i down at once: new connections are refused and calls
+// in flight fail. Killing a server that is down does nothing.
 func (f *Fleet) Kill(ctx context.Context, i int) error {
-	return f.do(ctx, "kill", i, Node.Kill)
+	return f.do(ctx, "kill", i, driver.Node.Kill)
 }
 
-// Restart brings server i back (see Node.Restart). On backends other than
-// the in-process one its address may change: see Addrs.
+// Restart brings a killed server i back and returns once it serves. On
+// backends other than the in-process one its address may change: see
+// Addrs.
 func (f *Fleet) Restart(ctx context.Context, i int) error {
-	return f.do(ctx, "restart", i, Node.Restart)
+	return f.do(ctx, "restart", i, driver.Node.Restart)
 }
 
-// Pause freezes server i (see Pauser); the error wraps
-// errors.ErrUnsupported if its backend cannot.
+// Pause freezes server i: while paused it accepts no connection and
+// answers no call, and nothing is refused either; calls in flight wait.
+// The error wraps errors.ErrUnsupported if its backend cannot.
 func (f *Fleet) Pause(ctx context.Context, i int) error {
-	return f.do(ctx, "pause", i, func(n Node, ctx context.Context) error {
-		p, ok := n.(Pauser)
+	return f.do(ctx, "pause", i, func(n driver.Node, ctx context.Context) error {
+		p, ok := n.(driver.Pauser)
 		if !ok {
 			return errors.ErrUnsupported
 		}
@@ -232,10 +236,10 @@ func (f *Fleet) Pause(ctx context.Context, i int) error {
 	})
 }
 
-// Unpause lets a paused server i run again.
+// Unpause lets a paused server i run again: it answers what waited.
 func (f *Fleet) Unpause(ctx context.Context, i int) error {
-	return f.do(ctx, "unpause", i, func(n Node, ctx context.Context) error {
-		p, ok := n.(Pauser)
+	return f.do(ctx, "unpause", i, func(n driver.Node, ctx context.Context) error {
+		p, ok := n.(driver.Pauser)
 		if !ok {
 			return errors.ErrUnsupported
 		}
@@ -243,11 +247,11 @@ func (f *Fleet) Unpause(ctx context.Context, i int) error {
 	})
 }
 
-// Disconnect cuts server i off the network (see Partitioner); the error
-// wraps errors.ErrUnsupported if its backend cannot.
+// Disconnect cuts server i off the network: nothing reaches it until
+// Reconnect. The error wraps errors.ErrUnsupported if its backend cannot.
 func (f *Fleet) Disconnect(ctx context.Context, i int) error {
-	return f.do(ctx, "disconnect", i, func(n Node, ctx context.Context) error {
-		p, ok := n.(Partitioner)
+	return f.do(ctx, "disconnect", i, func(n driver.Node, ctx context.Context) error {
+		p, ok := n.(driver.Partitioner)
 		if !ok {
 			return errors.ErrUnsupported
 		}
@@ -257,8 +261,8 @@ func (f *Fleet) Disconnect(ctx context.Context, i int) error {
 
 // Reconnect ends server i's partition. Its address may change: see Addrs.
 func (f *Fleet) Reconnect(ctx context.Context, i int) error {
-	return f.do(ctx, "reconnect", i, func(n Node, ctx context.Context) error {
-		p, ok := n.(Partitioner)
+	return f.do(ctx, "reconnect", i, func(n driver.Node, ctx context.Context) error {
+		p, ok := n.(driver.Partitioner)
 		if !ok {
 			return errors.ErrUnsupported
 		}
@@ -267,7 +271,7 @@ func (f *Fleet) Reconnect(ctx context.Context, i int) error {
 }
 
 // node returns node i, or an error naming op if there is none.
-func (f *Fleet) node(op string, i int) (Node, error) {
+func (f *Fleet) node(op string, i int) (driver.Node, error) {
 	if i < 0 || i >= len(f.nodes) {
 		return nil, fmt.Errorf("fleet: %s server %d: no such server (fleet has %d)", op, i, len(f.nodes))
 	}
@@ -275,8 +279,8 @@ func (f *Fleet) node(op string, i int) (Node, error) {
 }
 
 // do runs fn on node i, its error wrapped with op; fn takes the node
-// first so that method expressions such as Node.Kill fit.
-func (f *Fleet) do(ctx context.Context, op string, i int, fn func(Node, context.Context) error) error {
+// first so that method expressions such as driver.Node.Kill fit.
+func (f *Fleet) do(ctx context.Context, op string, i int, fn func(driver.Node, context.Context) error) error {
 	n, err := f.node(op, i)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 func start(t *testing.T, opts ...fleet.Option) *fleet.Fleet {
@@ -369,7 +370,7 @@ func TestControlPort(t *testing.T) {
 	if s.Index() != 6 {
 		t.Errorf("Index() = %d, want 6 with WithFirstIndex(5)", s.Index())
 	}
-	cc, err := fleet.DialControl(ctx, s.ControlAddr())
+	cc, err := driver.DialControl(ctx, s.ControlAddr())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,42 +11,10 @@ import (
 	"github.com/rpcfleet/rpcfleet/internal/inject"
 )
 
-// Call is the journal's record of one call received by a server.
-type Call struct {
-	ID     int    // the call's number in the journal: from 0, never reused, not restarted by Reset
-	Server int    // index of the server in the fleet
-	Addr   string // address of that server
-	Method string // e.g. "Service.Method"
-	Seq    uint64 // the client's sequence number on its connection
-	N      uint64 // the server's call number, counting from 1
-
-	Received time.Time // when the request header was read
-	Replied  time.Time // when the reply was written; zero if none was
-
-	// ReceivedAt and RepliedAt order events across the whole fleet: every
-	// receipt and every reply takes the next number of one counter, so
-	// a.RepliedAt < b.RepliedAt means a's reply was written first.
-	// RepliedAt is 0 while no reply was written.
-	ReceivedAt uint64
-	RepliedAt  uint64
-
-	// A call's faults come in two parts (see faults.Plan): at most one
-	// delay and at most one outcome fault, each from the first rule of its
-	// part that applied. Rule and Fault name the outcome fault (error,
-	// hang, drop, ...); DelayRule and Delay the delay, which held the
-	// outcome back from Received.
-	Outcome   Outcome
-	Rule      int           // index of the outcome rule that applied, or -1
-	Fault     string        // text form of that rule's fault; "" if none
-	DelayRule int           // index of the delay rule that applied, or -1
-	Delay     time.Duration // the delay that rule drew for this call; 0 if none
-	Err       string        // error reply text, or why the call was aborted
-}
-
-// Journal records every call received by a fleet's servers, or the most
+// journal records every call received by a fleet's servers, or the most
 // recent ones of a fleet started WithJournalLimit. It is safe for
 // concurrent use.
-type Journal struct {
+type journal struct {
 	mu     sync.Mutex
 	clock  uint64
 	pages  [][]Call // calls in ID order, in pages that never move once filled
@@ -61,7 +29,7 @@ type Journal struct {
 const pageSize = 1024
 
 // appendCall adds c; j.mu is held.
-func (j *Journal) appendCall(c Call) {
+func (j *journal) appendCall(c Call) {
 	if len(j.pages) == 0 || len(j.pages[len(j.pages)-1]) == pageSize {
 		j.pages = append(j.pages, make([]Call, 0, pageSize))
 	}
@@ -78,7 +46,7 @@ func (j *Journal) appendCall(c Call) {
 }
 
 // find returns the call with the given ID, or nil; j.mu is held.
-func (j *Journal) find(id int) *Call {
+func (j *journal) find(id int) *Call {
 	p := sort.Search(len(j.pages), func(k int) bool { return j.pages[k][0].ID > id }) - 1
 	if p < 0 {
 		return nil
@@ -92,7 +60,7 @@ func (j *Journal) find(id int) *Call {
 }
 
 // keep copies the calls for which ok is true; j.mu is held.
-func (j *Journal) keep(ok func(Call) bool) []Call {
+func (j *journal) keep(ok func(Call) bool) []Call {
 	out := make([]Call, 0, j.n)
 	for _, page := range j.pages {
 		for _, c := range page {
@@ -105,21 +73,21 @@ func (j *Journal) keep(ok func(Call) bool) []Call {
 }
 
 // Calls returns a copy of every call recorded, in the order received.
-func (j *Journal) Calls() []Call {
+func (j *journal) Calls() []Call {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.keep(func(Call) bool { return true })
 }
 
 // Server returns a copy of the calls received by server i, in order.
-func (j *Journal) Server(i int) []Call {
+func (j *journal) Server(i int) []Call {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.keep(func(c Call) bool { return c.Server == i })
 }
 
 // Len returns the number of calls recorded (and not forgotten).
-func (j *Journal) Len() int {
+func (j *journal) Len() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.n
@@ -127,7 +95,7 @@ func (j *Journal) Len() int {
 
 // Forgotten returns how many calls the journal has forgotten to stay
 // within the fleet's WithJournalLimit; Reset does not count.
-func (j *Journal) Forgotten() int {
+func (j *journal) Forgotten() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.forgot
@@ -135,14 +103,14 @@ func (j *Journal) Forgotten() int {
 
 // Reset forgets every call recorded so far. Calls in flight when Reset is
 // called are not recorded when they end.
-func (j *Journal) Reset() {
+func (j *journal) Reset() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.pages, j.n = nil, 0
 }
 
 // ResetServer forgets every call recorded for server i.
-func (j *Journal) ResetServer(i int) {
+func (j *journal) ResetServer(i int) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	rest := j.keep(func(c Call) bool { return c.Server != i })
@@ -154,7 +122,7 @@ func (j *Journal) ResetServer(i int) {
 
 // recorder adapts the journal to inject.Recorder for one server.
 type recorder struct {
-	j      *Journal
+	j      *journal
 	server int
 	addr   string
 }

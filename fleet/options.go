@@ -1,84 +1,66 @@
 package fleet
 
-import "github.com/rpcfleet/rpcfleet/faults"
+import (
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
+)
 
-// Option configures Start by editing the Config it passes to the backend.
-type Option func(*Config)
-
-// Config is what Start passes to a Backend: the options, applied in order
-// to the defaults (3 servers on 127.0.0.1, ephemeral ports, seed 1, no
-// faults, no control port, a journal that keeps every call, in process).
-// Start checks it; backends reject what they cannot honour.
-type Config struct {
-	Servers    int         // how many servers, at least 1 (WithServers)
-	FirstIndex int         // index of the first server (WithFirstIndex)
-	FleetSize  int         // size of the whole fleet, when larger (WithFleetSize)
-	Seed       uint64      // seed of every fault decision (WithSeed)
-	Faults     faults.Plan // every server's plan at start (WithFaults)
-
-	Host            string // interface to listen on (WithHost)
-	BasePort        int    // 0: ephemeral ports (WithBasePort)
-	Control         bool   // serve the control endpoint (WithControl)
-	ControlBasePort int    // 0: ephemeral control ports (WithControl)
-	FleetID         string // reported by the control endpoint's Health (WithFleetID)
-
-	JournalLimit int // keep about this many recent calls; 0: all (WithJournalLimit)
-
-	Backend Backend // runs the servers; nil: in this process (WithBackend)
-}
+// Option configures Start by editing the driver.Config it passes to the
+// backend.
+type Option func(*driver.Config)
 
 // defaults is the Config the options edit.
-func defaults() Config {
-	return Config{Servers: 3, Seed: 1, Host: "127.0.0.1"}
+func defaults() driver.Config {
+	return driver.Config{Servers: 3, Seed: 1, Host: "127.0.0.1"}
 }
 
 // WithServers sets how many servers to start (default 3).
-func WithServers(n int) Option { return func(c *Config) { c.Servers = n } }
+func WithServers(n int) Option { return func(c *driver.Config) { c.Servers = n } }
 
 // WithBasePort makes server i listen on 127.0.0.1:port+i instead of an
 // ephemeral port.
-func WithBasePort(port int) Option { return func(c *Config) { c.BasePort = port } }
+func WithBasePort(port int) Option { return func(c *driver.Config) { c.BasePort = port } }
 
 // WithSeed seeds every fault decision (default 1). Server i draws from a PRNG
 // seeded with (seed, i), so a run can be replayed; pass GinkgoRandomSeed()
 // to tie a fleet to a Ginkgo run's --seed.
-func WithSeed(seed uint64) Option { return func(c *Config) { c.Seed = seed } }
+func WithSeed(seed uint64) Option { return func(c *driver.Config) { c.Seed = seed } }
 
 // WithFaults sets the fault plan every server starts with.
-func WithFaults(p faults.Plan) Option { return func(c *Config) { c.Faults = p } }
+func WithFaults(p faults.Plan) Option { return func(c *driver.Config) { c.Faults = p } }
 
 // WithHost sets the interface the servers listen on (default 127.0.0.1).
 // Only a server inside a container needs another, such as 0.0.0.0.
-func WithHost(host string) Option { return func(c *Config) { c.Host = host } }
+func WithHost(host string) Option { return func(c *driver.Config) { c.Host = host } }
 
 // WithFirstIndex numbers the servers from i instead of 0: server k of the
 // fleet reports, journals and seeds its faults as server i+k. A process
 // that serves one member of a larger fleet uses it.
-func WithFirstIndex(i int) Option { return func(c *Config) { c.FirstIndex = i } }
+func WithFirstIndex(i int) Option { return func(c *driver.Config) { c.FirstIndex = i } }
 
 // WithControl gives every server a control port serving the "Control"
 // net/rpc service, through which other processes steer it (the container
 // backend does). Server i's control port is basePort+i, or ephemeral when
 // basePort is 0.
 func WithControl(basePort int) Option {
-	return func(c *Config) { c.Control, c.ControlBasePort = true, basePort }
+	return func(c *driver.Config) { c.Control, c.ControlBasePort = true, basePort }
 }
 
 // WithFleetID names the fleet in every server's control Health reply,
 // from the start, so that a client can tell the servers of its fleet from
 // another fleet's on a reused port (rpcfleet serve --fleet-id). In-process
 // fleets only: a container fleet names itself.
-func WithFleetID(id string) Option { return func(c *Config) { c.FleetID = id } }
+func WithFleetID(id string) Option { return func(c *driver.Config) { c.FleetID = id } }
 
 // WithFleetSize tells a process that serves part of a larger fleet (see
 // WithFirstIndex) how large the whole fleet is, so that fault rules
 // targeting a share of it (servers=10%) pick the same servers everywhere.
-func WithFleetSize(n int) Option { return func(c *Config) { c.FleetSize = n } }
+func WithFleetSize(n int) Option { return func(c *driver.Config) { c.FleetSize = n } }
 
 // WithBackend runs the servers on b instead of in this process, e.g. as
 // Docker containers (package fleet/container). Options that b cannot
 // honour make Start fail.
-func WithBackend(b Backend) Option { return func(c *Config) { c.Backend = b } }
+func WithBackend(b driver.Backend) Option { return func(c *driver.Config) { c.Backend = b } }
 
 // WithJournalLimit bounds the journal of a long-running fleet (a server
 // process, an experiment): it keeps at least the last n calls and forgets
@@ -86,4 +68,4 @@ func WithBackend(b Backend) Option { return func(c *Config) { c.Backend = b } }
 // n+1,024 (per server on backends whose servers keep their own journals).
 // A call forgotten while in flight is not recorded when it ends, as after
 // ResetCalls. 0, the default, keeps every call, as specs need.
-func WithJournalLimit(n int) Option { return func(c *Config) { c.JournalLimit = n } }
+func WithJournalLimit(n int) Option { return func(c *driver.Config) { c.JournalLimit = n } }

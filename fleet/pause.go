@@ -37,7 +37,7 @@ func (l life) String() string {
 // move checks that the server may go from its state to one of the states
 // op allows it to leave, and names the state in the error otherwise; s.mu
 // is held.
-func (s *Server) move(op string, from life) error {
+func (s *server) move(op string, from life) error {
 	if s.stopped {
 		return fmt.Errorf("fleet: %s server %d: fleet stopped", op, s.index)
 	}
@@ -51,7 +51,7 @@ func (s *Server) move(op string, from life) error {
 // connection (dials still complete: the kernel finishes handshakes), reads
 // no request and writes no reply until Unpause. Nothing is refused or
 // closed, so a caller sees only its own timeout.
-func (s *Server) Pause() error {
+func (s *server) Pause() error {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	s.mu.Lock()
@@ -70,7 +70,7 @@ func (s *Server) Pause() error {
 
 // Unpause lets a paused server go on: it accepts the dials that waited,
 // reads their requests and writes the replies held back.
-func (s *Server) Unpause() error {
+func (s *server) Unpause() error {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	s.mu.Lock()
@@ -84,7 +84,7 @@ func (s *Server) Unpause() error {
 }
 
 // unpause opens the pause gate, if closed; s.mu is held.
-func (s *Server) unpause() {
+func (s *server) unpause() {
 	g := s.paused.Swap(nil)
 	if g == nil {
 		return
@@ -98,7 +98,7 @@ func (s *Server) unpause() {
 // Disconnect cuts the server off: dials are refused and open connections
 // cut, as by Kill, until Reconnect. Its port stays bound (not listening),
 // so no other server takes its address meanwhile.
-func (s *Server) Disconnect() error {
+func (s *server) Disconnect() error {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	s.mu.Lock()
@@ -118,7 +118,7 @@ func (s *Server) Disconnect() error {
 }
 
 // Reconnect ends a Disconnect: the server listens on its address again.
-func (s *Server) Reconnect() error {
+func (s *server) Reconnect() error {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	s.mu.Lock()
@@ -132,7 +132,7 @@ func (s *Server) Reconnect() error {
 }
 
 // releaseHold frees the port a Disconnect held, if any; s.mu is held.
-func (s *Server) releaseHold() {
+func (s *server) releaseHold() {
 	if s.hold != nil {
 		s.hold.Release()
 		s.hold = nil

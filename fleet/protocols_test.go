@@ -16,6 +16,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 // dialers are the real net/rpc clients of the standard library, each
@@ -98,7 +99,7 @@ func TestControlPortSpeaksEveryProtocol(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", d.name, err)
 		}
-		var h fleet.Health
+		var h driver.Health
 		if err := c.Call("Control.Health", struct{}{}, &h); err != nil || h.Index != 0 || !h.Up {
 			t.Errorf("%s: Control.Health: %+v, %v", d.name, h, err)
 		}

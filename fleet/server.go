@@ -16,14 +16,14 @@ import (
 	"github.com/rpcfleet/rpcfleet/internal/porthold"
 )
 
-// Server is one server of a fleet. Its methods are safe for concurrent use.
-// The fleet owns it: Fleet.Stop stops it.
-type Server struct {
+// server is one server of an in-process fleet. Its methods are safe for
+// concurrent use. The fleet owns it: Fleet.Stop stops it.
+type server struct {
 	index   int
 	addr    string
 	rpc     *rpc.Server
 	eng     *inject.Engine
-	journal *Journal
+	journal *journal
 
 	mu       sync.Mutex
 	ln       net.Listener // nil while down
@@ -59,8 +59,8 @@ type Server struct {
 	lifeMu sync.Mutex
 }
 
-func newServer(index, size int, seed uint64, j *Journal) *Server {
-	return &Server{
+func newServer(index, size int, seed uint64, j *journal) *server {
+	return &server{
 		index:    index,
 		rpc:      rpc.NewServer(),
 		eng:      inject.NewEngine(seed, index, size),
@@ -72,7 +72,7 @@ func newServer(index, size int, seed uint64, j *Journal) *Server {
 
 // ControlAddr returns the address of the server's control port, or "" if
 // the fleet was started without WithControl.
-func (s *Server) ControlAddr() string {
+func (s *server) ControlAddr() string {
 	if s.ctl == nil {
 		return ""
 	}
@@ -80,7 +80,7 @@ func (s *Server) ControlAddr() string {
 }
 
 // trackCtl registers a control connection; false once the fleet stopped.
-func (s *Server) trackCtl(c net.Conn) bool {
+func (s *server) trackCtl(c net.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -91,7 +91,7 @@ func (s *Server) trackCtl(c net.Conn) bool {
 	return true
 }
 
-func (s *Server) untrackCtl(c net.Conn) {
+func (s *server) untrackCtl(c net.Conn) {
 	s.mu.Lock()
 	delete(s.ctlConns, c)
 	s.mu.Unlock()
@@ -100,16 +100,16 @@ func (s *Server) untrackCtl(c net.Conn) {
 }
 
 // Index returns the server's position in the fleet.
-func (s *Server) Index() int { return s.index }
+func (s *server) Index() int { return s.index }
 
 // Addr returns the server's address, host:port on 127.0.0.1. It stays the
 // same across Kill and Restart.
-func (s *Server) Addr() string { return s.addr }
+func (s *server) Addr() string { return s.addr }
 
 // SetFaults replaces the server's fault plan, atomically for calls in
 // flight: each call is decided under the old plan or the new one. Refuse
 // and Blackhole windows of the old plan end; those of the new one start.
-func (s *Server) SetFaults(p faults.Plan) {
+func (s *server) SetFaults(p faults.Plan) {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	s.eng.SetPlan(p)
@@ -155,7 +155,7 @@ func (s *Server) SetFaults(p faults.Plan) {
 }
 
 // refuse closes the listener, so dials are refused; s.mu is held.
-func (s *Server) refuse() {
+func (s *server) refuse() {
 	if s.ln != nil {
 		s.closeListener()
 		s.refusing = true
@@ -163,7 +163,7 @@ func (s *Server) refuse() {
 }
 
 // unrefuse reopens the listener after a refusal; s.mu is held.
-func (s *Server) unrefuse() {
+func (s *server) unrefuse() {
 	if s.refusing {
 		s.relisten()
 	}
@@ -171,7 +171,7 @@ func (s *Server) unrefuse() {
 
 // inWindows calls begin at the start of each window and end at its end,
 // with s.mu held, until stop closes.
-func (s *Server) inWindows(ws []inject.Window, begin, end func(), stop <-chan struct{}, done chan<- struct{}) {
+func (s *server) inWindows(ws []inject.Window, begin, end func(), stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	until := func(t time.Time) bool {
 		if t.IsZero() {
@@ -205,7 +205,7 @@ func (s *Server) inWindows(ws []inject.Window, begin, end func(), stop <-chan st
 
 // stopWindows ends the inWindows goroutine whose channels are *stop and
 // *done (fields of s, guarded by s.mu), if any, and waits for it.
-func (s *Server) stopWindows(stop, done *chan struct{}) {
+func (s *server) stopWindows(stop, done *chan struct{}) {
 	s.mu.Lock()
 	st, dn := *stop, *done
 	*stop, *done = nil, nil
@@ -218,7 +218,7 @@ func (s *Server) stopWindows(stop, done *chan struct{}) {
 
 // relisten reopens the listener after a refusal; s.mu is held. If the
 // address cannot be bound again the server stays down.
-func (s *Server) relisten() {
+func (s *server) relisten() {
 	s.refusing = false
 	if ln, err := net.Listen("tcp", s.addr); err == nil {
 		s.serveOn(ln)
@@ -226,7 +226,7 @@ func (s *Server) relisten() {
 }
 
 // closeListener closes the listener, so dials are refused; s.mu is held.
-func (s *Server) closeListener() {
+func (s *server) closeListener() {
 	s.ln.Close()
 	s.ln = nil
 	close(s.lnDone)
@@ -234,24 +234,24 @@ func (s *Server) closeListener() {
 }
 
 // Faults returns the server's current fault plan.
-func (s *Server) Faults() faults.Plan { return s.eng.Plan() }
+func (s *server) Faults() faults.Plan { return s.eng.Plan() }
 
 // Up reports whether the server is accepting connections.
-func (s *Server) Up() bool {
+func (s *server) Up() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ln != nil
 }
 
 // OpenConns returns the number of connections the server has open.
-func (s *Server) OpenConns() int {
+func (s *server) OpenConns() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
 }
 
 // listen binds addr and starts the accept loop.
-func (s *Server) listen(addr string) error {
+func (s *server) listen(addr string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -278,7 +278,7 @@ func (s *Server) listen(addr string) error {
 }
 
 // serveOn starts the accept loop on ln; s.mu is held.
-func (s *Server) serveOn(ln net.Listener) {
+func (s *server) serveOn(ln net.Listener) {
 	s.ln = ln
 	s.lnDone = make(chan struct{})
 	if s.downCh == nil { // a refusal ends without the server going down
@@ -294,7 +294,7 @@ func (s *Server) serveOn(ln net.Listener) {
 
 // accept runs until ln is closed. It replaces rpc.Server.Accept, which logs
 // when its listener closes. While a blackhole holds it accepts nothing.
-func (s *Server) accept(ln net.Listener, down, lnDone <-chan struct{}) {
+func (s *server) accept(ln net.Listener, down, lnDone <-chan struct{}) {
 	defer s.wg.Done()
 	var backoff time.Duration
 	for {
@@ -363,7 +363,7 @@ func (s *Server) accept(ln net.Listener, down, lnDone <-chan struct{}) {
 }
 
 // serve runs net/rpc on one connection until it closes.
-func (s *Server) serve(c *gatedConn, down <-chan struct{}) {
+func (s *server) serve(c *gatedConn, down <-chan struct{}) {
 	defer s.wg.Done()
 	defer func() {
 		s.mu.Lock()
@@ -397,7 +397,7 @@ func (s *Server) serve(c *gatedConn, down <-chan struct{}) {
 // host lets a codec record calls and crash the server.
 type host struct {
 	recorder
-	s *Server
+	s *server
 }
 
 // Crash takes the server down without waiting: it is called from one of
@@ -405,7 +405,7 @@ type host struct {
 func (h host) Crash() { h.s.down(false) }
 
 // down closes the listener and every connection, without waiting.
-func (s *Server) down(stop bool) {
+func (s *server) down(stop bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if stop {
@@ -439,14 +439,14 @@ func (s *Server) down(stop bool) {
 // refused, and every open connection, so calls in flight fail. Refuse and
 // Blackhole windows end. It returns when every goroutine of the server has
 // exited. Killing a server that is down does nothing.
-func (s *Server) Kill() {
+func (s *server) Kill() {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	s.kill()
 }
 
 // kill is Kill; s.lifeMu is held.
-func (s *Server) kill() {
+func (s *server) kill() {
 	s.stopWindows(&s.refStop, &s.refDone)
 	s.stopWindows(&s.bhStop, &s.bhDone)
 	s.down(false)
@@ -456,7 +456,7 @@ func (s *Server) kill() {
 
 // endHoleDown ends a blackhole that holds once the server is down: after
 // its connections closed, so no request it held back is answered.
-func (s *Server) endHoleDown() {
+func (s *server) endHoleDown() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.endHole()
@@ -464,7 +464,7 @@ func (s *Server) endHoleDown() {
 
 // wait returns when every goroutine of the server, control included, has
 // exited.
-func (s *Server) wait() {
+func (s *server) wait() {
 	s.lifeMu.Lock()
 	s.stopWindows(&s.refStop, &s.refDone)
 	s.stopWindows(&s.bhStop, &s.bhDone)
@@ -475,7 +475,7 @@ func (s *Server) wait() {
 }
 
 // Restart brings a killed server back on the same address.
-func (s *Server) Restart() error {
+func (s *server) Restart() error {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	s.mu.Lock()

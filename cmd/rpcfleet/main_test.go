@@ -19,6 +19,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -223,7 +224,7 @@ func TestServeControlPort(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cc, err := fleet.DialControl(ctx, ctl)
+	cc, err := driver.DialControl(ctx, ctl)
 	if err != nil {
 		t.Fatal(err)
 	}

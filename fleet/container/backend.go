@@ -17,7 +17,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
 
-	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 // The ports `rpcfleet serve` listens on inside every container.
@@ -45,7 +45,7 @@ type Backend struct {
 	grace    time.Duration // Kill: SIGTERM, then SIGKILL after grace; 0: SIGKILL at once
 }
 
-var _ fleet.Backend = (*Backend)(nil)
+var _ driver.Backend = (*Backend)(nil)
 
 // Option configures New.
 type Option func(*Backend)
@@ -78,7 +78,7 @@ func New(image string, opts ...Option) *Backend {
 // it, at most WithParallel at once, and returns when every one passes its
 // health check. If the image does not exist locally, Start fails at once:
 // it never pulls. On error it removes everything it created.
-func (b *Backend) Start(ctx context.Context, cfg fleet.Config) (fleet.Cluster, error) {
+func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, error) {
 	switch {
 	case cfg.BasePort != 0 || cfg.ControlBasePort != 0:
 		return nil, errors.New("fleet/container: containers publish ephemeral ports: WithBasePort and WithControl ports are not supported")
@@ -106,7 +106,7 @@ func (b *Backend) Start(ctx context.Context, cfg fleet.Config) (fleet.Cluster, e
 	c := &cluster{cli: cli, id: labels[labelFleet], parallel: b.parallel, nodes: make([]*Node, cfg.Servers)}
 	// On error, Stop removes what was created, also what the engine
 	// created for a request that ctx interrupted: it finds it by label.
-	fail := func(err error) (fleet.Cluster, error) {
+	fail := func(err error) (driver.Cluster, error) {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		return nil, errors.Join(err, c.Stop(sctx))
@@ -123,7 +123,7 @@ func (b *Backend) Start(ctx context.Context, cfg fleet.Config) (fleet.Cluster, e
 	if errs != nil {
 		return fail(fmt.Errorf("fleet/container: start: %w", errs))
 	}
-	c.fnodes = make([]fleet.Node, len(c.nodes))
+	c.fnodes = make([]driver.Node, len(c.nodes))
 	for i, n := range c.nodes {
 		c.fnodes[i] = n
 	}
@@ -143,7 +143,7 @@ func (b *Backend) imageExists(ctx context.Context, cli *testcontainers.DockerCli
 }
 
 // run starts server i of the fleet.
-func (b *Backend) run(ctx context.Context, c *cluster, cfg fleet.Config, i int, labels map[string]string) (*Node, error) {
+func (b *Backend) run(ctx context.Context, c *cluster, cfg driver.Config, i int, labels map[string]string) (*Node, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

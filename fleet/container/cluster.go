@@ -9,7 +9,7 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 
-	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 // cluster is a fleet of containers.
@@ -19,15 +19,15 @@ type cluster struct {
 	net      *testcontainers.DockerNetwork // nil until created
 	parallel int
 	nodes    []*Node // a nil or container-less node failed to start
-	fnodes   []fleet.Node
+	fnodes   []driver.Node
 
 	mu      sync.Mutex // serialises Stop
 	stopped bool
 }
 
-var _ fleet.Cluster = (*cluster)(nil)
+var _ driver.Cluster = (*cluster)(nil)
 
-func (c *cluster) Nodes() []fleet.Node { return c.fnodes }
+func (c *cluster) Nodes() []driver.Node { return c.fnodes }
 
 // each runs fn(i) for every node, at most c.parallel at once, and joins
 // the errors.

@@ -13,8 +13,8 @@
 // container is ready (the image is FROM scratch: there is no shell to run
 // a check inside it).
 //
-// Beyond fleet.Node, every *Node is a fleet.Pauser (docker pause) and a
-// fleet.Partitioner (disconnect from and reconnect to the fleet's own
+// Beyond driver.Node, every *Node is a driver.Pauser (docker pause) and a
+// driver.Partitioner (disconnect from and reconnect to the fleet's own
 // network), and can Stop gracefully (SIGTERM). Kill is SIGKILL. A server
 // gets new host ports when it restarts or reconnects; Fleet.Addrs reports
 // them. While it is killed, stopped or disconnected, the backend holds its

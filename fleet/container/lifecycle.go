@@ -10,7 +10,7 @@ import (
 	dcontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
-	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 // state is where a node's server is in its life. The lifecycle methods
@@ -236,7 +236,7 @@ func (n *Node) Restart(ctx context.Context) error {
 	n.mu.Unlock()
 	n.pending = false // the plan is set again just below
 	if n.plan != nil {
-		if err := n.control(ctx, func(cc *fleet.ControlClient) error { return cc.SetFaults(ctx, *n.plan) }); err != nil {
+		if err := n.control(ctx, func(cc *driver.ControlClient) error { return cc.SetFaults(ctx, *n.plan) }); err != nil {
 			return fmt.Errorf("server %d: restarted, but its faults are not set: %w", n.index, err)
 		}
 	}
@@ -340,7 +340,7 @@ func (n *Node) back(ctx context.Context) error {
 		return nil
 	}
 	n.pending = false
-	if err := n.control(ctx, func(cc *fleet.ControlClient) error { return cc.SetFaults(ctx, *n.plan) }); err != nil {
+	if err := n.control(ctx, func(cc *driver.ControlClient) error { return cc.SetFaults(ctx, *n.plan) }); err != nil {
 		return fmt.Errorf("fleet/container: server %d: back, but the faults set meanwhile are not: %w", n.index, err)
 	}
 	return nil

@@ -11,7 +11,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/rpcfleet/rpcfleet/faults"
-	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 // Node is one server of a container fleet. Its methods are safe for
@@ -24,16 +24,16 @@ type Node struct {
 	ctr     *testcontainers.DockerContainer
 
 	// life serialises the lifecycle methods (Kill, Stop, Restart, Pause,
-	// Unpause, Disconnect, Reconnect), as fleet.Server's does: each one
+	// Unpause, Disconnect, Reconnect), as an in-process server's does: each one
 	// starts from the state the one before left.
 	life sync.Mutex
 
-	mu      sync.Mutex   // guards the fields below
-	st      state        // moved by setState under life and mu: read it under either
-	addr    string       // data address on 127.0.0.1
-	ctlAddr string       // control address on 127.0.0.1
-	past    []fleet.Call // the journals of earlier processes
-	holds   []*portHold  // the ports of a stopped or cut-off container: Addr and ControlAddr refuse dials
+	mu      sync.Mutex    // guards the fields below
+	st      state         // moved by setState under life and mu: read it under either
+	addr    string        // data address on 127.0.0.1
+	ctlAddr string        // control address on 127.0.0.1
+	past    []driver.Call // the journals of earlier processes
+	holds   []*portHold   // the ports of a stopped or cut-off container: Addr and ControlAddr refuse dials
 
 	// Under life: the last SetFaults, which Restart sets again in the new
 	// process, and whether a plan set while the server was paused or
@@ -44,9 +44,9 @@ type Node struct {
 }
 
 var (
-	_ fleet.Node        = (*Node)(nil)
-	_ fleet.Pauser      = (*Node)(nil)
-	_ fleet.Partitioner = (*Node)(nil)
+	_ driver.Node        = (*Node)(nil)
+	_ driver.Pauser      = (*Node)(nil)
+	_ driver.Partitioner = (*Node)(nil)
 )
 
 // Index returns the server's index in the fleet.
@@ -82,10 +82,10 @@ var errStale = errors.New("a stale address: it reaches another server")
 // dial connects to the control port at ctlAddr and returns its Health
 // once it has checked that the server there is the node's: the same
 // index and the same fleet id. The caller closes the client.
-func (n *Node) dial(ctx context.Context, ctlAddr string) (*fleet.ControlClient, fleet.Health, error) {
-	cc, err := fleet.DialControl(ctx, ctlAddr)
+func (n *Node) dial(ctx context.Context, ctlAddr string) (*driver.ControlClient, driver.Health, error) {
+	cc, err := driver.DialControl(ctx, ctlAddr)
 	if err != nil {
-		return nil, fleet.Health{}, err
+		return nil, driver.Health{}, err
 	}
 	h, err := cc.Health(ctx)
 	if err == nil && (h.Index != n.index || h.FleetID != n.cl.id) {
@@ -93,14 +93,14 @@ func (n *Node) dial(ctx context.Context, ctlAddr string) (*fleet.ControlClient, 
 	}
 	if err != nil {
 		cc.Close()
-		return nil, fleet.Health{}, err
+		return nil, driver.Health{}, err
 	}
 	return cc, h, nil
 }
 
 // control runs fn on a fresh connection to the node's control port, once
 // dial has checked that it reaches the node's server.
-func (n *Node) control(ctx context.Context, fn func(*fleet.ControlClient) error) error {
+func (n *Node) control(ctx context.Context, fn func(*driver.ControlClient) error) error {
 	cc, _, err := n.dial(ctx, n.ControlAddr())
 	if err != nil {
 		return err
@@ -129,7 +129,7 @@ func (n *Node) SetFaults(ctx context.Context, p faults.Plan) error {
 		n.plan, n.pending = &p, true
 		return nil
 	}
-	if err := n.control(ctx, func(cc *fleet.ControlClient) error { return cc.SetFaults(ctx, p) }); err != nil {
+	if err := n.control(ctx, func(cc *driver.ControlClient) error { return cc.SetFaults(ctx, p) }); err != nil {
 		return err
 	}
 	n.plan = &p
@@ -142,7 +142,7 @@ func (n *Node) SetFaults(ctx context.Context, p faults.Plan) error {
 // address the server had when the call was read. While the server is
 // stopped, Calls returns the earlier lives' calls only, and dials nothing;
 // once the fleet has stopped, it returns an error.
-func (n *Node) Calls(ctx context.Context) ([]fleet.Call, error) {
+func (n *Node) Calls(ctx context.Context) ([]driver.Call, error) {
 	n.mu.Lock()
 	calls, st := slices.Clone(n.past), n.st
 	n.mu.Unlock()
@@ -160,9 +160,9 @@ func (n *Node) Calls(ctx context.Context) ([]fleet.Call, error) {
 }
 
 // journal reads the running process's journal.
-func (n *Node) journal(ctx context.Context) ([]fleet.Call, error) {
-	var calls []fleet.Call
-	err := n.control(ctx, func(cc *fleet.ControlClient) (err error) {
+func (n *Node) journal(ctx context.Context) ([]driver.Call, error) {
+	var calls []driver.Call
+	err := n.control(ctx, func(cc *driver.ControlClient) (err error) {
 		calls, err = cc.Journal(ctx)
 		return err
 	})
@@ -176,7 +176,7 @@ func (n *Node) journal(ctx context.Context) ([]fleet.Call, error) {
 // lastJournal reads the running process's journal, as far as it can be
 // read within a second, before the process ends: a frozen or cut-off
 // server loses its journal.
-func (n *Node) lastJournal(ctx context.Context) []fleet.Call {
+func (n *Node) lastJournal(ctx context.Context) []driver.Call {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	calls, _ := n.journal(ctx)

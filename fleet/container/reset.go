@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 // ResetCalls forgets the calls the server received, those of its earlier
@@ -28,5 +28,5 @@ func (n *Node) ResetCalls(ctx context.Context) error {
 	case st != running:
 		return fmt.Errorf("server %d is %v: its journal is out of reach", n.index, st)
 	}
-	return n.control(ctx, func(c *fleet.ControlClient) error { return c.Reset(ctx) })
+	return n.control(ctx, func(c *driver.ControlClient) error { return c.Reset(ctx) })
 }

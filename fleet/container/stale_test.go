@@ -10,6 +10,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 // TestDownNodeDialsNothing checks that a killed or stopped node neither
@@ -34,7 +35,7 @@ func TestDownNodeDialsNothing(t *testing.T) {
 	}()
 	defer ln.Close()
 
-	past := []fleet.Call{{Method: "Service.Method", Server: 1}}
+	past := []driver.Call{{Method: "Service.Method", Server: 1}}
 	n := &Node{cl: &cluster{id: "f1"}, index: 1, addr: "127.0.0.1:1", ctlAddr: ln.Addr().String(), st: down, past: past}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -85,7 +86,7 @@ func TestControlChecksFleet(t *testing.T) {
 	}
 	plan := func() string {
 		t.Helper()
-		c, err := fleet.DialControl(ctx, ctl)
+		c, err := driver.DialControl(ctx, ctl)
 		if err != nil {
 			t.Fatal(err)
 		}

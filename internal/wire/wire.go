@@ -1,5 +1,6 @@
 // Package wire holds the argument and reply types of the fleet's default
-// service, Service.Method. They match the seed article's client field for
+// service, Service.Method, and those of the control protocol that only its
+// two ends use. Args and Reply match the seed article's client field for
 // field, so gob moves them between that client and a fleet unchanged.
 package wire
 

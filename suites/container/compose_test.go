@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 var _ = Describe("docker/compose.yaml", Label("container", "compose"), func() {
@@ -40,7 +41,7 @@ var _ = Describe("docker/compose.yaml", Label("container", "compose"), func() {
 			Expect(addr).To(HavePrefix("127.0.0.1:"))
 			Expect(ctl).To(HavePrefix("127.0.0.1:"))
 			Eventually(func(ctx context.Context) error {
-				cc, err := fleet.DialControl(ctx, ctl)
+				cc, err := driver.DialControl(ctx, ctl)
 				if err != nil {
 					return err
 				}

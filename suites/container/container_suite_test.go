@@ -15,6 +15,7 @@ import (
 	"github.com/rpcfleet/rpcfleet/caller"
 	"github.com/rpcfleet/rpcfleet/fleet"
 	"github.com/rpcfleet/rpcfleet/fleet/container"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 // image is built once per run, by the first parallel process.
@@ -66,7 +67,7 @@ type starter func(ctx context.Context, n int, opts ...fleet.Option) *fleet.Fleet
 
 // on returns a starter for backend b: fleets seeded from Ginkgo's random
 // seed, stopped when the spec ends.
-func on(b fleet.Backend) starter {
+func on(b driver.Backend) starter {
 	return func(ctx context.Context, n int, opts ...fleet.Option) *fleet.Fleet {
 		GinkgoHelper()
 		opts = append([]fleet.Option{fleet.WithServers(n), fleet.WithSeed(uint64(GinkgoRandomSeed())), fleet.WithBackend(b)}, opts...)
@@ -80,7 +81,7 @@ func on(b fleet.Backend) starter {
 }
 
 // containers is the Docker backend on the image built for this run.
-func containers() fleet.Backend { return container.New(image) }
+func containers() driver.Backend { return container.New(image) }
 
 // newCaller returns a reference caller closed when the spec ends.
 func newCaller(opts ...caller.Option) *caller.Caller {

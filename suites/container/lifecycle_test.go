@@ -14,6 +14,7 @@ import (
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
 	"github.com/rpcfleet/rpcfleet/fleet/container"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 // Specs only a fleet of separate processes can run: SIGKILL mid-call,
@@ -54,7 +55,7 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 	}, SpecTimeout(2*time.Minute))
 
 	DescribeTable("serves again at a new address after a restart; the stale address is refused",
-		func(ctx SpecContext, b fleet.Backend) {
+		func(ctx SpecContext, b driver.Backend) {
 			f := on(b)(ctx, 3)
 			c := newCaller()
 			stale := f.Addrs()[1]

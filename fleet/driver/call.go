@@ -1,0 +1,69 @@
+package driver
+
+import "time"
+
+// Call is the journal's record of one call received by a server, as
+// fleet.Fleet.Calls returns it and a Node reports it.
+type Call struct {
+	ID     int    // the call's number in the journal: from 0, never reused, not restarted by ResetCalls
+	Server int    // index of the server in the fleet
+	Addr   string // address of that server
+	Method string // e.g. "Service.Method"
+	Seq    uint64 // the client's sequence number on its connection
+	N      uint64 // the server's call number, counting from 1
+
+	Received time.Time // when the request header was read
+	Replied  time.Time // when the reply was written; zero if none was
+
+	// ReceivedAt and RepliedAt order events across the whole fleet: every
+	// receipt and every reply takes the next number of one counter, so
+	// a.RepliedAt < b.RepliedAt means a's reply was written first.
+	// RepliedAt is 0 while no reply was written.
+	ReceivedAt uint64
+	RepliedAt  uint64
+
+	// A call's faults come in two parts (see faults.Plan): at most one
+	// delay and at most one outcome fault, each from the first rule of its
+	// part that applied. Rule and Fault name the outcome fault (error,
+	// hang, drop, ...); DelayRule and Delay the delay, which held the
+	// outcome back from Received.
+	Outcome   Outcome
+	Rule      int           // index of the outcome rule that applied, or -1
+	Fault     string        // text form of that rule's fault; "" if none
+	DelayRule int           // index of the delay rule that applied, or -1
+	Delay     time.Duration // the delay that rule drew for this call; 0 if none
+	Err       string        // error reply text, or why the call was aborted
+}
+
+// Outcome says how a call ended on the server: the journal's Call.Outcome.
+type Outcome int
+
+const (
+	// Pending: the call was received and has not ended yet.
+	Pending Outcome = iota
+	// OK: a normal reply was written.
+	OK
+	// Failed: an error reply was written (injected or returned by the method).
+	Failed
+	// Hung: the reply was swallowed by a Hang fault.
+	Hung
+	// Aborted: the connection closed before the reply could be written.
+	Aborted
+)
+
+// String returns the outcome's name as the journal and matchers print it.
+func (o Outcome) String() string {
+	switch o {
+	case Pending:
+		return "pending"
+	case OK:
+		return "ok"
+	case Failed:
+		return "error"
+	case Hung:
+		return "hung"
+	case Aborted:
+		return "aborted"
+	}
+	return "unknown"
+}

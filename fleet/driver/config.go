@@ -1,0 +1,26 @@
+package driver
+
+import "github.com/rpcfleet/rpcfleet/faults"
+
+// Config is what fleet.Start passes to a Backend: fleet's options (each
+// an edit of a Config, named in the comments below), applied in order to
+// the defaults (3 servers on 127.0.0.1, ephemeral ports, seed 1, no
+// faults, no control port, a journal that keeps every call, in process).
+// fleet.Start checks it; backends reject what they cannot honour.
+type Config struct {
+	Servers    int         // how many servers, at least 1 (WithServers)
+	FirstIndex int         // index of the first server (WithFirstIndex)
+	FleetSize  int         // size of the whole fleet, when larger (WithFleetSize)
+	Seed       uint64      // seed of every fault decision (WithSeed)
+	Faults     faults.Plan // every server's plan at start (WithFaults)
+
+	Host            string // interface to listen on (WithHost)
+	BasePort        int    // 0: ephemeral ports (WithBasePort)
+	Control         bool   // serve the control endpoint (WithControl)
+	ControlBasePort int    // 0: ephemeral control ports (WithControl)
+	FleetID         string // reported by the control endpoint's Health (WithFleetID)
+
+	JournalLimit int // keep about this many recent calls; 0: all (WithJournalLimit)
+
+	Backend Backend // runs the servers; nil: in this process (WithBackend)
+}

@@ -1,0 +1,98 @@
+package driver
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/rpc"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/internal/wire"
+)
+
+// The control protocol: every server started with fleet.WithControl (or
+// rpcfleet serve --control-port) serves the net/rpc service "Control" on
+// a port of its own, beside its data port. Backends steer servers they
+// cannot reach in memory (other processes, containers) through it;
+// ControlClient is its Go client. Its argument and reply types other than
+// Health are internal/wire's.
+
+// Health is the reply of Control.Health.
+type Health struct {
+	Index int    // the server's index in its fleet
+	Addr  string // the data address as the server sees it
+	Up    bool   // accepting connections
+	Calls uint64 // calls received since start or the last reset
+	Plan  string // the current fault plan, in text form
+
+	// FleetID names the fleet the server belongs to, as its starter set
+	// it (fleet.WithFleetID; rpcfleet serve --fleet-id), or "". With Index it
+	// tells a fleet's server from another fleet's server of the same
+	// index that a stale address may reach.
+	FleetID string
+}
+
+// ControlClient steers one server through its control port. It is safe for
+// concurrent use; the caller must Close it.
+type ControlClient struct {
+	c *rpc.Client
+}
+
+// DialControl connects to the control port at addr.
+func DialControl(ctx context.Context, addr string) (*ControlClient, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: control %s: %w", addr, err)
+	}
+	return &ControlClient{c: rpc.NewClient(conn)}, nil
+}
+
+// Close closes the connection.
+func (c *ControlClient) Close() error { return c.c.Close() }
+
+func (c *ControlClient) call(ctx context.Context, method string, args, reply any) error {
+	call := c.c.Go("Control."+method, args, reply, make(chan *rpc.Call, 1))
+	select {
+	case <-call.Done:
+		if call.Error != nil {
+			return fmt.Errorf("fleet: control %s: %w", method, call.Error)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("fleet: control %s: %w", method, ctx.Err())
+	}
+}
+
+// SetFaults replaces the server's plan.
+func (c *ControlClient) SetFaults(ctx context.Context, p faults.Plan) error {
+	return c.call(ctx, "SetFaults", wire.FaultsArgs{Plan: p.String()}, &wire.Empty{})
+}
+
+// ClearFaults removes the server's faults.
+func (c *ControlClient) ClearFaults(ctx context.Context) error {
+	return c.call(ctx, "ClearFaults", wire.Empty{}, &wire.Empty{})
+}
+
+// Journal returns the calls the server received.
+func (c *ControlClient) Journal(ctx context.Context) ([]Call, error) {
+	var r wire.JournalReply[Call]
+	if err := c.call(ctx, "Journal", wire.Empty{}, &r); err != nil {
+		return nil, err // a late reply may still be decoded into r
+	}
+	return r.Calls, nil
+}
+
+// Reset forgets the server's journal and restarts its call counters.
+func (c *ControlClient) Reset(ctx context.Context) error {
+	return c.call(ctx, "Reset", wire.Empty{}, &wire.Empty{})
+}
+
+// Health reports the server's state; a nil error means it is serving.
+func (c *ControlClient) Health(ctx context.Context) (Health, error) {
+	var h Health
+	if err := c.call(ctx, "Health", wire.Empty{}, &h); err != nil {
+		return Health{}, err // a late reply may still be decoded into h
+	}
+	return h, nil
+}

@@ -1,0 +1,17 @@
+package wire
+
+// The argument and reply types of the control protocol ("Control", see
+// fleet/driver.ControlClient) that only its two ends use: the server in
+// package fleet and the client in package fleet/driver. net/rpc requires
+// exported (or builtin) types for a method's argument and reply.
+
+// FaultsArgs is the argument of Control.SetFaults: a plan in text form.
+type FaultsArgs struct{ Plan string }
+
+// JournalReply is the reply of Control.Journal. C is driver.Call: the
+// type parameter keeps this package free of imports, since fleet/driver
+// imports it. The encoding is that of a struct{ Calls []driver.Call }.
+type JournalReply[C any] struct{ Calls []C }
+
+// Empty is the argument or reply of Control methods that need none.
+type Empty struct{}
