@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/rpcfleet/rpcfleet/faults"
@@ -51,6 +53,19 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	if cfg.JournalLimit < 0 {
 		return nil, fmt.Errorf("fleet: WithJournalLimit(%d): must not be negative", cfg.JournalLimit)
 	}
+	for _, sv := range cfg.Services {
+		if sv.Name == "" || sv.New == nil {
+			return nil, fmt.Errorf("fleet: WithService(%q): needs a name and a constructor", sv.Name)
+		}
+	}
+	if cfg.UnixDir != "" {
+		if cfg.BasePort != 0 {
+			return nil, fmt.Errorf("fleet: WithUnixSockets(%q) with WithBasePort(%d): sockets have no ports", cfg.UnixDir, cfg.BasePort)
+		}
+		if fi, err := os.Stat(cfg.UnixDir); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("fleet: WithUnixSockets(%q): not a directory", cfg.UnixDir)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fleet: start: %w", err)
 	}
@@ -81,8 +96,13 @@ func (inProcess) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, 
 			return nil, fmt.Errorf("fleet: start: %w", err)
 		}
 		s := newServer(cfg.FirstIndex+i, max(cfg.FleetSize, cfg.FirstIndex+cfg.Servers), cfg.Seed, c.journal)
+		s.services = cfg.Services
 		c.servers[i], c.nodes[i] = s, localNode{s}
-		if err := s.listen(hostPort(cfg.Host, cfg.BasePort, i)); err != nil {
+		addr := hostPort(cfg.Host, cfg.BasePort, i)
+		if cfg.UnixDir != "" {
+			s.network, addr = "unix", filepath.Join(cfg.UnixDir, fmt.Sprintf("server-%d.sock", s.index))
+		}
+		if err := s.listen(addr); err != nil {
 			c.Stop(context.Background())
 			return nil, err
 		}

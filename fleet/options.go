@@ -69,3 +69,24 @@ func WithBackend(b driver.Backend) Option { return func(c *driver.Config) { c.Ba
 // A call forgotten while in flight is not recorded when it ends, as after
 // ResetCalls. 0, the default, keeps every call, as specs need.
 func WithJournalLimit(n int) Option { return func(c *driver.Config) { c.JournalLimit = n } }
+
+// WithService registers, on every server, a receiver of your own type
+// under name, as rpc.RegisterName does: newRcvr(i) makes server i's
+// instance, so each server can hold its own state (a shard, say). It
+// serves beside the default Service, or instead of it when name is
+// "Service". Every fault, every targeting key (method=KV.Get), the journal
+// and the control plane apply to its methods as to Service.Method. Start
+// fails, naming it, if net/rpc refuses it (no suitable methods, a name
+// given twice). The container backend runs only its image's own services:
+// build an image of your own server main (package fleet/serve).
+func WithService(name string, newRcvr func(index int) any) Option {
+	return func(c *driver.Config) { c.Services = append(c.Services, driver.Service{Name: name, New: newRcvr}) }
+}
+
+// WithUnixSockets makes server i listen on the unix socket
+// dir/server-i.sock instead of TCP; Addrs names the socket paths, which
+// clients dial on network "unix" (the reference caller dials any address
+// holding a '/' so). A stale socket file at such a path is removed first;
+// every socket is removed when its server is killed, disconnected or
+// stopped. In process only; control ports stay on TCP.
+func WithUnixSockets(dir string) Option { return func(c *driver.Config) { c.UnixDir = dir } }

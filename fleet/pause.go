@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/internal/porthold"
@@ -62,8 +61,8 @@ func (s *server) Pause() error {
 	g := make(chan struct{})
 	s.paused.Store(&g)
 	s.life = lifePaused
-	if tl, ok := s.ln.(*net.TCPListener); ok {
-		_ = tl.SetDeadline(time.Unix(1, 0)) // wakes the accept loop, which then waits
+	if dl, ok := s.ln.(deadliner); ok {
+		_ = dl.SetDeadline(time.Unix(1, 0)) // wakes the accept loop, which then waits
 	}
 	return nil
 }
@@ -89,8 +88,8 @@ func (s *server) unpause() {
 	if g == nil {
 		return
 	}
-	if tl, ok := s.ln.(*net.TCPListener); ok && s.gate.Load() == nil {
-		_ = tl.SetDeadline(time.Time{})
+	if dl, ok := s.ln.(deadliner); ok && s.gate.Load() == nil {
+		_ = dl.SetDeadline(time.Time{})
 	}
 	close(*g)
 }
@@ -138,3 +137,7 @@ func (s *server) releaseHold() {
 		s.hold = nil
 	}
 }
+
+// deadliner is a listener whose Accept can be woken by a deadline (TCP and
+// unix listeners both are).
+type deadliner interface{ SetDeadline(time.Time) error }

@@ -7,11 +7,13 @@ import (
 	"net"
 	"net/rpc"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 	"github.com/rpcfleet/rpcfleet/internal/inject"
 	"github.com/rpcfleet/rpcfleet/internal/porthold"
 )
@@ -26,7 +28,9 @@ type server struct {
 	journal *journal
 
 	mu       sync.Mutex
-	ln       net.Listener // nil while down
+	network  string           // "tcp", or "unix" (WithUnixSockets)
+	services []driver.Service // the user's receivers (WithService)
+	ln       net.Listener     // nil while down
 	conns    map[net.Conn]struct{}
 	wg       sync.WaitGroup // the accept loop and one goroutine per connection
 	stopped  bool           // by Fleet.Stop: no restart
@@ -62,6 +66,7 @@ type server struct {
 func newServer(index, size int, seed uint64, j *journal) *server {
 	return &server{
 		index:    index,
+		network:  "tcp",
 		rpc:      rpc.NewServer(),
 		eng:      inject.NewEngine(seed, index, size),
 		journal:  j,
@@ -220,7 +225,7 @@ func (s *server) stopWindows(stop, done *chan struct{}) {
 // address cannot be bound again the server stays down.
 func (s *server) relisten() {
 	s.refusing = false
-	if ln, err := net.Listen("tcp", s.addr); err == nil {
+	if ln, err := s.bind(s.addr); err == nil {
 		s.serveOn(ln)
 	}
 }
@@ -261,19 +266,56 @@ func (s *server) listen(addr string) error {
 		return fmt.Errorf("fleet: server %d: already up", s.index)
 	}
 	s.releaseHold() // a server killed while disconnected
-	ln, err := net.Listen("tcp", addr)
+	ln, err := s.bind(addr)
 	if err != nil {
 		return fmt.Errorf("fleet: server %d: %w", s.index, err)
 	}
 	s.life = lifeUp
 	if s.addr == "" {
 		s.addr = ln.Addr().String()
-		if err := s.rpc.RegisterName("Service", &service{index: s.index, addr: s.addr}); err != nil {
+		if err := s.register(); err != nil {
 			ln.Close()
 			return fmt.Errorf("fleet: server %d: %w", s.index, err)
 		}
 	}
 	s.serveOn(ln)
+	return nil
+}
+
+// bind listens on addr, on the server's network: TCP, or a unix socket
+// whose stale file, if any, it removes first.
+func (s *server) bind(addr string) (net.Listener, error) {
+	if s.network != "unix" {
+		return net.Listen("tcp", addr)
+	}
+	if len(addr) > maxSocketPath {
+		return nil, fmt.Errorf("unix socket path %q is %d bytes, over the %d Linux allows: use a shorter WithUnixSockets directory", addr, len(addr), maxSocketPath)
+	}
+	if fi, err := os.Lstat(addr); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		os.Remove(addr)
+	}
+	return net.Listen("unix", addr)
+}
+
+// maxSocketPath is the longest unix socket path Linux takes (sun_path
+// holds 108 bytes with the terminating NUL).
+const maxSocketPath = 107
+
+// register registers the default Service, unless the user's services
+// replace it, and the user's services, each a fresh instance for this
+// server.
+func (s *server) register() error {
+	own := slices.ContainsFunc(s.services, func(sv driver.Service) bool { return sv.Name == "Service" })
+	if !own {
+		if err := s.rpc.RegisterName("Service", &service{index: s.index, addr: s.addr}); err != nil {
+			return err
+		}
+	}
+	for _, sv := range s.services {
+		if err := s.rpc.RegisterName(sv.Name, sv.New(s.index)); err != nil {
+			return fmt.Errorf("WithService(%q): %w", sv.Name, err)
+		}
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -248,5 +249,70 @@ func TestServeControlPort(t *testing.T) {
 	calls, err := cc.Journal(ctx)
 	if err != nil || len(calls) != 1 || calls[0].Server != 4 || calls[0].Err != "steered" {
 		t.Errorf("Journal() = %+v, %v", calls, err)
+	}
+}
+
+// TestMITWorkerAgainstServeUnix calls `rpcfleet serve --unix DIR` the way
+// the MIT 6.824 labs' workers call their coordinator: rpc.DialHTTP on the
+// unix socket, Call, Close, once per call. It sees the reply, the injected
+// error and the delay; the sockets are gone once serve exits.
+func TestMITWorkerAgainstServeUnix(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "rpcfleet")
+	build(t, bin, ".")
+	socks := t.TempDir()
+	srv := exec.Command(bin, "serve", "--count", "2", "--unix", socks,
+		"--faults", "error=boom,servers=1;delay=200ms,servers=0")
+	var stderr bytes.Buffer
+	srv.Stderr = &stderr
+	out, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Process.Kill()
+	var addrs []string
+	sc := bufio.NewScanner(out)
+	for len(addrs) < 2 && sc.Scan() {
+		addrs = append(addrs, sc.Text())
+	}
+	if len(addrs) != 2 || addrs[0] != filepath.Join(socks, "server-0.sock") {
+		t.Fatalf("serve --unix printed %q, want the two socket paths (stderr: %s)", addrs, stderr.String())
+	}
+	// The worker's call(), as the lab's skeleton writes it.
+	call := func(sock, rpcname string, args, reply any) error {
+		c, err := rpc.DialHTTP("unix", sock)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return c.Call(rpcname, args, reply)
+	}
+	var r fleet.Reply
+	start := time.Now()
+	if err := call(addrs[0], "Service.Method", fleet.Args{Name: "worker"}, &r); err != nil {
+		t.Errorf("server 0: %v", err)
+	}
+	if took := time.Since(start); took < 200*time.Millisecond {
+		t.Errorf("server 0 answered in %v, want the 200ms delay", took)
+	}
+	if want := fleet.Greeting("worker", 0, addrs[0]); r.Message != want {
+		t.Errorf("server 0: %q, want %q", r.Message, want)
+	}
+	if err := call(addrs[1], "Service.Method", fleet.Args{Name: "worker"}, &r); err == nil || err.Error() != "boom" {
+		t.Errorf("server 1: %v, want the injected error boom", err)
+	}
+	if err := srv.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Wait(); err != nil {
+		t.Errorf("serve after SIGTERM: %v (stderr: %s)", err, stderr.String())
+	}
+	for _, a := range addrs {
+		if _, err := os.Stat(a); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after serve exited: %v, want it removed", a, err)
+		}
 	}
 }

@@ -26,6 +26,7 @@ func serveCmd() *cobra.Command {
 		fleetSize int
 		journal   int
 		fleetID   string
+		unixDir   string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -77,6 +78,15 @@ fleet from another fleet's.`,
 			if ctlPort >= 0 {
 				opts = append(opts, fleet.WithControl(ctlPort))
 			}
+			if unixDir != "" {
+				if port != 0 {
+					return usagef("--unix %s with --port %d: sockets have no ports", unixDir, port)
+				}
+				if fi, err := os.Stat(unixDir); err != nil || !fi.IsDir() {
+					return usagef("--unix %s: not a directory", unixDir)
+				}
+				opts = append(opts, fleet.WithUnixSockets(unixDir))
+			}
 			f, err := fleet.Start(ctx, opts...)
 			if err != nil && ctx.Err() != nil && cmd.Context().Err() == nil {
 				return nil // a signal while starting: Start left nothing running
@@ -108,5 +118,6 @@ fleet from another fleet's.`,
 	fl.IntVar(&fleetSize, "fleet-size", 0, "size of the whole fleet this process serves part of, for rules such as servers=10% (default: index+count)")
 	fl.IntVar(&journal, "journal-limit", 100000, "keep at least this many recent calls in the journal, forgetting older ones (0: keep all)")
 	fl.StringVar(&fleetID, "fleet-id", "", "identity of the fleet these servers belong to, reported by the control endpoint's health reply")
+	fl.StringVar(&unixDir, "unix", "", "listen on unix sockets DIR/server-i.sock instead of TCP ports, printing one path per line")
 	return cmd
 }

@@ -86,6 +86,10 @@ func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster,
 		return nil, fmt.Errorf("fleet/container: WithFleetID(%q): a container fleet names itself, with a random id", cfg.FleetID)
 	case cfg.Host != "" && cfg.Host != "127.0.0.1":
 		return nil, fmt.Errorf("fleet/container: WithHost(%q): containers publish on 127.0.0.1 only", cfg.Host)
+	case len(cfg.Services) > 0:
+		return nil, fmt.Errorf("fleet/container: WithService(%q): a container serves its image's own services: build an image of your server main (fleet/serve) and pass it to New", cfg.Services[0].Name)
+	case cfg.UnixDir != "":
+		return nil, fmt.Errorf("fleet/container: WithUnixSockets(%q): containers publish TCP ports", cfg.UnixDir)
 	case os.Getenv(RyukEnv) != "true":
 		return nil, fmt.Errorf("fleet/container: set %s=true: Ryuk's image cannot be pulled offline, and the backend removes its containers itself", RyukEnv)
 	}

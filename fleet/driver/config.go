@@ -22,5 +22,16 @@ type Config struct {
 
 	JournalLimit int // keep about this many recent calls; 0: all (WithJournalLimit)
 
+	Services []Service // receivers of the user's own types, on every server (WithService)
+	UnixDir  string    // listen on unix sockets in this directory, not TCP (WithUnixSockets)
+
 	Backend Backend // runs the servers; nil: in this process (WithBackend)
+}
+
+// Service is a receiver of the user's own type that every server
+// registers under Name (fleet.WithService): New(i) makes server i's
+// instance. A backend that cannot run the user's code rejects it.
+type Service struct {
+	Name string
+	New  func(index int) any
 }
