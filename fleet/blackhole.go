@@ -41,15 +41,19 @@ func (s *server) startHole() {
 	}
 }
 
-// plug stops the accept loop of s.ln and lowers its backlog, and asks the
-// loop to fill the accept queue (s.plugged closes when it has); s.mu is
-// held and a blackhole holds.
+// plug stops the accept loop of s.ln and, on TCP, lowers its backlog and
+// asks the loop to fill the accept queue (s.plugged closes when it has);
+// s.mu is held and a blackhole holds. A unix socket's dials complete in
+// its backlog (a full one fails them at once, not after a hang), where
+// they wait, unaccepted, until the blackhole ends.
 func (s *server) plug() {
+	if dl, ok := s.ln.(deadliner); ok {
+		_ = dl.SetDeadline(time.Unix(1, 0)) // wakes the accept loop, which then waits
+	}
 	tl, ok := s.ln.(*net.TCPListener)
 	if !ok {
 		return
 	}
-	_ = tl.SetDeadline(time.Unix(1, 0)) // wakes the accept loop, which then waits
 	if setBacklog(tl, 0) != nil {
 		return
 	}
@@ -93,7 +97,9 @@ func (s *server) endHole() {
 	}
 	if tl, ok := s.ln.(*net.TCPListener); ok {
 		_ = setBacklog(tl, listenBacklog())
-		_ = tl.SetDeadline(time.Time{})
+	}
+	if dl, ok := s.ln.(deadliner); ok && s.paused.Load() == nil {
+		_ = dl.SetDeadline(time.Time{})
 	}
 	close(*g)
 	s.closeFillers()

@@ -86,7 +86,8 @@ func WithService(name string, newRcvr func(index int) any) Option {
 // WithUnixSockets makes server i listen on the unix socket
 // dir/server-i.sock instead of TCP; Addrs names the socket paths, which
 // clients dial on network "unix" (the reference caller dials any address
-// holding a '/' so). A stale socket file at such a path is removed first;
-// every socket is removed when its server is killed, disconnected or
-// stopped. In process only; control ports stay on TCP.
+// holding a '/' so). A stale socket file at such a path is removed first.
+// A killed or disconnected server's socket file stays, refusing dials as a
+// down TCP server's port does, until it is back; Stop removes every one.
+// In process only; control ports stay on TCP.
 func WithUnixSockets(dir string) Option { return func(c *driver.Config) { c.UnixDir = dir } }

@@ -294,7 +294,14 @@ func (s *server) bind(addr string) (net.Listener, error) {
 	if fi, err := os.Lstat(addr); err == nil && fi.Mode()&os.ModeSocket != 0 {
 		os.Remove(addr)
 	}
-	return net.Listen("unix", addr)
+	ln, err := net.Listen("unix", addr)
+	if err != nil {
+		return nil, err
+	}
+	// A down server's socket file stays, so a dial is refused, as at a
+	// down TCP server's port; Stop removes it.
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	return ln, nil
 }
 
 // maxSocketPath is the longest unix socket path Linux takes (sun_path
@@ -452,6 +459,9 @@ func (s *server) down(stop bool) {
 	defer s.mu.Unlock()
 	if stop {
 		s.stopped = true
+		if s.network == "unix" && s.addr != "" {
+			defer os.Remove(s.addr) // after the listener closes
+		}
 		if s.ctl != nil {
 			s.ctl.ln.Close()
 		}

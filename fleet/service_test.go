@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/rpcfleet/rpcfleet/faults"
@@ -178,8 +179,8 @@ func TestUnixSockets(t *testing.T) {
 	if err := f.Kill(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := call(addrs[0]); err == nil {
-		t.Error("a killed server's socket still answers")
+	if _, err := call(addrs[0]); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("a killed server's socket: %v, want connection refused", err)
 	}
 	if err := f.Restart(ctx, 0); err != nil {
 		t.Fatal(err)

@@ -1,11 +1,13 @@
 package suites_test
 
 import (
+	"context"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/rpcfleet/rpcfleet/caller"
+	"github.com/rpcfleet/rpcfleet/fleet"
 	"github.com/rpcfleet/rpcfleet/suites"
 )
 
@@ -29,4 +31,16 @@ var _ = Describe("the reference caller over HTTP and JSON-RPC", Label("reference
 			}, suites.TimesOut(), suites.HonoursCancel(), suites.KeepsInputOrder(), suites.AggregatesErrors(), suites.WithLargeFanOut(100))
 		})
 	}
+})
+
+// And over unix sockets: each spec's fleet listens in a directory of its
+// own, and the reference caller dials any address holding a '/' on
+// network "unix".
+var _ = Describe("the reference caller over unix sockets", Label("reference", "protocols", "unix"), func() {
+	suites.Conformance(func(timeout time.Duration) suites.FanOuter {
+		return suites.Reference(caller.New(caller.WithTimeout(timeout), caller.WithDialTimeout(timeout)))
+	}, suites.TimesOut(), suites.HonoursCancel(), suites.KeepsInputOrder(), suites.AggregatesErrors(), suites.WithLargeFanOut(100),
+		suites.WithFleet(func(ctx context.Context, opts ...fleet.Option) (*fleet.Fleet, error) {
+			return fleet.Start(ctx, append(opts, fleet.WithUnixSockets(GinkgoT().TempDir()))...)
+		}))
 })
