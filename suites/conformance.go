@@ -14,7 +14,7 @@ import (
 
 // FanOuter is a fan-out implementation under test: FanOut sends one call
 // of Service.Method with args to every address at once, under ctx, and
-// returns one Outcome per address when every call has ended. Its error is
+// returns one Result per address when every call has ended. Its error is
 // the fan-out's own, nil when every call succeeded.
 //
 // FanOut must be safe for concurrent use. An implementation that holds
@@ -23,18 +23,18 @@ import (
 // every spec and then expects every goroutine and connection the
 // implementation opened to be gone.
 type FanOuter interface {
-	FanOut(ctx context.Context, addrs []string, args fleet.Args) ([]Outcome, error)
+	FanOut(ctx context.Context, addrs []string, args fleet.Args) ([]Result, error)
 }
 
-// Outcome is what a fan-out reported for the call to one address: its
+// Result is what a fan-out reported for the call to one address: its
 // address, reply or error, and latency (0 if not measured).
-type Outcome = matchers.Outcome
+type Result = matchers.Result
 
 // FanOutFunc adapts a function to FanOuter.
-type FanOutFunc func(ctx context.Context, addrs []string, args fleet.Args) ([]Outcome, error)
+type FanOutFunc func(ctx context.Context, addrs []string, args fleet.Args) ([]Result, error)
 
 // FanOut calls f.
-func (f FanOutFunc) FanOut(ctx context.Context, addrs []string, args fleet.Args) ([]Outcome, error) {
+func (f FanOutFunc) FanOut(ctx context.Context, addrs []string, args fleet.Args) ([]Result, error) {
 	return f(ctx, addrs, args)
 }
 
@@ -73,13 +73,13 @@ var ErrNoReport = errors.New("suites: no report for this address before the fan-
 // journal checks see such a fan-out return too early); a report for an
 // address not called, or reported again, makes FanOut return an error.
 func SeedStyle(fanOut func(ctx context.Context, addrs []string, args fleet.Args, report ReportFunc)) FanOuter {
-	return FanOutFunc(func(ctx context.Context, addrs []string, args fleet.Args) ([]Outcome, error) {
+	return FanOutFunc(func(ctx context.Context, addrs []string, args fleet.Args) ([]Result, error) {
 		start := time.Now()
 		index := make(map[string][]int, len(addrs))
 		for i, a := range addrs {
 			index[a] = append(index[a], i)
 		}
-		outcomes := make([]Outcome, len(addrs))
+		outcomes := make([]Result, len(addrs))
 		var (
 			mu       sync.Mutex
 			returned bool
@@ -97,7 +97,7 @@ func SeedStyle(fanOut func(ctx context.Context, addrs []string, args fleet.Args,
 				return
 			}
 			index[addr] = left[1:]
-			outcomes[left[0]] = Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
+			outcomes[left[0]] = Result{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
 		}
 		fanOut(ctx, addrs, args, report)
 		mu.Lock()
@@ -105,7 +105,7 @@ func SeedStyle(fanOut func(ctx context.Context, addrs []string, args fleet.Args,
 		returned = true
 		for _, left := range index {
 			for _, i := range left {
-				outcomes[i] = Outcome{Addr: addrs[i], Err: ErrNoReport}
+				outcomes[i] = Result{Addr: addrs[i], Err: ErrNoReport}
 			}
 		}
 		return outcomes, errors.Join(bad...)
@@ -118,11 +118,11 @@ func Reference(c *caller.Caller) FanOuter { return reference{c} }
 
 type reference struct{ c *caller.Caller }
 
-func (r reference) FanOut(ctx context.Context, addrs []string, args fleet.Args) ([]Outcome, error) {
+func (r reference) FanOut(ctx context.Context, addrs []string, args fleet.Args) ([]Result, error) {
 	results, err := caller.FanOut[fleet.Args, fleet.Reply](ctx, r.c, addrs, "Service.Method", args)
-	out := make([]Outcome, len(results))
+	out := make([]Result, len(results))
 	for i, res := range results {
-		out[i] = Outcome{Addr: res.Addr, Reply: res.Reply, Err: res.Err, Latency: res.Latency}
+		out[i] = Result{Addr: res.Addr, Reply: res.Reply, Err: res.Err, Latency: res.Latency}
 	}
 	return out, err
 }

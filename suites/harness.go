@@ -202,7 +202,7 @@ func (h *harness) fanOutUnder(ctx, fctx context.Context, f *fleet.Fleet, impl Fa
 func (h *harness) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuter, in []string, who string, d time.Duration) matchers.Run {
 	GinkgoHelper()
 	type result struct {
-		outcomes []Outcome
+		outcomes []Result
 		err      error
 		panicked any
 	}
@@ -225,7 +225,7 @@ func (h *harness) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuter, 
 		if r.panicked != nil {
 			Fail(fmt.Sprintf("FanOut panicked: %v", r.panicked))
 		}
-		run := matchers.Run{Addrs: addrs, Outcomes: r.outcomes, Err: r.err, Elapsed: returned.Sub(start), Returned: returned}
+		run := matchers.Run{Addrs: addrs, Results: r.outcomes, Err: r.err, Elapsed: returned.Sub(start), Returned: returned}
 		if f != nil {
 			run.Servers = f.Addrs()
 			calls, err := f.Calls(ctx)
@@ -254,19 +254,19 @@ func (h *harness) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuter, 
 // inOrder checks that the run has one outcome per address, in input order
 // if the implementation claims it, and returns the outcomes in input
 // order.
-func (h *harness) inOrder(run matchers.Run) []Outcome {
+func (h *harness) inOrder(run matchers.Run) []Result {
 	GinkgoHelper()
 	if h.cfg.inputOrder {
 		Expect(run).To(matchers.BeInInputOrder(nil))
-		return run.Outcomes
+		return run.Results
 	}
-	Expect(run).To(matchers.HaveOneOutcomePerAddress(nil))
+	Expect(run).To(matchers.HaveOneResultPerAddress(nil))
 	pos := map[string][]int{}
 	for i, a := range run.Addrs {
 		pos[a] = append(pos[a], i)
 	}
-	out := make([]Outcome, len(run.Addrs))
-	for _, o := range run.Outcomes {
+	out := make([]Result, len(run.Addrs))
+	for _, o := range run.Results {
 		out[pos[o.Addr][0]] = o
 		pos[o.Addr] = pos[o.Addr][1:]
 	}
@@ -275,7 +275,7 @@ func (h *harness) inOrder(run matchers.Run) []Outcome {
 
 // expectReplies checks that every successful outcome carries the reply of
 // the server at its address to the suite's usual name.
-func (h *harness) expectReplies(f *fleet.Fleet, addrs []string, outcomes []Outcome) {
+func (h *harness) expectReplies(f *fleet.Fleet, addrs []string, outcomes []Result) {
 	GinkgoHelper()
 	h.expectRepliesTo(f, name, addrs, outcomes)
 }
@@ -283,7 +283,7 @@ func (h *harness) expectReplies(f *fleet.Fleet, addrs []string, outcomes []Outco
 // expectRepliesTo checks that every successful outcome carries the reply
 // of the server at its address to Args{Name: who}: a reply meant for
 // another fan-out, or another server, fails it.
-func (h *harness) expectRepliesTo(f *fleet.Fleet, who string, addrs []string, outcomes []Outcome) {
+func (h *harness) expectRepliesTo(f *fleet.Fleet, who string, addrs []string, outcomes []Result) {
 	GinkgoHelper()
 	servers := f.Addrs()
 	for i, o := range outcomes {

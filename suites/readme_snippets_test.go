@@ -73,11 +73,11 @@ func (readmeFanOut) FanOut(ctx context.Context, addrs []string, name string, tim
 func readmeTenLines() {
 	var _ = Describe("my fan-out", func() {
 		suites.Conformance(func(timeout time.Duration) suites.FanOuter {
-			return suites.FanOutFunc(func(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+			return suites.FanOutFunc(func(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Result, error) {
 				replies, errs, err := mine.FanOut(ctx, addrs, args.Name, timeout) // your code
-				out := make([]suites.Outcome, len(addrs))
+				out := make([]suites.Result, len(addrs))
 				for i := range addrs {
-					out[i] = suites.Outcome{Addr: addrs[i], Reply: fleet.Reply{Message: replies[i]}, Err: errs[i]}
+					out[i] = suites.Result{Addr: addrs[i], Reply: fleet.Reply{Message: replies[i]}, Err: errs[i]}
 				}
 				return out, err
 			})

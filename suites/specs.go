@@ -89,7 +89,7 @@ func (h *harness) completion() {
 	Describe("completion", func() {
 		It("returns no outcomes and no error for no addresses", func(ctx SpecContext) {
 			run := h.fanOutUnder(ctx, ctx, nil, h.implOnly(), nil, h.within())
-			Expect(run.Outcomes).To(BeEmpty())
+			Expect(run.Results).To(BeEmpty())
 			Expect(run.Err).NotTo(HaveOccurred())
 		}, SpecTimeout(h.scale(20*time.Second)))
 
@@ -588,7 +588,7 @@ func (h *harness) repeatability() {
 
 // okOrErr is "ok" or "failed": error texts may name addresses, which
 // differ between fleets.
-func okOrErr(o Outcome) string {
+func okOrErr(o Result) string {
 	if o.Err == nil {
 		return "ok"
 	}

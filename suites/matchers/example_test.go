@@ -18,7 +18,7 @@ func ExampleAllSucceed() {
 	run := matchers.Run{
 		Addrs:   addrs,
 		Servers: addrs,
-		Outcomes: []matchers.Outcome{
+		Results: []matchers.Result{
 			{Addr: addrs[0], Reply: fleet.Reply{Message: "Hello"}, Latency: 2 * time.Millisecond},
 			{Addr: addrs[1], Err: errors.New("boom"), Latency: time.Millisecond},
 			{Addr: addrs[2], Err: errors.New("no reply within 500ms"), Latency: 500 * time.Millisecond},

@@ -55,7 +55,7 @@ func AllSucceed() types.GomegaMatcher {
 		if failed == 0 {
 			got = fmt.Sprintf("all %d succeeded", len(os))
 		}
-		return failed == 0, got, outcomeTable(os, run, nil, func(_ int, o Outcome) bool { return o.Err != nil }), nil
+		return failed == 0, got, outcomeTable(os, run, nil, func(_ int, o Result) bool { return o.Err != nil }), nil
 	}}
 }
 
@@ -98,7 +98,7 @@ func FailExactlyOn(addrs ...string) types.GomegaMatcher {
 		if got == "" {
 			got = "they did"
 		}
-		tbl := outcomeTable(os, run, nil, func(_ int, o Outcome) bool {
+		tbl := outcomeTable(os, run, nil, func(_ int, o Result) bool {
 			return (o.Err != nil) != slices.Contains(addrs, o.Addr)
 		})
 		return len(why) == 0, got, tbl, nil
@@ -132,15 +132,15 @@ func BeInInputOrder(addrs []string) types.GomegaMatcher {
 		if misplaced > 0 {
 			got = fmt.Sprintf("%d outcomes for %d addresses, %d out of place, the first at #%d", len(os), len(want), misplaced, wrong)
 		}
-		tbl := outcomeTable(os, run, want, func(i int, o Outcome) bool { return i >= len(want) || o.Addr != want[i] })
+		tbl := outcomeTable(os, run, want, func(i int, o Result) bool { return i >= len(want) || o.Addr != want[i] })
 		return misplaced == 0, got, tbl, nil
 	}}
 }
 
-// HaveOneOutcomePerAddress succeeds if the outcomes name every one of
+// HaveOneResultPerAddress succeeds if the outcomes name every one of
 // addrs exactly once and no other address, in any order. Given a Run, nil
 // addrs means the run's own.
-func HaveOneOutcomePerAddress(addrs []string) types.GomegaMatcher {
+func HaveOneResultPerAddress(addrs []string) types.GomegaMatcher {
 	return &matcher{want: "exactly one outcome per address", match: func(actual any) (bool, string, string, error) {
 		os, run, err := outcomesOf(actual)
 		if err != nil {
@@ -182,7 +182,7 @@ func HaveOneOutcomePerAddress(addrs []string) types.GomegaMatcher {
 		if got == "" {
 			got = fmt.Sprintf("all %d had one", len(want))
 		}
-		tbl := outcomeTable(os, run, nil, func(i int, _ Outcome) bool { return bad[i] })
+		tbl := outcomeTable(os, run, nil, func(i int, _ Result) bool { return bad[i] })
 		return len(why) == 0, got, tbl, nil
 	}}
 }
@@ -195,7 +195,7 @@ func CompleteWithin(d time.Duration) types.GomegaMatcher {
 		if err != nil {
 			return false, "", "", err
 		}
-		slow := func(_ int, o Outcome) bool { return o.Latency > d }
+		slow := func(_ int, o Result) bool { return o.Latency > d }
 		if run != nil {
 			return run.Elapsed <= d, fmt.Sprintf("it took %v", run.Elapsed), outcomeTable(os, run, nil, slow), nil
 		}

@@ -21,7 +21,7 @@ var (
 func run() Run {
 	return Run{
 		Addrs: []string{a, b, c}, Servers: []string{a, b, c},
-		Outcomes: []Outcome{{Addr: a, Latency: time.Millisecond}, {Addr: b, Err: boom, Latency: 2 * time.Millisecond}, {Addr: c}},
+		Results: []Result{{Addr: a, Latency: time.Millisecond}, {Addr: b, Err: boom, Latency: 2 * time.Millisecond}, {Addr: c}},
 		Elapsed:  50 * time.Millisecond,
 		Returned: time.Unix(100, 0),
 		Calls: []fleet.Call{
@@ -39,9 +39,9 @@ func TestMatchers(t *testing.T) {
 	pending := run()
 	pending.Calls[0].Outcome, pending.Calls[0].RepliedAt = fleet.Pending, 0
 	swapped := run()
-	swapped.Outcomes[0], swapped.Outcomes[2] = swapped.Outcomes[2], swapped.Outcomes[0]
+	swapped.Results[0], swapped.Results[2] = swapped.Results[2], swapped.Results[0]
 	short := run()
-	short.Outcomes = short.Outcomes[:2]
+	short.Results = short.Results[:2]
 	twice := run()
 	twice.Calls = append(twice.Calls, fleet.Call{Server: 1, Outcome: fleet.OK})
 	staggered := run() // server 2's call came in after server 0 had replied
@@ -64,8 +64,8 @@ func TestMatchers(t *testing.T) {
 		{"BeInInputOrder", BeInInputOrder(nil), run(), true, nil},
 		{"BeInInputOrder swapped", BeInInputOrder(nil), swapped, false, []string{"2 out of place, the first at #0", "WANT"}},
 		{"BeInInputOrder short", BeInInputOrder(nil), short, false, []string{"2 outcomes for 3 addresses", "no outcome"}},
-		{"HaveOneOutcomePerAddress swapped", HaveOneOutcomePerAddress(nil), swapped, true, nil},
-		{"HaveOneOutcomePerAddress short", HaveOneOutcomePerAddress(nil), short, false, []string{"1 addresses had no outcome ([" + c + "])"}},
+		{"HaveOneOutcomePerAddress swapped", HaveOneResultPerAddress(nil), swapped, true, nil},
+		{"HaveOneOutcomePerAddress short", HaveOneResultPerAddress(nil), short, false, []string{"1 addresses had no outcome ([" + c + "])"}},
 		{"CompleteWithin run", CompleteWithin(time.Second), run(), true, nil},
 		{"CompleteWithin run too slow", CompleteWithin(10 * time.Millisecond), run(), false, []string{"it took 50ms"}},
 		{"CompleteWithin results", CompleteWithin(100 * time.Millisecond), results, false, []string{"the slowest call took 1s"}},
@@ -111,9 +111,9 @@ func TestWrongActual(t *testing.T) {
 	}{
 		{"outcomes of an int", AllSucceed(), 3},
 		{"outcomes of structs without Err", AllSucceed(), []struct{ Addr string }{{a}}},
-		{"journal of outcomes", HaveOneCallPerServer(1), []Outcome{}},
+		{"journal of outcomes", HaveOneCallPerServer(1), []Result{}},
 		{"return of a journal", ReturnAfterAllReplies(), []fleet.Call{}},
-		{"receipts of outcomes", ReceiveAllBeforeFirstReply(), []Outcome{}},
+		{"receipts of outcomes", ReceiveAllBeforeFirstReply(), []Result{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := tt.matcher.Match(tt.actual); err == nil {
@@ -124,9 +124,9 @@ func TestWrongActual(t *testing.T) {
 }
 
 func TestLongTablesShowMarkedRows(t *testing.T) {
-	var os []Outcome
+	var os []Result
 	for i := range 100 {
-		o := Outcome{Addr: "127.0.0.1:" + strings.Repeat("1", 1+i%4)}
+		o := Result{Addr: "127.0.0.1:" + strings.Repeat("1", 1+i%4)}
 		if i == 77 {
 			o.Err = boom
 		}

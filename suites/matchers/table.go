@@ -55,7 +55,7 @@ func (t *table) String() string {
 // outcomeTable renders outcomes, one row per address; mark says which rows
 // to flag. With want, a WANT column shows the address expected at each
 // position. With a journal, SERVER and FAULT say what each server did.
-func outcomeTable(outcomes []Outcome, run *Run, want []string, mark func(i int, o Outcome) bool) string {
+func outcomeTable(outcomes []Result, run *Run, want []string, mark func(i int, o Result) bool) string {
 	t := &table{header: []string{"#"}}
 	if want != nil {
 		t.header = append(t.header, "WANT")
@@ -138,7 +138,7 @@ func serverView(calls []fleet.Call) (outcome, fault string) {
 }
 
 // describe is an outcome in a table cell: ok, or the error on one line.
-func describe(o Outcome) string {
+func describe(o Result) string {
 	if o.Err == nil {
 		return "ok"
 	}

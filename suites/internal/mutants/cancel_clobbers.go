@@ -11,14 +11,14 @@ import (
 
 // cancelClobbers reports every call as failed when ctx ended during the
 // fan-out, including calls whose replies had already come.
-func cancelClobbers(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
-	out := make([]suites.Outcome, len(addrs))
+func cancelClobbers(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Result, error) {
+	out := make([]suites.Result, len(addrs))
 	var wg sync.WaitGroup
 	for i, addr := range addrs {
 		wg.Go(func() {
 			start := time.Now()
 			reply, err := call(ctx, timeout, addr, args)
-			out[i] = suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
+			out[i] = suites.Result{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
 		})
 	}
 	wg.Wait()

@@ -11,10 +11,10 @@ import (
 
 // completionOrder appends each outcome, under a lock, as its call ends:
 // the outcomes come back in completion order, not input order.
-func completionOrder(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+func completionOrder(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Result, error) {
 	var (
 		mu  sync.Mutex
-		out []suites.Outcome
+		out []suites.Result
 		wg  sync.WaitGroup
 	)
 	for _, addr := range addrs {
@@ -22,7 +22,7 @@ func completionOrder(ctx context.Context, timeout time.Duration, addrs []string,
 			start := time.Now()
 			reply, err := call(ctx, timeout, addr, args)
 			mu.Lock()
-			out = append(out, suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}) // BUG: order of completion
+			out = append(out, suites.Result{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}) // BUG: order of completion
 			mu.Unlock()
 		})
 	}

@@ -11,20 +11,20 @@ import (
 // leakOnCancel collects outcomes from an unbuffered channel and returns
 // as soon as ctx ends: the goroutines still calling then block forever on
 // their send.
-func leakOnCancel(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+func leakOnCancel(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Result, error) {
 	type result struct {
 		i int
-		o suites.Outcome
+		o suites.Result
 	}
 	results := make(chan result) // BUG: unbuffered, and abandoned on cancel
 	for i, addr := range addrs {
 		go func() {
 			start := time.Now()
 			reply, err := call(ctx, timeout, addr, args)
-			results <- result{i, suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}}
+			results <- result{i, suites.Result{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}}
 		}()
 	}
-	out := make([]suites.Outcome, len(addrs))
+	out := make([]suites.Result, len(addrs))
 	done := make([]bool, len(addrs))
 	for range addrs {
 		select {
@@ -33,7 +33,7 @@ func leakOnCancel(ctx context.Context, timeout time.Duration, addrs []string, ar
 		case <-ctx.Done():
 			for i := range out {
 				if !done[i] {
-					out[i] = suites.Outcome{Addr: addrs[i], Err: ctx.Err()}
+					out[i] = suites.Result{Addr: addrs[i], Err: ctx.Err()}
 				}
 			}
 			return out, joinErrors(out)

@@ -119,7 +119,7 @@ type seedFunc func(ctx context.Context, timeout time.Duration, addrs []string, a
 
 // outcomesFunc is a fan-out that returns outcomes, its calls bounded by
 // timeout.
-type outcomesFunc func(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error)
+type outcomesFunc func(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Result, error)
 
 // seedStyle adapts fn with suites.SeedStyle, for the timeout the suite
 // asks for.
@@ -135,7 +135,7 @@ func seedStyle(fn seedFunc) func(time.Duration) suites.FanOuter {
 // asks for.
 func outcomes(fn outcomesFunc) func(time.Duration) suites.FanOuter {
 	return func(timeout time.Duration) suites.FanOuter {
-		return suites.FanOutFunc(func(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+		return suites.FanOutFunc(func(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Result, error) {
 			return fn(ctx, timeout, addrs, args)
 		})
 	}
@@ -159,14 +159,14 @@ func control(ctx context.Context, timeout time.Duration, addrs []string, args fl
 // fanOut is the outcomes control: each goroutine writes its own slot of a
 // slice made up front; the error joins every failed call's, naming its
 // address.
-func fanOut(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
-	out := make([]suites.Outcome, len(addrs))
+func fanOut(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Result, error) {
+	out := make([]suites.Result, len(addrs))
 	var wg sync.WaitGroup
 	for i, addr := range addrs {
 		wg.Go(func() {
 			start := time.Now()
 			reply, err := call(ctx, timeout, addr, args)
-			out[i] = suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
+			out[i] = suites.Result{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
 		})
 	}
 	wg.Wait()
@@ -175,7 +175,7 @@ func fanOut(ctx context.Context, timeout time.Duration, addrs []string, args fle
 
 // joinErrors joins the errors of the failed outcomes, each prefixed with
 // its address.
-func joinErrors(out []suites.Outcome) error {
+func joinErrors(out []suites.Result) error {
 	var errs []error
 	for _, o := range out {
 		if o.Err != nil {

@@ -50,8 +50,8 @@ func connBroken(err error) bool {
 	return !errors.As(err, &se)
 }
 
-func (p *pooled) fanOut(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
-	out := make([]suites.Outcome, len(addrs))
+func (p *pooled) fanOut(ctx context.Context, addrs []string, args fleet.Args) ([]suites.Result, error) {
+	out := make([]suites.Result, len(addrs))
 	var wg sync.WaitGroup
 	for i, addr := range addrs {
 		wg.Go(func() {
@@ -65,7 +65,7 @@ func (p *pooled) fanOut(ctx context.Context, addrs []string, args fleet.Args) ([
 			} else {
 				reply, err = p.call(ctx, addr, args)
 			}
-			out[i] = suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
+			out[i] = suites.Result{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
 		})
 	}
 	wg.Wait()

@@ -12,15 +12,15 @@ import (
 // racyCounter is the outcomes control plus a count of calls left, kept
 // for a progress log without a lock: every result is right, and only the
 // race detector sees the bug.
-func racyCounter(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
-	out := make([]suites.Outcome, len(addrs))
+func racyCounter(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Result, error) {
+	out := make([]suites.Result, len(addrs))
 	left := len(addrs)
 	var wg sync.WaitGroup
 	for i, addr := range addrs {
 		wg.Go(func() {
 			start := time.Now()
 			reply, err := call(ctx, timeout, addr, args)
-			out[i] = suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
+			out[i] = suites.Result{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
 			left-- // BUG: a data race
 		})
 	}

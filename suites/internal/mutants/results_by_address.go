@@ -12,10 +12,10 @@ import (
 // resultsByAddress collects outcomes in a map keyed by address, under a
 // lock, and reads them back in input order: an address given twice gets
 // one call's outcome twice.
-func resultsByAddress(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+func resultsByAddress(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Result, error) {
 	var (
 		mu   sync.Mutex
-		byAd = make(map[string]suites.Outcome, len(addrs)) // BUG: one slot per address, not per call
+		byAd = make(map[string]suites.Result, len(addrs)) // BUG: one slot per address, not per call
 		wg   sync.WaitGroup
 	)
 	for _, addr := range addrs {
@@ -23,12 +23,12 @@ func resultsByAddress(ctx context.Context, timeout time.Duration, addrs []string
 			start := time.Now()
 			reply, err := call(ctx, timeout, addr, args)
 			mu.Lock()
-			byAd[addr] = suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
+			byAd[addr] = suites.Result{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	out := make([]suites.Outcome, len(addrs))
+	out := make([]suites.Result, len(addrs))
 	for i, addr := range addrs {
 		out[i] = byAd[addr]
 	}

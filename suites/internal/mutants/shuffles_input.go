@@ -13,15 +13,15 @@ import (
 // shufflesInput shuffles the address slice it was given, in place, to
 // spread load; its outcomes name their addresses, so it claims no input
 // order. The caller's shared server list is rewritten under its feet.
-func shufflesInput(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+func shufflesInput(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Result, error) {
 	rand.Shuffle(len(addrs), func(i, j int) { addrs[i], addrs[j] = addrs[j], addrs[i] }) // BUG: writes into the caller's slice
-	out := make([]suites.Outcome, len(addrs))
+	out := make([]suites.Result, len(addrs))
 	var wg sync.WaitGroup
 	for i, addr := range addrs {
 		wg.Go(func() {
 			start := time.Now()
 			reply, err := call(ctx, timeout, addr, args)
-			out[i] = suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
+			out[i] = suites.Result{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
 		})
 	}
 	wg.Wait()

@@ -11,16 +11,16 @@ import (
 
 // unlockedAppend appends to a slice shared by every goroutine without a
 // lock: a data race that also loses outcomes.
-func unlockedAppend(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Outcome, error) {
+func unlockedAppend(ctx context.Context, timeout time.Duration, addrs []string, args fleet.Args) ([]suites.Result, error) {
 	var (
-		out []suites.Outcome
+		out []suites.Result
 		wg  sync.WaitGroup
 	)
 	for _, addr := range addrs {
 		wg.Go(func() {
 			start := time.Now()
 			reply, err := call(ctx, timeout, addr, args)
-			out = append(out, suites.Outcome{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}) // BUG: no lock
+			out = append(out, suites.Result{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}) // BUG: no lock
 		})
 	}
 	wg.Wait()
@@ -29,12 +29,12 @@ func unlockedAppend(ctx context.Context, timeout time.Duration, addrs []string, 
 
 // sortByInput puts outcomes back in input order, as this mutant's author
 // knew to do.
-func sortByInput(out []suites.Outcome, addrs []string) []suites.Outcome {
+func sortByInput(out []suites.Result, addrs []string) []suites.Result {
 	pos := make(map[string]int, len(addrs))
 	for i, a := range addrs {
 		pos[a] = i
 	}
-	sorted := make([]suites.Outcome, 0, len(out))
+	sorted := make([]suites.Result, 0, len(out))
 	for i := range addrs {
 		for _, o := range out {
 			if pos[o.Addr] == i {

@@ -8,8 +8,8 @@ import (
 	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
-// Outcome is what a fan-out reported for the call to one address.
-type Outcome struct {
+// Result is what a fan-out reported for the call to one address.
+type Result struct {
 	Addr    string        // the address called
 	Reply   fleet.Reply   // the reply; meaningful only when Err is nil
 	Err     error         // nil if the call succeeded
@@ -20,7 +20,7 @@ type Outcome struct {
 // and the fleet's journal read after it returned.
 type Run struct {
 	Addrs    []string      // the addresses fanned out to, in order
-	Outcomes []Outcome     // what the fan-out returned
+	Results []Result     // what the fan-out returned
 	Err      error         // the fan-out's own error
 	Elapsed  time.Duration // from the call to its return
 	Returned time.Time     // when it returned
@@ -36,21 +36,21 @@ type Run struct {
 
 // outcomesOf returns the outcomes in actual, and the Run they come from if
 // any.
-func outcomesOf(actual any) ([]Outcome, *Run, error) {
+func outcomesOf(actual any) ([]Result, *Run, error) {
 	switch a := actual.(type) {
 	case Run:
-		return a.Outcomes, &a, nil
+		return a.Results, &a, nil
 	case *Run:
 		if a == nil {
 			return nil, nil, fmt.Errorf("matchers: got a nil *Run")
 		}
-		return a.Outcomes, a, nil
-	case []Outcome:
+		return a.Results, a, nil
+	case []Result:
 		return a, nil, nil
 	}
 	v := reflect.ValueOf(actual)
 	if v.Kind() != reflect.Slice || v.Type().Elem().Kind() != reflect.Struct {
-		return nil, nil, fmt.Errorf("matchers: want a Run, []Outcome or a slice of results with Addr and Err fields, got %T", actual)
+		return nil, nil, fmt.Errorf("matchers: want a Run, []Result or a slice of results with Addr and Err fields, got %T", actual)
 	}
 	et := v.Type().Elem()
 	addrF, ok1 := et.FieldByName("Addr")
@@ -63,10 +63,10 @@ func outcomesOf(actual any) ([]Outcome, *Run, error) {
 	hasLat = hasLat && latF.Type == reflect.TypeFor[time.Duration]()
 	replyF, hasReply := et.FieldByName("Reply")
 	hasReply = hasReply && replyF.Type == reflect.TypeFor[fleet.Reply]()
-	out := make([]Outcome, v.Len())
+	out := make([]Result, v.Len())
 	for i := range out {
 		e := v.Index(i)
-		o := Outcome{Addr: e.FieldByIndex(addrF.Index).String()}
+		o := Result{Addr: e.FieldByIndex(addrF.Index).String()}
 		if err := e.FieldByIndex(errF.Index); !err.IsNil() {
 			o.Err = err.Interface().(error)
 		}
