@@ -21,7 +21,7 @@ var (
 func run() Run {
 	return Run{
 		Addrs: []string{a, b, c}, Servers: []string{a, b, c},
-		Results: []Result{{Addr: a, Latency: time.Millisecond}, {Addr: b, Err: boom, Latency: 2 * time.Millisecond}, {Addr: c}},
+		Results:  []Result{{Addr: a, Latency: time.Millisecond}, {Addr: b, Err: boom, Latency: 2 * time.Millisecond}, {Addr: c}},
 		Elapsed:  50 * time.Millisecond,
 		Returned: time.Unix(100, 0),
 		Calls: []fleet.Call{

@@ -20,7 +20,7 @@ type Result struct {
 // and the fleet's journal read after it returned.
 type Run struct {
 	Addrs    []string      // the addresses fanned out to, in order
-	Results []Result     // what the fan-out returned
+	Results  []Result      // what the fan-out returned
 	Err      error         // the fan-out's own error
 	Elapsed  time.Duration // from the call to its return
 	Returned time.Time     // when it returned
