@@ -117,7 +117,7 @@ func (s *server) Addr() string { return s.addr }
 func (s *server) SetFaults(p faults.Plan) {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
-	s.eng.SetPlan(p)
+	s.eng.SetFaults(p)
 	s.stopWindows(&s.refStop, &s.refDone)
 	s.stopWindows(&s.bhStop, &s.bhDone)
 	var plugged, lnDone chan struct{}

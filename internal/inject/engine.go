@@ -48,7 +48,7 @@ type Window struct {
 // so a server that sees the same calls in the same order makes the same
 // decisions.
 //
-// An Engine is safe for concurrent use. SetPlan replaces the plan
+// An Engine is safe for concurrent use. SetFaults replaces the plan
 // atomically with respect to Decide: each call is decided wholly under the
 // old plan or wholly under the new one.
 type Engine struct {
@@ -77,9 +77,9 @@ func NewEngine(seed uint64, server, size int) *Engine {
 	}
 }
 
-// SetPlan replaces the plan and restarts the targeting counts and clock.
+// SetFaults replaces the plan and restarts the targeting counts and clock.
 // The caller must not modify p afterwards.
-func (e *Engine) SetPlan(p faults.Plan) {
+func (e *Engine) SetFaults(p faults.Plan) {
 	member := make([]bool, len(p.Rules))
 	for i, r := range p.Rules {
 		member[i] = selects(r.Servers, e.seed, e.server, e.size)

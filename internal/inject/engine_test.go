@@ -12,7 +12,7 @@ import (
 
 func decisions(seed uint64, server int, plan faults.Plan, n int) []inject.Decision {
 	e := inject.NewEngine(seed, server, server+1)
-	e.SetPlan(plan)
+	e.SetFaults(plan)
 	out := make([]inject.Decision, n)
 	for i := range out {
 		out[i] = e.Decide("Service.Method")
@@ -147,7 +147,7 @@ func TestEngineDecidedPartDrawsNothing(t *testing.T) {
 // overflowing into one that has already ended.
 func TestEngineLongWindow(t *testing.T) {
 	e := inject.NewEngine(1, 0, 1)
-	e.SetPlan(faults.MustParse("error=a,from=1ms,for=2562047h47m16.854775807s"))
+	e.SetFaults(faults.MustParse("error=a,from=1ms,for=2562047h47m16.854775807s"))
 	time.Sleep(2 * time.Millisecond)
 	if d := e.Decide("Service.Method"); d.Rule != 0 {
 		t.Errorf("decision %+v, want rule 0 in its window", d)
@@ -175,7 +175,7 @@ func TestDelayJitterStaysInRange(t *testing.T) {
 
 func TestRefusalsInTimeOrderMerged(t *testing.T) {
 	e := inject.NewEngine(1, 0, 1)
-	e.SetPlan(faults.MustParse("refuse,from=2500ms,for=1s;refuse,for=2s;refuse,from=1500ms,for=1s;refuse,from=10s"))
+	e.SetFaults(faults.MustParse("refuse,from=2500ms,for=1s;refuse,for=2s;refuse,from=1500ms,for=1s;refuse,from=10s"))
 	ws := e.Refusals()
 	if len(ws) != 2 {
 		t.Fatalf("windows %+v, want [0s,3.5s) merged and [10s, until replaced)", ws)
@@ -190,7 +190,7 @@ func TestRefusalsInTimeOrderMerged(t *testing.T) {
 
 func TestBlackholesAreWindowsOfTheirOwn(t *testing.T) {
 	e := inject.NewEngine(1, 1, 3)
-	e.SetPlan(faults.MustParse("blackhole,servers=1,from=1s,for=2s;refuse;blackhole,servers=0;blackhole,servers=1,from=2s,for=2s"))
+	e.SetFaults(faults.MustParse("blackhole,servers=1,from=1s,for=2s;refuse;blackhole,servers=0;blackhole,servers=1,from=2s,for=2s"))
 	ws := e.Blackholes()
 	if len(ws) != 1 || ws[0].End.Sub(ws[0].Start) != 3*time.Second {
 		t.Fatalf("windows %+v, want one of 3s (1-3s and 2-4s merged; server 0's and refuse left out)", ws)
