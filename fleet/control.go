@@ -65,13 +65,14 @@ func (c control) Health(_ wire.Empty, h *driver.Health) error {
 
 // controlServer serves Control for one server on its own listener.
 type controlServer struct {
-	ln      net.Listener
-	rpc     *rpc.Server
-	fleetID string // Health's FleetID
+	ln        net.Listener
+	rpc       *rpc.Server
+	fleetID   string        // Health's FleetID
+	handshake time.Duration // see WithHandshakeTimeout
 }
 
 func startControl(s *server, addr, fleetID string) (*controlServer, error) {
-	cs := &controlServer{rpc: rpc.NewServer(), fleetID: fleetID}
+	cs := &controlServer{rpc: rpc.NewServer(), fleetID: fleetID, handshake: s.handshake}
 	if err := cs.rpc.RegisterName("Control", control{s, cs}); err != nil {
 		return nil, err
 	}
@@ -114,7 +115,7 @@ func (cs *controlServer) accept(s *server) {
 // sniff).
 func (cs *controlServer) serve(c net.Conn) {
 	br := bufio.NewReader(c)
-	proto, err := sniff(c, br)
+	proto, err := sniff(c, br, cs.handshake)
 	if err != nil {
 		return
 	}

@@ -53,6 +53,12 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	if cfg.JournalLimit < 0 {
 		return nil, fmt.Errorf("fleet: WithJournalLimit(%d): must not be negative", cfg.JournalLimit)
 	}
+	if cfg.HandshakeTimeout < 0 {
+		return nil, fmt.Errorf("fleet: WithHandshakeTimeout(%v): must not be negative", cfg.HandshakeTimeout)
+	}
+	if cfg.HandshakeTimeout == 0 {
+		cfg.HandshakeTimeout = DefaultHandshakeTimeout
+	}
 	for _, sv := range cfg.Services {
 		if sv.Name == "" || sv.New == nil {
 			return nil, fmt.Errorf("fleet: WithService(%q): needs a name and a constructor", sv.Name)
@@ -96,7 +102,7 @@ func (inProcess) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, 
 			return nil, fmt.Errorf("fleet: start: %w", err)
 		}
 		s := newServer(cfg.FirstIndex+i, max(cfg.FleetSize, cfg.FirstIndex+cfg.Servers), cfg.Seed, c.journal)
-		s.services = cfg.Services
+		s.services, s.handshake = cfg.Services, cfg.HandshakeTimeout
 		c.servers[i], c.nodes[i] = s, localNode{s}
 		addr := hostPort(cfg.Host, cfg.BasePort, i)
 		if cfg.UnixDir != "" {

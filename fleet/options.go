@@ -1,6 +1,8 @@
 package fleet
 
 import (
+	"time"
+
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
@@ -91,3 +93,12 @@ func WithService(name string, newRcvr func(index int) any) Option {
 // down TCP server's port does, until it is back; Stop removes every one.
 // In process only; control ports stay on TCP.
 func WithUnixSockets(dir string) Option { return func(c *driver.Config) { c.UnixDir = dir } }
+
+// WithHandshakeTimeout sets how long a new connection, to a data or a
+// control port, may take to show which protocol it speaks (its first
+// bytes; the whole HTTP CONNECT handshake) before the server closes it
+// (default DefaultHandshakeTimeout), so a client that sends nothing or
+// half a handshake holds nothing for long.
+func WithHandshakeTimeout(d time.Duration) Option {
+	return func(c *driver.Config) { c.HandshakeTimeout = d }
+}

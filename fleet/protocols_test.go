@@ -107,11 +107,13 @@ func TestControlPortSpeaksEveryProtocol(t *testing.T) {
 	}
 }
 
-// A client that speaks none of the protocols is closed at once, and the
-// server goes on serving others.
+// A client that speaks none of the protocols is closed at once, one that
+// sends nothing or half a handshake once the handshake bound has passed,
+// and the server goes on serving others.
 func TestWrongProtocolIsClosedPromptly(t *testing.T) {
 	ctx := t.Context()
-	f, err := fleet.Start(ctx, fleet.WithServers(1))
+	const bound = 300 * time.Millisecond
+	f, err := fleet.Start(ctx, fleet.WithServers(1), fleet.WithHandshakeTimeout(bound))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +125,8 @@ func TestWrongProtocolIsClosedPromptly(t *testing.T) {
 		{"garbage", "\x00\x01\x02garbage\n", ""},
 		{"http GET", "GET / HTTP/1.0\r\n\r\n", "HTTP/1.0 405"},
 		{"CONNECT elsewhere", "CONNECT /other HTTP/1.0\r\n\r\n", "HTTP/1.0 404"},
+		{"nothing", "", ""},
+		{"half a handshake", "CONNECT /_goRPC_ HTTP/1.0\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := net.Dial("tcp", addr)
@@ -133,10 +137,14 @@ func TestWrongProtocolIsClosedPromptly(t *testing.T) {
 			if _, err := io.WriteString(c, tc.send); err != nil {
 				t.Fatal(err)
 			}
+			start := time.Now()
 			c.SetReadDeadline(time.Now().Add(5 * time.Second))
 			got, err := io.ReadAll(c)
 			if err != nil {
 				t.Fatalf("the server did not close the connection: %v (read %q)", err, got)
+			}
+			if took := time.Since(start); took > bound+2*time.Second {
+				t.Errorf("closed after %v, want within the %v bound", took, bound)
 			}
 			if !strings.HasPrefix(string(got), tc.reply) {
 				t.Errorf("reply %q, want it to start with %q", got, tc.reply)
@@ -155,14 +163,15 @@ func TestWrongProtocolIsClosedPromptly(t *testing.T) {
 }
 
 // A JSON-RPC client written with Python 3's standard library alone (socket
-// and json) sees the reply, the injected error text and the delay.
+// and json) sees the reply, the injected error text, the delay and the
+// drop.
 func TestPythonJSONRPCClient(t *testing.T) {
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Fatal("python3 is on every machine this project runs on:", err)
 	}
 	ctx := t.Context()
-	f, err := fleet.Start(ctx, fleet.WithServers(1), fleet.WithFaults(faults.MustParse("error=boom,first=1;delay=200ms,after=1")))
+	f, err := fleet.Start(ctx, fleet.WithServers(1), fleet.WithFaults(faults.MustParse("error=boom,first=1;delay=200ms,after=1;drop,after=2")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +186,7 @@ func TestPythonJSONRPCClient(t *testing.T) {
 		got = append(got, lines.Text())
 	}
 	want := []string{"error: boom", "result: " + fleet.Greeting("Py", 0, f.Addrs()[0])}
-	if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || !strings.HasPrefix(got[2], "took ") {
+	if len(got) != 4 || got[0] != want[0] || got[1] != want[1] || !strings.HasPrefix(got[2], "took ") || got[3] != "third call: dropped" {
 		t.Fatalf("python client printed %q, want %q and the time taken", got, want)
 	}
 	var ms float64

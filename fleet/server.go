@@ -27,21 +27,22 @@ type server struct {
 	eng     *inject.Engine
 	journal *journal
 
-	mu       sync.Mutex
-	network  string           // "tcp", or "unix" (WithUnixSockets)
-	services []driver.Service // the user's receivers (WithService)
-	ln       net.Listener     // nil while down
-	conns    map[net.Conn]struct{}
-	wg       sync.WaitGroup // the accept loop and one goroutine per connection
-	stopped  bool           // by Fleet.Stop: no restart
-	ctl      *controlServer // nil without WithControl
-	ctlConns map[net.Conn]struct{}
-	ctlWG    sync.WaitGroup // the control accept loop and its connections
-	downCh   chan struct{}  // closed when the server goes down; wakes slow accepts
-	refusing bool           // down because of a Refuse fault, not Kill
-	refStop  chan struct{}  // closes to stop the refuser goroutine
-	refDone  chan struct{}  // closed when the refuser goroutine has exited
-	lnDone   chan struct{}  // closed when ln closes; ends an accept loop waiting out a blackhole
+	mu        sync.Mutex
+	network   string           // "tcp", or "unix" (WithUnixSockets)
+	services  []driver.Service // the user's receivers (WithService)
+	handshake time.Duration    // WithHandshakeTimeout
+	ln        net.Listener     // nil while down
+	conns     map[net.Conn]struct{}
+	wg        sync.WaitGroup // the accept loop and one goroutine per connection
+	stopped   bool           // by Fleet.Stop: no restart
+	ctl       *controlServer // nil without WithControl
+	ctlConns  map[net.Conn]struct{}
+	ctlWG     sync.WaitGroup // the control accept loop and its connections
+	downCh    chan struct{}  // closed when the server goes down; wakes slow accepts
+	refusing  bool           // down because of a Refuse fault, not Kill
+	refStop   chan struct{}  // closes to stop the refuser goroutine
+	refDone   chan struct{}  // closed when the refuser goroutine has exited
+	lnDone    chan struct{}  // closed when ln closes; ends an accept loop waiting out a blackhole
 
 	// A Blackhole fault (see blackhole.go): gate is non-nil while one
 	// holds and is closed when it ends; reads wait on it.
@@ -430,7 +431,7 @@ func (s *server) serve(c *gatedConn, down <-chan struct{}) {
 		}
 	}
 	br := bufio.NewReader(c)
-	proto, err := sniff(c, br)
+	proto, err := sniff(c, br, s.handshake)
 	if err != nil {
 		c.Close()
 		return

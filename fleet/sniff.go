@@ -17,10 +17,11 @@ import (
 // anything else gob (rpc.Dial). Another HTTP method is answered as
 // net/rpc's HTTP handler answers it (405), then closed.
 
-// handshakeTimeout bounds how long a new connection may take to show its
-// protocol (and finish an HTTP handshake): one that sends nothing, or half
-// a handshake, is closed then.
-const handshakeTimeout = 10 * time.Second
+// DefaultHandshakeTimeout bounds how long a new connection may take to
+// show its protocol (and finish an HTTP handshake) unless
+// WithHandshakeTimeout says otherwise: one that sends nothing, or half a
+// handshake, is closed then.
+const DefaultHandshakeTimeout = 10 * time.Second
 
 // wireProtocol is the protocol a connection speaks once sniffed.
 type wireProtocol int
@@ -34,10 +35,13 @@ const (
 // net/rpc's CONNECT.
 var errNotRPC = errors.New("fleet: an HTTP request other than net/rpc's CONNECT")
 
-// sniff reads c's first bytes through br, under handshakeTimeout, answers
-// an HTTP CONNECT, and says which protocol follows.
-func sniff(c net.Conn, br *bufio.Reader) (wireProtocol, error) {
-	if err := c.SetReadDeadline(time.Now().Add(handshakeTimeout)); err != nil {
+// sniff reads c's first bytes through br, within d, answers an HTTP
+// CONNECT, and says which protocol follows.
+func sniff(c net.Conn, br *bufio.Reader, d time.Duration) (wireProtocol, error) {
+	if d <= 0 {
+		d = DefaultHandshakeTimeout
+	}
+	if err := c.SetReadDeadline(time.Now().Add(d)); err != nil {
 		return 0, err
 	}
 	p, err := sniffBytes(br, c)

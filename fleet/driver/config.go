@@ -1,6 +1,10 @@
 package driver
 
-import "github.com/rpcfleet/rpcfleet/faults"
+import (
+	"time"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+)
 
 // Config is what fleet.Start passes to a Backend: fleet's options (each
 // an edit of a Config, named in the comments below), applied in order to
@@ -24,6 +28,8 @@ type Config struct {
 
 	Services []Service // receivers of the user's own types, on every server (WithService)
 	UnixDir  string    // listen on unix sockets in this directory, not TCP (WithUnixSockets)
+
+	HandshakeTimeout time.Duration // a new connection shows its protocol within this (WithHandshakeTimeout)
 
 	Backend Backend // runs the servers; nil: in this process (WithBackend)
 }

@@ -1,6 +1,7 @@
 """A JSON-RPC 1.0 client of net/rpc/jsonrpc, on Python 3's standard library
-alone: two calls of Service.Method on one connection, printing the first
-call's error, the second call's result and how long the second took."""
+alone: three calls of Service.Method on one connection, printing the first
+call's error, the second call's result and how long it took, and whether
+the third found its connection dropped."""
 import json
 import socket
 import sys
@@ -13,7 +14,8 @@ with socket.create_connection((host, int(port)), timeout=10) as s:
     def call(i):
         f.write(json.dumps({"method": "Service.Method", "params": [{"Name": "Py"}], "id": i}) + "\n")
         f.flush()
-        return json.loads(f.readline())
+        line = f.readline()
+        return json.loads(line) if line else None
 
     r = call(1)
     print("error:", r["error"])
@@ -22,3 +24,4 @@ with socket.create_connection((host, int(port)), timeout=10) as s:
     took = (time.monotonic() - start) * 1000
     print("result:", r["result"]["Message"])
     print("took %.1f ms" % took)
+    print("third call:", "dropped" if call(3) is None else "answered")
