@@ -15,6 +15,7 @@ import (
 	"github.com/rpcfleet/rpcfleet/caller"
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/internal/cli"
 )
 
 func demoCmd() *cobra.Command {
@@ -26,13 +27,13 @@ func demoCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Fan one call out to an in-process fleet with a few faults and show what came back",
-		Args:  noArgs,
+		Args:  cli.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if servers < 4 {
-				return usagef("--servers %d: the demo needs at least 4 servers", servers)
+				return cli.Usagef("--servers %d: the demo needs at least 4 servers", servers)
 			}
 			if timeout <= 0 {
-				return usagef("--timeout %v: must be positive", timeout)
+				return cli.Usagef("--timeout %v: must be positive", timeout)
 			}
 			return demo(cmd.Context(), cmd.OutOrStdout(), servers, seed, timeout)
 		},

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/internal/cli"
 	"github.com/rpcfleet/rpcfleet/internal/experiment"
 )
 
@@ -44,20 +45,20 @@ the file. The seed is always printed, so a run can be replayed.
 Ctrl-C stops the run and prints the figures so far.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("run takes one scenario file, got %d arguments", len(args))
+				return cli.Usagef("run takes one scenario file, got %d arguments", len(args))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains(experiment.Formats, format) {
-				return usagef("--format %q: want one of %s", format, strings.Join(experiment.Formats, ", "))
+				return cli.Usagef("--format %q: want one of %s", format, strings.Join(experiment.Formats, ", "))
 			}
 			if ext := strings.ToLower(filepath.Ext(plotFile)); plotFile != "" && ext != ".png" && ext != ".svg" {
-				return usagef("--plot %s: want a .png or .svg file", plotFile)
+				return cli.Usagef("--plot %s: want a .png or .svg file", plotFile)
 			}
 			sc, err := experiment.Load(args[0])
 			if err != nil {
-				return usageError{err} // a missing or bad scenario file is bad input
+				return cli.UsageError{Err: err} // a missing or bad scenario file is bad input
 			}
 			fl := cmd.Flags()
 			if fl.Changed("servers") {
@@ -84,7 +85,7 @@ Ctrl-C stops the run and prints the figures so far.`,
 			if fl.Changed("faults") {
 				p, err := faults.Parse(faultSpec)
 				if err != nil {
-					return usagef("--faults: %w", err)
+					return cli.Usagef("--faults: %w", err)
 				}
 				sc.Faults.Plan = p
 			}
@@ -93,14 +94,14 @@ Ctrl-C stops the run and prints the figures so far.`,
 				for _, name := range strings.Split(only, ",") {
 					i := slices.IndexFunc(sc.Strategies, func(s experiment.Strategy) bool { return s.Name == name })
 					if i < 0 {
-						return usagef("--strategies: no strategy %q in %s", name, args[0])
+						return cli.Usagef("--strategies: no strategy %q in %s", name, args[0])
 					}
 					keep = append(keep, sc.Strategies[i])
 				}
 				sc.Strategies = keep
 			}
 			if err := sc.Check(); err != nil {
-				return usagef("%s (after flags): %v", args[0], err)
+				return cli.Usagef("%s (after flags): %v", args[0], err)
 			}
 			if sc.Backend == "container" && os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
 				// No reaper image can be pulled here; the backend removes

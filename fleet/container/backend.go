@@ -20,7 +20,8 @@ import (
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
-// The ports `rpcfleet serve` listens on inside every container.
+// The ports `rpcfleet serve` (or a fleet/serve main) listens on inside
+// every container.
 const (
 	dataPort    = "7000/tcp"
 	controlPort = "7001/tcp"
@@ -65,7 +66,8 @@ func WithGracefulKill(grace time.Duration) Option {
 }
 
 // New returns a backend running image, which must exist locally (see
-// Build): it is never pulled.
+// Build, and BuildPackage for a server main of your own): it is never
+// pulled. The image's entrypoint takes the flags of `rpcfleet serve`.
 func New(image string, opts ...Option) *Backend {
 	b := &Backend{image: image, parallel: 16, timeout: 30 * time.Second}
 	for _, o := range opts {
@@ -87,7 +89,7 @@ func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster,
 	case cfg.Host != "" && cfg.Host != "127.0.0.1":
 		return nil, fmt.Errorf("fleet/container: WithHost(%q): containers publish on 127.0.0.1 only", cfg.Host)
 	case len(cfg.Services) > 0:
-		return nil, fmt.Errorf("fleet/container: WithService(%q): a container serves its image's own services: build an image of your server main (fleet/serve) and pass it to New", cfg.Services[0].Name)
+		return nil, fmt.Errorf("fleet/container: WithService(%q): a container serves its image's own services: build an image of your own server main (fleet/serve) with BuildPackage and pass its tag to New", cfg.Services[0].Name)
 	case cfg.UnixDir != "":
 		return nil, fmt.Errorf("fleet/container: WithUnixSockets(%q): containers publish TCP ports", cfg.UnixDir)
 	case os.Getenv(RyukEnv) != "true":
@@ -139,7 +141,7 @@ func (b *Backend) imageExists(ctx context.Context, cli *testcontainers.DockerCli
 	_, err := cli.ImageInspect(ctx, b.image)
 	switch {
 	case isNotFound(err):
-		return fmt.Errorf("fleet/container: image %q not found locally: build it with make image or container.Build", b.image)
+		return fmt.Errorf("fleet/container: image %q not found locally: build it with make image, container.Build or container.BuildPackage", b.image)
 	case err != nil:
 		return fmt.Errorf("fleet/container: image %q: %w", b.image, err)
 	}

@@ -46,18 +46,48 @@ func Build(ctx context.Context, dockerfile, tag string) error {
 	if err != nil {
 		return fmt.Errorf("fleet/container: build: %w", err)
 	}
+	return buildImage(ctx, Package, BuildTags, "rpcfleet", df, tag)
+}
+
+// BuildPackage builds the image tag of the main package pkg (an import
+// path, or a directory such as ./cmd/server), as Build builds rpcfleet's:
+// `go build` statically linked (CGO_ENABLED=0), run in the current
+// directory, which must lie in a module that can build pkg; FROM scratch,
+// run as the unprivileged user 65532, data and control ports 7000 and
+// 7001 exposed; nothing is pulled. The image's entrypoint is the binary
+// with no subcommand: a main that calls fleet/serve's Main, so that New
+// runs the image as it runs rpcfleet's. Images that an earlier build of
+// the same tag left dangling are removed.
+func BuildPackage(ctx context.Context, pkg, tag string) error {
+	return buildImage(ctx, pkg, "", "server", fmt.Appendf(nil, packageDockerfile, pkg), tag)
+}
+
+// packageDockerfile is BuildPackage's Dockerfile; %q is the package.
+const packageDockerfile = `FROM scratch
+LABEL org.opencontainers.image.title=%q rpcfleet.image="true"
+COPY server /server
+USER 65532:65532
+EXPOSE 7000 7001
+ENTRYPOINT ["/server"]
+CMD ["--count", "1", "--host", "0.0.0.0", "--port", "7000", "--control-port", "7001"]
+`
+
+// buildImage builds pkg with tags into the binary bin, and the image tag
+// from dockerfile with a context of that binary alone; then it removes
+// the dangling images that earlier builds left.
+func buildImage(ctx context.Context, pkg, tags, bin string, dockerfile []byte, tag string) error {
 	dir, err := os.MkdirTemp("", "rpcfleet-image-")
 	if err != nil {
 		return fmt.Errorf("fleet/container: build: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "rpcfleet")
-	gb := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", BuildTags, "-o", bin, Package)
+	out := filepath.Join(dir, bin)
+	gb := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", tags, "-o", out, pkg)
 	gb.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := gb.CombinedOutput(); err != nil {
-		return fmt.Errorf("fleet/container: go build %s: %w\n%s", Package, err, out)
+	if msg, err := gb.CombinedOutput(); err != nil {
+		return fmt.Errorf("fleet/container: go build %s: %w\n%s", pkg, err, msg)
 	}
-	exe, err := os.ReadFile(bin)
+	exe, err := os.ReadFile(out)
 	if err != nil {
 		return fmt.Errorf("fleet/container: build: %w", err)
 	}
@@ -67,7 +97,7 @@ func Build(ctx context.Context, dockerfile, tag string) error {
 		name string
 		mode int64
 		data []byte
-	}{{"Dockerfile", 0o644, df}, {"rpcfleet", 0o755, exe}} {
+	}{{"Dockerfile", 0o644, dockerfile}, {bin, 0o755, exe}} {
 		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
 			return err
 		}

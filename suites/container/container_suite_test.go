@@ -21,6 +21,13 @@ import (
 // image is built once per run, by the first parallel process.
 const image = "rpcfleet:dev"
 
+// kvImage is the example user's server main, examples/kv/server, as an
+// image: built once per run beside image, and kept as image is.
+const (
+	kvImage   = "rpcfleet-kv:dev"
+	kvPackage = "github.com/rpcfleet/rpcfleet/examples/kv/server"
+)
+
 func TestContainer(t *testing.T) {
 	// Ryuk's image cannot be pulled offline; the backend cleans up itself.
 	t.Setenv(container.RyukEnv, "true")
@@ -30,7 +37,7 @@ func TestContainer(t *testing.T) {
 
 // Without a Docker engine the whole suite skips with one message, unless
 // CI=true, where that is a failure. Otherwise the first process removes
-// leftovers of earlier runs and builds the image for every process.
+// leftovers of earlier runs and builds the images for every process.
 var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
 	if err := container.Available(ctx); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -41,6 +48,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
 	}
 	Expect(container.Sweep(ctx)).To(Succeed())
 	Expect(container.Build(ctx, "../../docker/Dockerfile", image)).To(Succeed())
+	Expect(container.BuildPackage(ctx, kvPackage, kvImage)).To(Succeed())
 }, func() {}, NodeTimeout(5*time.Minute))
 
 // Every process checks that it left no container or network behind.

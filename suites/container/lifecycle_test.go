@@ -174,7 +174,7 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 	It("fails fast on an image that does not exist locally, and never pulls it", func(ctx SpecContext) {
 		t0 := time.Now()
 		_, err := fleet.Start(ctx, fleet.WithBackend(container.New("rpcfleet:no-such-tag", container.WithStartTimeout(5*time.Second))))
-		Expect(err).To(MatchError(ContainSubstring(`image "rpcfleet:no-such-tag" not found locally: build it with make image or container.Build`)))
+		Expect(err).To(MatchError(ContainSubstring(`image "rpcfleet:no-such-tag" not found locally: build it with make image, container.Build or container.BuildPackage`)))
 		Expect(time.Since(t0)).To(BeNumerically("<", 3*time.Second), "no pull, no retries")
 		Expect(container.Owned(ctx)).To(BeEmpty(), "nothing left behind")
 	}, SpecTimeout(time.Minute))

@@ -2,10 +2,12 @@ package container_test
 
 import (
 	"context"
+	"net/rpc"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/rpcfleet/rpcfleet/examples/kv/kv"
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
 	"github.com/rpcfleet/rpcfleet/fleet/container"
@@ -26,3 +28,22 @@ func readmeContainers(ctx context.Context) {
 }
 
 var _ = readmeContainers
+
+// readmeOwnService is the README's "Your own service" container example,
+// compiled; "Your own service on containers" runs each of its steps.
+func readmeOwnService(ctx context.Context) {
+	Expect(container.BuildPackage(ctx, "github.com/rpcfleet/rpcfleet/examples/kv/server", "rpcfleet-kv:dev")).To(Succeed()) // once per run: SynchronizedBeforeSuite
+	f, err := fleet.Start(ctx, fleet.WithServers(3), fleet.WithBackend(container.New("rpcfleet-kv:dev")))
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(f.Stop) // removes every container and the fleet's network; the image stays
+	Expect(f.SetFaults(ctx, faults.MustParse("error=kv down,method=KV.Get,servers=1"))).To(Succeed())
+
+	c, err := rpc.Dial("tcp", f.Addrs()[1])
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(c.Close)
+	var r kv.GetReply
+	Expect(c.Call("KV.Get", kv.GetArgs{Key: "k"}, &r)).To(MatchError("kv down"))
+	Expect(f.ServerCalls(ctx, 1)).To(ContainElement(HaveField("Method", "KV.Get")))
+}
+
+var _ = readmeOwnService

@@ -1,0 +1,182 @@
+// Package serve is the `rpcfleet serve` command as a library, for a
+// server main of your own: it serves a fleet of net/rpc servers with your
+// receivers (fleet.WithService), rpcfleet's faults, journal and control
+// plane, on the command line of `rpcfleet serve`.
+//
+//	func main() { serve.Main(fleet.WithService("KV", kv.New)) }
+//
+// Flags: --count, --port, --control-port, --faults, --seed, --host,
+// --index, --fleet-size, --journal-limit, --fleet-id and --unix, as
+// `rpcfleet serve --help` lists them. It prints one address per line
+// ("DATA CONTROL" with --control-port) and serves until SIGINT or SIGTERM.
+// Exit codes: 0 after a clean stop, 1 on a failure, 2 on a usage error,
+// printed as one line naming the flag and a line pointing to --help.
+//
+// A binary built on Main takes these flags directly, with no subcommand,
+// so container.BuildPackage makes an image of it that container.New runs
+// as it runs rpcfleet's own.
+package serve
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/internal/cli"
+)
+
+// Main runs the command line os.Args[1:] with opts added to the fleet's
+// options (after those the flags set, so they win) and exits with its
+// exit code. Call it from main only.
+func Main(opts ...fleet.Option) {
+	os.Exit(Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, opts...))
+}
+
+// Run serves the command line args (without the program's name) until
+// SIGINT, SIGTERM or the end of ctx, and returns the exit code: 0 after a
+// clean stop, 1 on a failure, 2 on a usage error. Addresses go to stdout,
+// errors to stderr, prefixed with the program's name (os.Args[0]'s base).
+// opts are added after the options the flags set.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts ...fleet.Option) int {
+	prog := filepath.Base(os.Args[0])
+	return cli.Execute(ctx, command(path(os.Args, args), opts), prog, args, stdout, stderr)
+}
+
+// path names the command in its help: the program and, when args is what
+// follows them in osArgs, the words before args (`rpcfleet serve`).
+func path(osArgs, args []string) string {
+	if len(osArgs) == 0 {
+		return "serve"
+	}
+	words := []string{filepath.Base(osArgs[0])}
+	if rest := osArgs[1:]; len(rest) >= len(args) && slices.Equal(rest[len(rest)-len(args):], args) {
+		words = append(words, rest[:len(rest)-len(args)]...)
+	}
+	return strings.Join(words, " ")
+}
+
+// command is the serve command, shown as name.
+func command(name string, extra []fleet.Option) *cobra.Command {
+	var (
+		count     int
+		port      int
+		faultSpec string
+		seed      uint64
+		ctlPort   int
+		host      string
+		index     int
+		fleetSize int
+		journal   int
+		fleetID   string
+		unixDir   string
+	)
+	cmd := &cobra.Command{
+		Use:         "serve",
+		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: name},
+		Short:       "Serve a fleet of net/rpc servers on 127.0.0.1 until SIGINT or SIGTERM",
+		Long: `Serve starts --count net/rpc servers on 127.0.0.1, ports --port to
+--port+count-1 (--port 0: ephemeral ports), prints one address per line and
+runs until SIGINT or SIGTERM. Every server answers Service.Method(Args{Name})
+with Reply{Message}, beside the services its program registers. --faults
+takes the faults text form, e.g. 'delay=50ms,jitter=10ms;error=boom,p=0.25'.
+
+With --control-port, server i also serves the Control service (set and
+clear faults, read the journal, reset, health) on --control-port+i (0:
+ephemeral), and each printed line is "DATA_ADDR CONTROL_ADDR". Its health
+reply reports --fleet-id, so that a client can tell the servers of its
+fleet from another fleet's.`,
+		Args: cli.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if count < 1 {
+				return cli.Usagef("--count %d: need at least one server", count)
+			}
+			if count > fleet.MaxServers {
+				return cli.Usagef("--count %d: at most %d servers, one port each", count, fleet.MaxServers)
+			}
+			if port < 0 || port > 0 && port+count-1 > 65535 {
+				return cli.Usagef("--port %d with --count %d: ports must lie in 0..65535", port, count)
+			}
+			if ctlPort < -1 || ctlPort > 0 && ctlPort+count-1 > 65535 {
+				return cli.Usagef("--control-port %d with --count %d: ports must lie in 0..65535", ctlPort, count)
+			}
+			if index < 0 {
+				return cli.Usagef("--index %d: must not be negative", index)
+			}
+			if fleetSize < 0 {
+				return cli.Usagef("--fleet-size %d: must not be negative", fleetSize)
+			}
+			if journal < 0 {
+				return cli.Usagef("--journal-limit %d: must not be negative", journal)
+			}
+			plan, err := faults.Parse(faultSpec)
+			if err != nil {
+				return cli.Usagef("--faults: %w", err)
+			}
+			opts := []fleet.Option{fleet.WithServers(count), fleet.WithBasePort(port), fleet.WithHost(host),
+				fleet.WithFaults(plan), fleet.WithSeed(seed), fleet.WithFirstIndex(index), fleet.WithFleetSize(fleetSize),
+				fleet.WithJournalLimit(journal), fleet.WithFleetID(fleetID)}
+			if ctlPort >= 0 {
+				opts = append(opts, fleet.WithControl(ctlPort))
+			}
+			if unixDir != "" {
+				if port != 0 {
+					return cli.Usagef("--unix %s with --port %d: sockets have no ports", unixDir, port)
+				}
+				if fi, err := os.Stat(unixDir); err != nil || !fi.IsDir() {
+					return cli.Usagef("--unix %s: not a directory", unixDir)
+				}
+				opts = append(opts, fleet.WithUnixSockets(unixDir))
+			}
+			return serve(cmd.Context(), cmd.OutOrStdout(), append(opts, extra...))
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVarP(&count, "count", "n", 3, "number of servers")
+	fl.IntVarP(&port, "port", "p", 0, "port of the first server; the others follow (0: ephemeral)")
+	fl.StringVar(&faultSpec, "faults", "", "fault plan for every server, e.g. 'delay=50ms,jitter=10ms'")
+	fl.Uint64Var(&seed, "seed", 1, "seed of every random fault decision")
+	fl.IntVar(&ctlPort, "control-port", -1, "port of the first server's control endpoint; the others follow (0: ephemeral; default: none)")
+	fl.StringVar(&host, "host", "127.0.0.1", "interface to listen on (0.0.0.0 inside a container)")
+	fl.IntVar(&index, "index", 0, "index of the first server, for seeding and greetings (a member of a larger fleet)")
+	fl.IntVar(&fleetSize, "fleet-size", 0, "size of the whole fleet this process serves part of, for rules such as servers=10% (default: index+count)")
+	fl.IntVar(&journal, "journal-limit", 100000, "keep at least this many recent calls in the journal, forgetting older ones (0: keep all)")
+	fl.StringVar(&fleetID, "fleet-id", "", "identity of the fleet these servers belong to, reported by the control endpoint's health reply")
+	fl.StringVar(&unixDir, "unix", "", "listen on unix sockets DIR/server-i.sock instead of TCP ports, printing one path per line")
+	return cmd
+}
+
+// serve starts the fleet, prints its addresses to out and serves until
+// SIGINT, SIGTERM or the end of parent, then stops it.
+func serve(parent context.Context, out io.Writer, opts []fleet.Option) error {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	f, err := fleet.Start(ctx, opts...)
+	if err != nil && ctx.Err() != nil && parent.Err() == nil {
+		return nil // a signal while starting: Start left nothing running
+	}
+	if err != nil {
+		return err
+	}
+	ctl := f.ControlAddrs()
+	for i, a := range f.Addrs() {
+		if ctl[i] != "" {
+			a += " " + ctl[i]
+		}
+		fmt.Fprintln(out, a)
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return f.Stop(sctx)
+}
