@@ -24,8 +24,8 @@ type Node struct {
 	ctr     *testcontainers.DockerContainer
 
 	// life serialises the lifecycle methods (Kill, Stop, Restart, Pause,
-	// Unpause, Disconnect, Reconnect), as an in-process server's does: each one
-	// starts from the state the one before left.
+	// Unpause, Disconnect, Reconnect), as an in-process server's does:
+	// each one starts from the state the one before left.
 	life sync.Mutex
 
 	mu      sync.Mutex    // guards the fields below
