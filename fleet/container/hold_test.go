@@ -33,10 +33,10 @@ func TestHoldAddr(t *testing.T) {
 		if _, err := net.DialTimeout("tcp", other, time.Second); !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Errorf("dial of the fresh held port: %v, want ECONNREFUSED", err)
 		}
-		h2.release()
+		h2.Release()
 	}
 
-	h.release()
+	h.Release()
 	ln, err = net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatalf("listen after release: %v", err)
@@ -70,7 +70,7 @@ func TestHoldAddrTimeWait(t *testing.T) {
 	if h == nil || held != addr {
 		t.Fatalf("holdAddr(%s) = %v, %s; want the same address held", addr, h, held)
 	}
-	defer h.release()
+	defer h.Release()
 	expectHeld(t, addr)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
+	"github.com/rpcfleet/rpcfleet/internal/porthold"
 )
 
 // Node is one server of a container fleet. Its methods are safe for
@@ -28,12 +29,12 @@ type Node struct {
 	// each one starts from the state the one before left.
 	life sync.Mutex
 
-	mu      sync.Mutex    // guards the fields below
-	st      state         // moved by setState under life and mu: read it under either
-	addr    string        // data address on 127.0.0.1
-	ctlAddr string        // control address on 127.0.0.1
-	past    []driver.Call // the journals of earlier processes
-	holds   []*portHold   // the ports of a stopped or cut-off container: Addr and ControlAddr refuse dials
+	mu      sync.Mutex       // guards the fields below
+	st      state            // moved by setState under life and mu: read it under either
+	addr    string           // data address on 127.0.0.1
+	ctlAddr string           // control address on 127.0.0.1
+	past    []driver.Call    // the journals of earlier processes
+	holds   []*porthold.Hold // the ports of a stopped or cut-off container: Addr and ControlAddr refuse dials
 
 	// Under life: the last SetFaults, which Restart sets again in the new
 	// process, and whether a plan set while the server was paused or
@@ -197,7 +198,7 @@ func (n *Node) holdPorts() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.addr, n.ctlAddr = addr, ctlAddr
-	for _, h := range []*portHold{h1, h2} {
+	for _, h := range []*porthold.Hold{h1, h2} {
 		if h != nil {
 			n.holds = append(n.holds, h)
 		}
@@ -210,7 +211,7 @@ func (n *Node) releasePorts() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, h := range n.holds {
-		h.release()
+		h.Release()
 	}
 	n.holds = nil
 }
