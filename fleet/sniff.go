@@ -20,8 +20,10 @@ import (
 // DefaultHandshakeTimeout bounds how long a new connection may take to
 // show its protocol (and finish an HTTP handshake) unless
 // WithHandshakeTimeout says otherwise: one that sends nothing, or half a
-// handshake, is closed then.
-const DefaultHandshakeTimeout = 10 * time.Second
+// handshake, is closed then. It is generous: a client of a thousand
+// servers on a loaded machine under -race has been seen to write its
+// first request 13s after its dial.
+const DefaultHandshakeTimeout = 30 * time.Second
 
 // wireProtocol is the protocol a connection speaks once sniffed.
 type wireProtocol int
