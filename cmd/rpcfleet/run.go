@@ -20,7 +20,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/internal/cli"
-	"github.com/rpcfleet/rpcfleet/internal/experiment"
+	"github.com/rpcfleet/rpcfleet/experiment"
 )
 
 // experimentCmds are the commands that a build with the tag noexperiments
