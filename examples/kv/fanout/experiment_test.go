@@ -38,7 +38,7 @@ func TestTailAtScaleOnKV(t *testing.T) {
 	// must not be counted as a slow one.
 	sc.Faults = experiment.Plan{Plan: faults.MustParse("delay=400ms,p=0.01;delay=1ms")}
 	sc.Slow = 390 * time.Millisecond
-	sc.Rounds, sc.InFlight = 150, 8
+	sc.Rounds, sc.InFlight = 100, 8
 
 	c := fanout.New()
 	defer c.Close()
