@@ -18,7 +18,11 @@ import (
 	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
-// Scenario is an experiment as a scenario file describes it.
+// Scenario is an experiment as a scenario file describes it. Parse and
+// Load fill the defaults (seed 1, inflight 1, timeout 1s, image
+// rpcfleet:dev); a Scenario built in code sets Servers, Rounds or
+// Duration, InFlight, Timeout and its Strategies (none is fine when Run
+// is given a fan-out of WithFanOut), and Check says what is missing.
 type Scenario struct {
 	Name        string        `yaml:"name"`
 	Description string        `yaml:"description"`
