@@ -18,9 +18,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/rpcfleet/rpcfleet/experiment"
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/internal/cli"
-	"github.com/rpcfleet/rpcfleet/internal/experiment"
 )
 
 // experimentCmds are the commands that a build with the tag noexperiments

@@ -6,7 +6,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/rpcfleet/rpcfleet/internal/experiment"
+	"github.com/rpcfleet/rpcfleet/experiment"
 )
 
 // rpcfleet run with the container backend: the same experiment, each

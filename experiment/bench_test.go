@@ -12,7 +12,7 @@ import (
 // in-process servers (1ms delay on every call, 16 fan-outs in flight, one
 // wait-all strategy): a million calls. One op is the whole experiment.
 //
-//	go test -run '^$' -bench Experiment10k -benchtime 1x -count 3 ./internal/experiment
+//	go test -run '^$' -bench Experiment10k -benchtime 1x -count 3 ./experiment
 func BenchmarkExperiment10k(b *testing.B) {
 	sc := &Scenario{
 		Name: "bench", Servers: 100, Backend: "inprocess", Seed: 1, Rounds: 10000, InFlight: 16,

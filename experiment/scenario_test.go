@@ -11,7 +11,7 @@ import (
 )
 
 func TestShippedScenariosLoad(t *testing.T) {
-	files, err := filepath.Glob("../../scenarios/*.yaml")
+	files, err := filepath.Glob("../scenarios/*.yaml")
 	if err != nil || len(files) < 3 {
 		t.Fatalf("shipped scenarios: %v %v", files, err)
 	}

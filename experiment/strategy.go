@@ -2,7 +2,6 @@ package experiment
 
 import (
 	"github.com/rpcfleet/rpcfleet/caller"
-	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
 // callerOptions turns a strategy into the reference caller's options. A
@@ -37,6 +36,3 @@ func callerOptions(sc *Scenario, st Strategy) []caller.Option {
 	}
 	return opts
 }
-
-// sent is the number of calls a result cost: retries and hedges included.
-func sent(r caller.Result[fleet.Reply]) int { return r.Attempts }

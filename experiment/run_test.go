@@ -14,7 +14,7 @@ import (
 
 func load(t *testing.T, name string) *Scenario {
 	t.Helper()
-	sc, err := Load("../../scenarios/" + name + ".yaml")
+	sc, err := Load("../scenarios/" + name + ".yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

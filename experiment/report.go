@@ -16,7 +16,7 @@ import (
 )
 
 // Report is the outcome of an experiment: one Result per strategy, in the
-// scenario's order.
+// scenario's order, then one per fan-out of WithFanOut, in the order given.
 type Report struct {
 	Scenario    string   `json:"scenario"`
 	Servers     int      `json:"servers"`
@@ -27,20 +27,20 @@ type Report struct {
 	Results     []Result `json:"results"`
 }
 
-// Result is what one strategy did.
+// Result is what one strategy, or one fan-out of WithFanOut, did.
 type Result struct {
-	Strategy  string         `json:"strategy"`
+	Strategy  string         `json:"strategy"`  // the strategy's name, or the fan-out's
 	Rounds    int            `json:"rounds"`    // fan-outs completed
 	Succeeded int            `json:"succeeded"` // fan-outs that returned no error
 	Calls     int            `json:"calls"`     // calls the fan-outs asked for (rounds × servers)
-	Sent      int            `json:"sent"`      // calls sent, retries and hedges included
+	Sent      int            `json:"sent"`      // calls sent, retries and hedges included (a fan-out of WithFanOut: Calls)
 	Slow      int            `json:"slow"`      // fan-outs at least the scenario's slow threshold
 	P50       time.Duration  `json:"p50"`
 	P90       time.Duration  `json:"p90"`
 	P99       time.Duration  `json:"p99"`
 	P999      time.Duration  `json:"p999"`
 	Max       time.Duration  `json:"max"`
-	Errors    map[string]int `json:"errors"` // failed calls by kind
+	Errors    map[string]int `json:"errors"` // failed calls by kind (a fan-out of WithFanOut: its errors)
 	Wall      time.Duration  `json:"wall"`
 
 	// Latency holds every fan-out's latency in microseconds.

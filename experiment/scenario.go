@@ -18,12 +18,16 @@ import (
 	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
-// Scenario is an experiment as a scenario file describes it.
+// Scenario is an experiment as a scenario file describes it. Parse and
+// Load fill the defaults (seed 1, inflight 1, timeout 1s, image
+// rpcfleet:dev); a Scenario built in code sets Servers, Rounds or
+// Duration, InFlight, Timeout and its Strategies (none is fine when Run
+// is given a fan-out of WithFanOut), and Check says what is missing.
 type Scenario struct {
 	Name        string        `yaml:"name"`
 	Description string        `yaml:"description"`
 	Servers     int           `yaml:"servers"`  // fleet size
-	Backend     string        `yaml:"backend"`  // "inprocess" (default) or "container"
+	Backend     string        `yaml:"backend"`  // "inprocess" (the default, also "") or "container"
 	Image       string        `yaml:"image"`    // the container backend's image (default rpcfleet:dev, see make image)
 	Seed        uint64        `yaml:"seed"`     // seed of every fault decision
 	Rounds      int           `yaml:"rounds"`   // fan-outs per strategy, or
@@ -138,7 +142,7 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	if err := dec.Decode(sc); err != nil {
 		return nil, yamlError(name, err)
 	}
-	if err := sc.check(); err != nil {
+	if err := sc.check(nil); err != nil {
 		var pe *pathError
 		if errors.As(err, &pe) {
 			return nil, &Error{File: name, Line: lineOf(root.Content[0], pe.path), Msg: pe.msg}
@@ -159,13 +163,15 @@ func (e *pathError) Error() string { return e.msg } // the message names its key
 func bad(msg string, path ...string) error { return &pathError{path: path, msg: msg} }
 
 // Check validates a scenario built in code or changed by flags.
-func (sc *Scenario) Check() error { return sc.check() }
+func (sc *Scenario) Check() error { return sc.check(nil) }
 
-func (sc *Scenario) check() error {
+// check validates the scenario; fanOuts are the names of the fan-outs of
+// WithFanOut run beside it, which stand in for strategies.
+func (sc *Scenario) check(fanOuts []string) error {
 	switch {
 	case sc.Servers < 1 || sc.Servers > fleet.MaxServers:
 		return bad(fmt.Sprintf("servers: want 1..%d, got %d", fleet.MaxServers, sc.Servers), "servers")
-	case sc.Backend != "inprocess" && sc.Backend != "container":
+	case sc.Backend != "" && sc.Backend != "inprocess" && sc.Backend != "container":
 		return bad(fmt.Sprintf("backend: want inprocess or container, got %q", sc.Backend), "backend")
 	case sc.Backend == "container" && sc.Image == "":
 		return bad("image: want the container image to run, e.g. rpcfleet:dev (make image)", "image")
@@ -181,7 +187,7 @@ func (sc *Scenario) check() error {
 		return bad(fmt.Sprintf("timeout: want a positive duration, got %v", sc.Timeout), "timeout")
 	case sc.Slow < 0:
 		return bad(fmt.Sprintf("slow: want a positive duration, got %v", sc.Slow), "slow")
-	case len(sc.Strategies) == 0:
+	case len(sc.Strategies) == 0 && len(fanOuts) == 0:
 		return bad("strategies: want at least one strategy", "strategies")
 	}
 	// A plan built in code or given by flags is held to what Parse
@@ -240,6 +246,12 @@ func (sc *Scenario) check() error {
 				return bad(fmt.Sprintf("budget.ratio: want a positive number, got %v", b.Ratio), append(at("budget"), "ratio")...)
 			}
 		}
+	}
+	for _, name := range fanOuts {
+		if slices.Contains(names, name) {
+			return fmt.Errorf("fan-out %q: name used twice", name)
+		}
+		names = append(names, name)
 	}
 	return nil
 }

@@ -1,0 +1,114 @@
+// Package fanout is a KV client the way a team would write it: Get asks
+// every server for a key, a goroutine per server joined by a WaitGroup,
+// one connection per server kept for the next fan-out. It is the code
+// under test of the experiment in this package's tests.
+package fanout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/rpc"
+	"sync"
+
+	"github.com/rpcfleet/rpcfleet/examples/kv/kv"
+)
+
+// Client fans KV.Get out to many servers. Its methods are safe for
+// concurrent use. Close it when done.
+type Client struct {
+	mu    sync.Mutex
+	conns map[string]*rpc.Client
+}
+
+// New returns a Client with no connection yet; the caller must Close it.
+func New() *Client { return &Client{conns: map[string]*rpc.Client{}} }
+
+// Close closes every connection. Fan-outs in flight fail.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for addr, rc := range c.conns {
+		rc.Close()
+		delete(c.conns, addr)
+	}
+	return nil
+}
+
+// Get asks every server at addrs for key and returns the values by index:
+// values[i] is addrs[i]'s. err joins the failed servers' errors, each
+// naming its address; a call fails when ctx ends before its reply.
+func (c *Client) Get(ctx context.Context, addrs []string, key string) (values []string, err error) {
+	values = make([]string, len(addrs))
+	errs := make([]error, len(addrs))
+	var wg sync.WaitGroup
+	for i, addr := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := c.get(ctx, addr, key)
+			if err != nil {
+				errs[i] = fmt.Errorf("fanout: %s: %w", addr, err)
+				return
+			}
+			values[i] = v
+		}()
+	}
+	wg.Wait()
+	return values, errors.Join(errs...)
+}
+
+// get calls KV.Get on one server and waits for its reply or ctx.
+func (c *Client) get(ctx context.Context, addr, key string) (string, error) {
+	rc, err := c.conn(ctx, addr)
+	if err != nil {
+		return "", err
+	}
+	var r kv.GetReply
+	call := rc.Go("KV.Get", kv.GetArgs{Key: key}, &r, make(chan *rpc.Call, 1))
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err() // the late reply is dropped
+	case <-call.Done:
+	}
+	var se rpc.ServerError
+	if call.Error != nil && !errors.As(call.Error, &se) {
+		c.forget(addr, rc) // the connection is broken: dial again next time
+	}
+	return r.Value, call.Error
+}
+
+// conn returns the connection to addr, dialling it the first time.
+func (c *Client) conn(ctx context.Context, addr string) (*rpc.Client, error) {
+	c.mu.Lock()
+	rc := c.conns[addr]
+	c.mu.Unlock()
+	if rc != nil {
+		return rc, nil
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	rc = rpc.NewClient(nc)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.conns[addr]; old != nil { // another fan-out dialled first
+		rc.Close()
+		return old, nil
+	}
+	c.conns[addr] = rc
+	return rc, nil
+}
+
+// forget closes rc and drops it, unless another connection replaced it.
+func (c *Client) forget(addr string, rc *rpc.Client) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conns[addr] == rc {
+		delete(c.conns, addr)
+	}
+	rc.Close()
+}

@@ -1,0 +1,49 @@
+package fanout_test
+
+import (
+	"context"
+	"errors"
+	"net/rpc"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rpcfleet/rpcfleet/examples/kv/fanout"
+	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
+)
+
+// Get returns the values by index and names the failed server in its
+// error; a second fan-out reuses the connections.
+func TestGet(t *testing.T) {
+	f, err := fleet.Start(t.Context(), fleet.WithServers(3), fleet.WithService("KV", withKey),
+		fleet.WithFaults(faults.MustParse("error=kv down,method=KV.Get,servers=1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop(context.Background())
+	c := fanout.New()
+	defer c.Close()
+	for round := range 2 {
+		values, err := c.Get(t.Context(), f.Addrs(), "k")
+		if want := []string{"v", "", "v"}; !slices.Equal(values, want) {
+			t.Errorf("round %d: values %q, want %q", round, values, want)
+		}
+		var se rpc.ServerError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), f.Addrs()[1]+": kv down") {
+			t.Errorf("round %d: err %v, want server 1's error reply, named by its address", round, err)
+		}
+	}
+	calls, err := f.Calls(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 6 {
+		t.Errorf("%d calls journalled, want 6", len(calls))
+	}
+	for i := range 3 {
+		if n, err := f.OpenConns(t.Context(), i); err != nil || n != 1 {
+			t.Errorf("server %d: %d open connections (%v), want the one kept", i, n, err)
+		}
+	}
+}
