@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
+	"os"
 	"sync"
 	"time"
 
@@ -71,7 +72,7 @@ func get(ctx context.Context, timeout time.Duration, addr string, args kv.GetArg
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return kv.GetReply{}, err
+		return kv.GetReply{}, dialError(ctx, err)
 	}
 	client := rpc.NewClient(conn)
 	defer client.Close()
@@ -86,4 +87,14 @@ func get(ctx context.Context, timeout time.Duration, addr string, args kv.GetArg
 	case <-ctx.Done():
 		return kv.GetReply{}, ctx.Err()
 	}
+}
+
+// dialError is err, also ctx's error if the dial timed out at ctx's
+// deadline: the dial's own timer may fire just before ctx's does, and
+// then it reports an i/o timeout rather than ctx's error.
+func dialError(ctx context.Context, err error) error {
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) && errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	}
+	return err
 }
