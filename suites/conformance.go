@@ -4,88 +4,170 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/caller"
 	"github.com/rpcfleet/rpcfleet/fleet"
-	"github.com/rpcfleet/rpcfleet/suites/matchers"
 )
 
-// FanOuter is a fan-out implementation under test: FanOut sends one call
-// of Service.Method with args to every address at once, under ctx, and
-// returns one Result per address when every call has ended. Its error is
-// the fan-out's own, nil when every call succeeded.
+// Call is the call every fan-out of a conformance run makes, with A its
+// args and R its reply: which method, the receiver that serves it, the
+// args of one fan-out and how to tell server i's reply to them from any
+// other. ServiceMethod is the default service's; for a service of your
+// own, see ConformanceOf. A Call holds no resources; its functions are
+// called from concurrent specs and fan-outs, so they must be safe for
+// concurrent use.
+type Call[A, R any] struct {
+	// Method is the method fanned out to, as net/rpc names it: "KV.Get".
+	// The suite only tells its implementations: they call it.
+	Method string
+	// Service starts Method's receiver on every server of each fleet the
+	// suite starts, e.g. fleet.WithService("KV", kv.New); nil when the
+	// fleets serve it already (Service.Method, or a container image of
+	// your own server main).
+	Service fleet.Option
+	// Args are the args of a fan-out named who. Concurrent fan-outs of a
+	// spec have different names: args that differ with who let a reply
+	// meant for another fan-out fail by its value.
+	Args func(who string) A
+	// Check returns an error unless reply is the one server (its index in
+	// the fleet) gives to Args(who); Want builds one from the expected
+	// reply.
+	Check func(who string, server int, reply R) error
+}
+
+// Want returns a Call's Check that compares a reply with want(who,
+// server) by reflect.DeepEqual.
+func Want[R any](want func(who string, server int) R) func(who string, server int, reply R) error {
+	return func(who string, server int, reply R) error {
+		if w := want(who, server); !reflect.DeepEqual(reply, w) {
+			return fmt.Errorf("suites: got reply %+v, want server %d's reply to %q, %+v", reply, server, who, w)
+		}
+		return nil
+	}
+}
+
+// ServiceMethod is the call of Conformance: Service.Method, which every
+// fleet server registers, with Args{Name: who}, replying with the
+// greeting of fleet.Greeting. The greeting's address is not checked, as
+// inside a container it is not the one dialled.
+func ServiceMethod() Call[fleet.Args, fleet.Reply] {
+	return Call[fleet.Args, fleet.Reply]{
+		Method: "Service.Method",
+		Args:   func(who string) fleet.Args { return fleet.Args{Name: who} },
+		Check: func(who string, server int, reply fleet.Reply) error {
+			if want := fmt.Sprintf("Hello, %s! (server %d at ", who, server); !strings.HasPrefix(reply.Message, want) {
+				return fmt.Errorf("suites: got reply %q, want server %d's greeting to %q, %q…", reply.Message, server, who, want)
+			}
+			return nil
+		},
+	}
+}
+
+// FanOuterOf is a fan-out implementation under test: FanOut sends one
+// call with args to every address at once, under ctx, and returns one
+// result per address when every call has ended. Its error is the
+// fan-out's own, nil when every call succeeded.
 //
 // FanOut must be safe for concurrent use. An implementation that holds
 // resources across fan-outs (a connection pool) also has a Close method,
 // found by type assertion: the conformance suite calls it at the end of
 // every spec and then expects every goroutine and connection the
 // implementation opened to be gone.
-type FanOuter interface {
-	FanOut(ctx context.Context, addrs []string, args fleet.Args) ([]Result, error)
+type FanOuterOf[A, R any] interface {
+	FanOut(ctx context.Context, addrs []string, args A) ([]ResultOf[R], error)
 }
 
-// Result is what a fan-out reported for the call to one address: its
-// address, reply or error, and latency (0 if not measured).
-type Result = matchers.Result
+// FanOuter is a FanOuterOf the default call, Service.Method.
+type FanOuter = FanOuterOf[fleet.Args, fleet.Reply]
 
-// FanOutFunc adapts a function to FanOuter.
-type FanOutFunc func(ctx context.Context, addrs []string, args fleet.Args) ([]Result, error)
+// ResultOf is what a fan-out reported for the call to one address: its
+// address, reply or error, and latency (0 if not measured). The matchers
+// of suites/matchers take a slice of them.
+type ResultOf[R any] struct {
+	Addr    string        // the address called
+	Reply   R             // the reply; meaningful only when Err is nil
+	Err     error         // nil if the call succeeded
+	Latency time.Duration // how long the call took; 0 if not measured
+}
+
+// Result is a ResultOf the default call's reply.
+type Result = ResultOf[fleet.Reply]
+
+// FanOutFuncOf adapts a function to FanOuterOf.
+type FanOutFuncOf[A, R any] func(ctx context.Context, addrs []string, args A) ([]ResultOf[R], error)
 
 // FanOut calls f.
-func (f FanOutFunc) FanOut(ctx context.Context, addrs []string, args fleet.Args) ([]Result, error) {
+func (f FanOutFuncOf[A, R]) FanOut(ctx context.Context, addrs []string, args A) ([]ResultOf[R], error) {
 	return f(ctx, addrs, args)
 }
 
-// Closing returns a FanOuter that fans out with fanOut and whose Close
+// FanOutFunc is a FanOutFuncOf the default call.
+type FanOutFunc = FanOutFuncOf[fleet.Args, fleet.Reply]
+
+// Closing returns a FanOuterOf that fans out with fanOut and whose Close
 // calls close: the way to hand the suite a function-shaped caller that
 // keeps connections between fan-outs (a pool), so that the suite closes it
 // at the end of every spec before it looks for leaked goroutines and
 // connections.
-func Closing(fanOut FanOutFunc, close func() error) FanOuter { return closing{fanOut, close} }
+func Closing[A, R any](fanOut FanOutFuncOf[A, R], close func() error) FanOuterOf[A, R] {
+	return closing[A, R]{fanOut, close}
+}
 
-type closing struct {
-	FanOutFunc
+type closing[A, R any] struct {
+	FanOutFuncOf[A, R]
 	close func() error
 }
 
 // Close calls the function given to Closing.
-func (c closing) Close() error { return c.close() }
+func (c closing[A, R]) Close() error { return c.close() }
 
-// ReportFunc records, from the goroutine of one address's call, how that call
-// ended. It is safe for concurrent use.
-type ReportFunc func(addr string, reply fleet.Reply, err error)
+// ReportFuncOf records, from the goroutine of one address's call, how that
+// call ended. It is safe for concurrent use.
+type ReportFuncOf[R any] func(addr string, reply R, err error)
+
+// ReportFunc is a ReportFuncOf the default call's reply.
+type ReportFunc = ReportFuncOf[fleet.Reply]
 
 // ErrNoReport is the error of an outcome whose address a SeedStyle fan-out
 // never reported before it returned.
 var ErrNoReport = errors.New("suites: no report for this address before the fan-out returned")
 
-// SeedStyle adapts a fan-out written in the seed article's style: one
+// SeedStyle adapts a fan-out of Service.Method written in the seed
+// article's style; see SeedStyleOf.
+func SeedStyle(fanOut func(ctx context.Context, addrs []string, args fleet.Args, report ReportFunc)) FanOuter {
+	return SeedStyleOf(fanOut)
+}
+
+// SeedStyleOf adapts a fan-out written in the seed article's style: one
 // goroutine per address, a sync.WaitGroup, nothing returned, the results
 // left as side effects. Its side effect is report, called once per
 // address, from any goroutine, before fanOut returns.
 //
-// The FanOuter orders outcomes by address in input order (the same
+// The FanOuterOf orders outcomes by address in input order (the same
 // address twice takes its reports in turn) and times each from the start
 // of the fan-out to its report. An address not reported by the return
 // gets ErrNoReport; a report after the return is ignored (the suite's
 // journal checks see such a fan-out return too early); a report for an
 // address not called, or reported again, makes FanOut return an error.
-func SeedStyle(fanOut func(ctx context.Context, addrs []string, args fleet.Args, report ReportFunc)) FanOuter {
-	return FanOutFunc(func(ctx context.Context, addrs []string, args fleet.Args) ([]Result, error) {
+// It is safe for concurrent use if fanOut is.
+func SeedStyleOf[A, R any](fanOut func(ctx context.Context, addrs []string, args A, report ReportFuncOf[R])) FanOuterOf[A, R] {
+	return FanOutFuncOf[A, R](func(ctx context.Context, addrs []string, args A) ([]ResultOf[R], error) {
 		start := time.Now()
 		index := make(map[string][]int, len(addrs))
 		for i, a := range addrs {
 			index[a] = append(index[a], i)
 		}
-		outcomes := make([]Result, len(addrs))
+		outcomes := make([]ResultOf[R], len(addrs))
 		var (
 			mu       sync.Mutex
 			returned bool
 			bad      []error
 		)
-		report := func(addr string, reply fleet.Reply, err error) {
+		report := func(addr string, reply R, err error) {
 			mu.Lock()
 			defer mu.Unlock()
 			if returned {
@@ -97,7 +179,7 @@ func SeedStyle(fanOut func(ctx context.Context, addrs []string, args fleet.Args,
 				return
 			}
 			index[addr] = left[1:]
-			outcomes[left[0]] = Result{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
+			outcomes[left[0]] = ResultOf[R]{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
 		}
 		fanOut(ctx, addrs, args, report)
 		mu.Lock()
@@ -105,7 +187,7 @@ func SeedStyle(fanOut func(ctx context.Context, addrs []string, args fleet.Args,
 		returned = true
 		for _, left := range index {
 			for _, i := range left {
-				outcomes[i] = Result{Addr: addrs[i], Err: ErrNoReport}
+				outcomes[i] = ResultOf[R]{Addr: addrs[i], Err: ErrNoReport}
 			}
 		}
 		return outcomes, errors.Join(bad...)
@@ -129,7 +211,7 @@ func (r reference) FanOut(ctx context.Context, addrs []string, args fleet.Args) 
 
 func (r reference) Close() error { return r.c.Close() }
 
-// Option configures Conformance: the behaviours the implementation claims,
+// Option configures Conformance and ConformanceOf: the behaviours the implementation claims,
 // and the fleet the specs run against.
 type Option func(*config)
 

@@ -19,42 +19,51 @@ import (
 	"github.com/rpcfleet/rpcfleet/suites/matchers"
 )
 
-// name is the Args.Name of every conformance call.
+// name is the name of every conformance fan-out but those of the
+// concurrency specs, which name their own.
 const name = "Alice"
 
-// harness runs the conformance specs of one implementation.
-type harness struct {
+// harness runs the conformance specs of one implementation of a call.
+type harness[A, R any] struct {
 	cfg     config
-	newImpl func(timeout time.Duration) FanOuter
+	call    Call[A, R]
+	newImpl func(timeout time.Duration) FanOuterOf[A, R]
 	leftOut []string // specs not registered, and the option that would add them
+}
+
+// observed is one fan-out as a spec observed it: the Run the matchers
+// take, and the outcomes with their replies, as FanOut returned them.
+type observed[R any] struct {
+	matchers.Run
+	outcomes []ResultOf[R]
 }
 
 // short is the per-call timeout of the specs about timeouts: long enough
 // that sound servers answer in time on a busy machine.
-func (h *harness) short() time.Duration { return 2 * time.Second }
+func (h *harness[A, R]) short() time.Duration { return 2 * time.Second }
 
 // late is how much later than its ideal a timed event may happen: three
 // slacks. Every timed bound in the specs is the ideal plus late, far from
 // what the bug it catches would take (a hang, serial calls, 20s).
-func (h *harness) late() time.Duration { return 3 * h.cfg.slack }
+func (h *harness[A, R]) late() time.Duration { return 3 * h.cfg.slack }
 
 // long is the per-call timeout of every other spec: calls must not time
 // out, even to 1,000 servers on a busy two-core machine with -race.
-func (h *harness) long() time.Duration { return h.scale(20 * time.Second) }
+func (h *harness[A, R]) long() time.Duration { return h.scale(20 * time.Second) }
 
 // scale grows spec and cleanup timeouts with the slack, for slow backends.
-func (h *harness) scale(d time.Duration) time.Duration {
+func (h *harness[A, R]) scale(d time.Duration) time.Duration {
 	return d * time.Duration(max(1, (h.cfg.slack+time.Second-1)/time.Second))
 }
 
 // within is how long a fan-out that should be quick may take before the
 // spec calls it stuck.
-func (h *harness) within() time.Duration { return 4*time.Second + h.cfg.slack }
+func (h *harness[A, R]) within() time.Duration { return 4*time.Second + h.cfg.slack }
 
 // env is one spec's fleet and implementation.
-type env struct {
+type env[A, R any] struct {
 	f    *fleet.Fleet
-	impl FanOuter
+	impl FanOuterOf[A, R]
 
 	once   sync.Once
 	finish func(ctx context.Context)
@@ -64,7 +73,7 @@ type env struct {
 // runs, that it left no goroutine and (in-process) no open connection
 // behind. It runs at the latest when the spec ends, before the fleet stops;
 // calling it earlier makes the check part of the spec.
-func (e *env) Finish(ctx context.Context) {
+func (e *env[A, R]) Finish(ctx context.Context) {
 	GinkgoHelper()
 	e.once.Do(func() { e.finish(ctx) })
 }
@@ -72,18 +81,18 @@ func (e *env) Finish(ctx context.Context) {
 // setup starts a fleet of n servers, then a fresh implementation with the
 // long timeout. When the spec ends the implementation is closed and
 // checked (see Finish), then the fleet stops.
-func (h *harness) setup(ctx context.Context, n int, opts ...fleet.Option) *env {
+func (h *harness[A, R]) setup(ctx context.Context, n int, opts ...fleet.Option) *env[A, R] {
 	GinkgoHelper()
 	return h.setupWith(ctx, n, h.long(), opts...)
 }
 
 // setupWith is setup with the implementation's per-call timeout.
-func (h *harness) setupWith(ctx context.Context, n int, timeout time.Duration, opts ...fleet.Option) *env {
+func (h *harness[A, R]) setupWith(ctx context.Context, n int, timeout time.Duration, opts ...fleet.Option) *env[A, R] {
 	GinkgoHelper()
 	f := h.startFleet(ctx, n, opts...)
 	baseline := gleak.Goroutines()
 	conns := openConns(ctx, f)
-	e := &env{f: f}
+	e := &env[A, R]{f: f}
 	e.finish = func(ctx context.Context) {
 		GinkgoHelper()
 		h.close(e.impl)
@@ -107,14 +116,14 @@ func (h *harness) setupWith(ctx context.Context, n int, timeout time.Duration, o
 
 // implOnly returns a fresh implementation, closed when the spec ends, for
 // specs that need no fleet.
-func (h *harness) implOnly() FanOuter {
+func (h *harness[A, R]) implOnly() FanOuterOf[A, R] {
 	impl := h.newImpl(h.long())
 	DeferCleanup(func() { h.close(impl) })
 	return impl
 }
 
 // close closes impl if it has a Close method.
-func (h *harness) close(impl FanOuter) {
+func (h *harness[A, R]) close(impl FanOuterOf[A, R]) {
 	GinkgoHelper()
 	if c, ok := impl.(interface{ Close() error }); ok {
 		Expect(c.Close()).To(Succeed(), "closing the implementation")
@@ -123,9 +132,13 @@ func (h *harness) close(impl FanOuter) {
 
 // startFleet starts n servers seeded from Ginkgo's random seed and stops
 // them when the spec ends.
-func (h *harness) startFleet(ctx context.Context, n int, opts ...fleet.Option) *fleet.Fleet {
+func (h *harness[A, R]) startFleet(ctx context.Context, n int, opts ...fleet.Option) *fleet.Fleet {
 	GinkgoHelper()
-	all := append([]fleet.Option{fleet.WithServers(n), fleet.WithSeed(uint64(GinkgoRandomSeed()))}, h.cfg.fleetOpts...)
+	all := []fleet.Option{fleet.WithServers(n), fleet.WithSeed(uint64(GinkgoRandomSeed()))}
+	if h.call.Service != nil {
+		all = append(all, h.call.Service)
+	}
+	all = append(all, h.cfg.fleetOpts...)
 	f, err := h.cfg.start(ctx, append(all, opts...)...)
 	Expect(err).NotTo(HaveOccurred(), "starting a fleet of %d servers", n)
 	DeferCleanup(func(ctx SpecContext) {
@@ -183,26 +196,27 @@ func createdBy(prefixes []string) types.GomegaMatcher {
 // returns what it observed, with the journal of the calls received since
 // it started, read after the return. If FanOut
 // does not return within d, the spec fails, showing the journal.
-func (h *harness) fanOut(ctx context.Context, e *env, addrs []string, d time.Duration) matchers.Run {
+func (h *harness[A, R]) fanOut(ctx context.Context, e *env[A, R], addrs []string, d time.Duration) observed[R] {
 	GinkgoHelper()
 	return h.fanOutUnder(ctx, ctx, e.f, e.impl, addrs, d)
 }
 
 // fanOutUnder is fanOut with the fan-out's own ctx, fctx; f may be nil.
 // The implementation gets a private copy of addrs.
-func (h *harness) fanOutUnder(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuter, addrs []string, d time.Duration) matchers.Run {
+func (h *harness[A, R]) fanOutUnder(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuterOf[A, R], addrs []string, d time.Duration) observed[R] {
 	GinkgoHelper()
 	return h.run(ctx, fctx, f, impl, slices.Clone(addrs), name, d)
 }
 
 // run is the one way the specs call FanOut: with in itself (which
-// concurrent fan-outs may share) and Args{Name: who}. The Run's Addrs are
-// a copy of in taken before the call, so a caller that rewrites its input
-// is judged by what it was given.
-func (h *harness) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuter, in []string, who string, d time.Duration) matchers.Run {
+// concurrent fan-outs may share) and the call's Args(who). The Run's Addrs
+// are a copy of in taken before the call, so a caller that rewrites its
+// input is judged by what it was given.
+func (h *harness[A, R]) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuterOf[A, R], in []string, who string, d time.Duration) observed[R] {
 	GinkgoHelper()
+	args := h.call.Args(who)
 	type result struct {
-		outcomes []Result
+		outcomes []ResultOf[R]
 		err      error
 		panicked any
 	}
@@ -215,7 +229,7 @@ func (h *harness) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuter, 
 			r.panicked = recover()
 			done <- r
 		}()
-		r.outcomes, r.err = impl.FanOut(fctx, in, fleet.Args{Name: who})
+		r.outcomes, r.err = impl.FanOut(fctx, in, args)
 	}()
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -225,7 +239,7 @@ func (h *harness) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuter, 
 		if r.panicked != nil {
 			Fail(fmt.Sprintf("FanOut panicked: %v", r.panicked))
 		}
-		run := matchers.Run{Addrs: addrs, Results: r.outcomes, Err: r.err, Elapsed: returned.Sub(start), Returned: returned}
+		run := matchers.Run{Addrs: addrs, Results: forMatchers(r.outcomes), Err: r.err, Elapsed: returned.Sub(start), Returned: returned}
 		if f != nil {
 			run.Servers = f.Addrs()
 			calls, err := f.Calls(ctx)
@@ -235,7 +249,7 @@ func (h *harness) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuter, 
 			// just freed (killed a server) as this fleet took it.
 			run.Calls = slices.DeleteFunc(calls, func(c fleet.Call) bool { return c.Received.Before(start) })
 		}
-		return run
+		return observed[R]{run, r.outcomes}
 	case <-t.C:
 		msg := fmt.Sprintf("FanOut did not return within %v: it waits for a call that never ends (no timeout?) "+
 			"or for a goroutine that never signals (a missed Done, a blocked send).", d)
@@ -248,25 +262,41 @@ func (h *harness) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuter, 
 	case <-ctx.Done():
 		Fail("the spec ran out of time while FanOut was running")
 	}
-	return matchers.Run{}
+	return observed[R]{}
+}
+
+// forMatchers returns outcomes as the matchers' Results: address, error
+// and latency, and the reply when it is the default call's.
+func forMatchers[R any](outcomes []ResultOf[R]) []matchers.Result {
+	if outcomes == nil {
+		return nil
+	}
+	out := make([]matchers.Result, len(outcomes))
+	for i, o := range outcomes {
+		out[i] = matchers.Result{Addr: o.Addr, Err: o.Err, Latency: o.Latency}
+		if r, ok := any(o.Reply).(fleet.Reply); ok {
+			out[i].Reply = r
+		}
+	}
+	return out
 }
 
 // inOrder checks that the run has one outcome per address, in input order
 // if the implementation claims it, and returns the outcomes in input
 // order.
-func (h *harness) inOrder(run matchers.Run) []Result {
+func (h *harness[A, R]) inOrder(run observed[R]) []ResultOf[R] {
 	GinkgoHelper()
 	if h.cfg.inputOrder {
-		Expect(run).To(matchers.BeInInputOrder(nil))
-		return run.Results
+		Expect(run.Run).To(matchers.BeInInputOrder(nil))
+		return run.outcomes
 	}
-	Expect(run).To(matchers.HaveOneResultPerAddress(nil))
+	Expect(run.Run).To(matchers.HaveOneResultPerAddress(nil))
 	pos := map[string][]int{}
 	for i, a := range run.Addrs {
 		pos[a] = append(pos[a], i)
 	}
-	out := make([]Result, len(run.Addrs))
-	for _, o := range run.Results {
+	out := make([]ResultOf[R], len(run.Addrs))
+	for _, o := range run.outcomes {
 		out[pos[o.Addr][0]] = o
 		pos[o.Addr] = pos[o.Addr][1:]
 	}
@@ -275,15 +305,15 @@ func (h *harness) inOrder(run matchers.Run) []Result {
 
 // expectReplies checks that every successful outcome carries the reply of
 // the server at its address to the suite's usual name.
-func (h *harness) expectReplies(f *fleet.Fleet, addrs []string, outcomes []Result) {
+func (h *harness[A, R]) expectReplies(f *fleet.Fleet, addrs []string, outcomes []ResultOf[R]) {
 	GinkgoHelper()
 	h.expectRepliesTo(f, name, addrs, outcomes)
 }
 
-// expectRepliesTo checks that every successful outcome carries the reply
-// of the server at its address to Args{Name: who}: a reply meant for
-// another fan-out, or another server, fails it.
-func (h *harness) expectRepliesTo(f *fleet.Fleet, who string, addrs []string, outcomes []Result) {
+// expectRepliesTo checks, by the call's Check, that every successful
+// outcome carries the reply of the server at its address to Args(who): a
+// reply meant for another fan-out, or another server, fails it.
+func (h *harness[A, R]) expectRepliesTo(f *fleet.Fleet, who string, addrs []string, outcomes []ResultOf[R]) {
 	GinkgoHelper()
 	servers := f.Addrs()
 	for i, o := range outcomes {
@@ -292,9 +322,7 @@ func (h *harness) expectRepliesTo(f *fleet.Fleet, who string, addrs []string, ou
 		}
 		s := slices.Index(servers, addrs[i])
 		Expect(s).To(BeNumerically(">=", 0), "outcome %d: %s is not an address of the fleet", i, addrs[i])
-		// A server greets with the address it listens on, which inside a
-		// container is not the one dialled: check the name and the index.
-		Expect(o.Reply.Message).To(HavePrefix(fmt.Sprintf("Hello, %s! (server %d at ", who, s)), "the reply of outcome %d, for %s", i, addrs[i])
+		Expect(h.call.Check(who, s, o.Reply)).To(Succeed(), "the reply of outcome %d, for %s", i, addrs[i])
 	}
 }
 
@@ -302,7 +330,7 @@ func (h *harness) expectRepliesTo(f *fleet.Fleet, who string, addrs []string, ou
 // otherwise, if the implementation claims AggregatesErrors, an error that
 // names exactly the failed addresses and matches every cause (errors.Is
 // for error values, or a matcher).
-func (h *harness) expectAggregate(run matchers.Run, failed []string, causes ...any) {
+func (h *harness[A, R]) expectAggregate(run observed[R], failed []string, causes ...any) {
 	GinkgoHelper()
 	if len(failed) == 0 {
 		Expect(run.Err).NotTo(HaveOccurred(), "the fan-out's error, when every call succeeded")
@@ -340,7 +368,7 @@ func mentions(text, addr string) bool {
 // rather than skipped, so that no spec of a run is a skipped one. want
 // names the option that would add it; Conformance prints the left-out
 // specs once. The spec reports the line of its caller, not this one.
-func (h *harness) it(applies bool, want, text string, args ...any) {
+func (h *harness[A, R]) it(applies bool, want, text string, args ...any) {
 	if applies {
 		It(text, append([]any{Offset(1)}, args...)...)
 		return

@@ -23,9 +23,11 @@ import (
 )
 
 // Conformance registers the fan-out conformance specs, in a container
-// labelled "conformance", for the implementation newImpl returns. Call it
-// inside a Ginkgo suite's tree (at the top level as var _ = Conformance(…),
-// or inside a Describe that adds labels such as "container"). Every spec
+// labelled "conformance", for the implementation newImpl returns: a
+// caller of the default service's Service.Method. It is
+// ConformanceOf(ServiceMethod(), newImpl, opts...). Call it inside a
+// Ginkgo suite's tree (at the top level as var _ = Conformance(…), or
+// inside a Describe that adds labels such as "container"). Every spec
 // calls newImpl once, after starting its own fleet, with the per-call
 // timeout the implementation is to use if it has one (see TimesOut), and
 // closes the result when it ends (see FanOuter).
@@ -41,11 +43,20 @@ import (
 // claim are left out (not skipped), and listed once in the run's output. Every spec has a SpecTimeout, and a FanOut that does
 // not return in time fails its spec rather than hanging the suite.
 func Conformance(newImpl func(timeout time.Duration) FanOuter, opts ...Option) bool {
+	return ConformanceOf(ServiceMethod(), newImpl, opts...)
+}
+
+// ConformanceOf is Conformance for a fan-out of any call: every spec
+// starts its fleet with call.Service, fans out call.Args of its own names
+// and checks each successful outcome with call.Check against the index of
+// the server at its address. The fault plans of the specs apply to every
+// method, so they apply to call.Method too.
+func ConformanceOf[A, R any](call Call[A, R], newImpl func(timeout time.Duration) FanOuterOf[A, R], opts ...Option) bool {
 	cfg := defaults()
 	for _, o := range opts {
 		o(&cfg)
 	}
-	h := &harness{cfg: cfg, newImpl: newImpl}
+	h := &harness[A, R]{cfg: cfg, call: call, newImpl: newImpl}
 	return Describe("fan-out conformance", Label("conformance"), func() {
 		var once sync.Once
 		// Registered first, so it runs last: after the implementation is
@@ -71,7 +82,7 @@ func Conformance(newImpl func(timeout time.Duration) FanOuter, opts ...Option) b
 
 // notices reports, once per run (on Ginkgo's first process), the specs
 // left out for want of a claim, and a suite built without -race.
-func (h *harness) notices() {
+func (h *harness[A, R]) notices() {
 	if GinkgoParallelProcess() != 1 {
 		return
 	}
@@ -85,7 +96,7 @@ func (h *harness) notices() {
 	}
 }
 
-func (h *harness) completion() {
+func (h *harness[A, R]) completion() {
 	Describe("completion", func() {
 		It("returns no outcomes and no error for no addresses", func(ctx SpecContext) {
 			run := h.fanOutUnder(ctx, ctx, nil, h.implOnly(), nil, h.within())
@@ -97,11 +108,11 @@ func (h *harness) completion() {
 			e := h.setup(ctx, n)
 			run := h.fanOut(ctx, e, e.f.Addrs(), within)
 			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.AllSucceed())
+			Expect(run.Run).To(matchers.AllSucceed())
 			h.expectAggregate(run, nil)
 			h.expectReplies(e.f, run.Addrs, outcomes)
-			Expect(run).To(matchers.HaveOneCallPerServer(n), "each server received exactly one call")
-			Expect(run).To(matchers.ReturnAfterAllReplies())
+			Expect(run.Run).To(matchers.HaveOneCallPerServer(n), "each server received exactly one call")
+			Expect(run.Run).To(matchers.ReturnAfterAllReplies())
 		}
 		It("returns one outcome per address, that server's reply: 1 address", func(ctx SpecContext) {
 			oneEach(ctx, 1, h.within())
@@ -110,11 +121,11 @@ func (h *harness) completion() {
 		It("returns only after every server has replied", func(ctx SpecContext) {
 			e := h.setup(ctx, 20, fleet.WithFaults(faults.MustParse("delay=40ms,jitter=40ms")))
 			run := h.fanOut(ctx, e, e.f.Addrs(), h.within())
-			Expect(run).To(matchers.ReturnAfterAllReplies())
-			Expect(run).To(matchers.AllSucceed())
+			Expect(run.Run).To(matchers.ReturnAfterAllReplies())
+			Expect(run.Run).To(matchers.AllSucceed())
 			h.expectAggregate(run, nil)
 			Expect(h.inOrder(run)).To(HaveLen(20))
-			Expect(run).To(matchers.HaveOneCallPerServer(20))
+			Expect(run.Run).To(matchers.HaveOneCallPerServer(20))
 			for _, c := range run.Calls {
 				Expect(c.Outcome).To(Equal(fleet.OK), "server %d's call", c.Server)
 			}
@@ -146,7 +157,7 @@ func (h *harness) completion() {
 			}
 			Expect(failed).To(Equal(1), "of the two calls to %s, exactly the first received fails: outcomes 0 and 2 are %v and %v",
 				a[0], okOrErr(outcomes[0]), okOrErr(outcomes[2]))
-			Expect(run).To(matchers.ReturnAfterAllReplies())
+			Expect(run.Run).To(matchers.ReturnAfterAllReplies())
 		}, SpecTimeout(h.scale(20*time.Second)))
 
 		h.it(h.cfg.large > 0, "suites.WithLargeFanOut(n)", fmt.Sprintf("returns one outcome per address, that server's reply: %d addresses", h.cfg.large), func(ctx SpecContext) {
@@ -159,7 +170,7 @@ func (h *harness) completion() {
 	})
 }
 
-func (h *harness) ordering() {
+func (h *harness[A, R]) ordering() {
 	Describe("ordering", func() {
 		It("matches every outcome to its address, whatever order the replies come in", func(ctx SpecContext) {
 			const n = 8
@@ -174,7 +185,7 @@ func (h *harness) ordering() {
 
 			run := h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.AllSucceed())
+			Expect(run.Run).To(matchers.AllSucceed())
 			h.expectReplies(e.f, addrs, outcomes)
 		}, SpecTimeout(h.scale(20*time.Second)))
 
@@ -188,13 +199,13 @@ func (h *harness) ordering() {
 			}
 			run := h.fanOut(ctx, e, e.f.Addrs(), h.within())
 			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.AllSucceed())
+			Expect(run.Run).To(matchers.AllSucceed())
 			for i, o := range outcomes {
 				if o.Latency != 0 { // measured
 					Expect(o.Latency).To(BeNumerically(">=", time.Duration(n-i)*step), "latency of outcome %d", i)
 				}
 			}
-			Expect(run).To(matchers.ReplyInOrder(4, 3, 2, 1, 0))
+			Expect(run.Run).To(matchers.ReplyInOrder(4, 3, 2, 1, 0))
 		}, SpecTimeout(h.scale(20*time.Second)))
 
 		It("calls servers in parallel: 50 servers delayed 500ms finish in about 500ms, not 25s", func(ctx SpecContext) {
@@ -204,18 +215,18 @@ func (h *harness) ordering() {
 			d := h.scale(500 * time.Millisecond)
 			e := h.setup(ctx, n, fleet.WithFaults(faults.MustParse(fmt.Sprintf("delay=%v", d))))
 			run := h.fanOut(ctx, e, e.f.Addrs(), d+h.late())
-			Expect(run).To(matchers.AllSucceed())
+			Expect(run.Run).To(matchers.AllSucceed())
 			Expect(run.Elapsed).To(BeNumerically(">=", d))
-			Expect(run).To(matchers.CompleteWithin(d+h.late()), "serial calls would take %v", n*d)
+			Expect(run.Run).To(matchers.CompleteWithin(d+h.late()), "serial calls would take %v", n*d)
 			// The time bound leaves room for a loaded machine, so a caller
 			// with a few calls in flight at a time could pass it; the
 			// journal cannot be fooled: all 50 must be in before any reply.
-			Expect(run).To(matchers.ReceiveAllBeforeFirstReply(), "a caller with 5 calls in flight at a time would take %v", n/5*d)
+			Expect(run.Run).To(matchers.ReceiveAllBeforeFirstReply(), "a caller with 5 calls in flight at a time would take %v", n/5*d)
 		}, SpecTimeout(h.scale(20*time.Second)))
 	})
 }
 
-func (h *harness) errorHandling() {
+func (h *harness[A, R]) errorHandling() {
 	Describe("error handling", func() {
 		It("reports a refused dial, for that address only", func(ctx SpecContext) {
 			e := h.setup(ctx, 5)
@@ -223,7 +234,7 @@ func (h *harness) errorHandling() {
 			addrs := e.f.Addrs()
 			run := h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.FailExactlyOn(addrs[2]))
+			Expect(run.Run).To(matchers.FailExactlyOn(addrs[2]))
 			Expect(outcomes[2].Err).To(MatchError(syscall.ECONNREFUSED))
 			h.expectAggregate(run, addrs[2:3], syscall.ECONNREFUSED)
 		}, SpecTimeout(h.scale(20*time.Second)))
@@ -234,9 +245,9 @@ func (h *harness) errorHandling() {
 			Expect(e.f.SetServerFaults(ctx, 2, faults.MustParse("blackhole"))).To(Succeed())
 			addrs := e.f.Addrs()
 			run := h.fanOut(ctx, e, addrs, timeout+h.late())
-			Expect(run).To(matchers.CompleteWithin(timeout+h.late()), "a dial without a timeout hangs for minutes")
+			Expect(run.Run).To(matchers.CompleteWithin(timeout+h.late()), "a dial without a timeout hangs for minutes")
 			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.FailExactlyOn(addrs[2]), "only the blackholed server fails: a lock held across a dial would hold up the others")
+			Expect(run.Run).To(matchers.FailExactlyOn(addrs[2]), "only the blackholed server fails: a lock held across a dial would hold up the others")
 			Expect(outcomes[2].Err).To(MatchError(context.DeadlineExceeded))
 			h.expectReplies(e.f, addrs, outcomes)
 			h.expectAggregate(run, addrs[2:3], context.DeadlineExceeded)
@@ -252,9 +263,9 @@ func (h *harness) errorHandling() {
 			time.AfterFunc(after, cancel)
 			addrs := e.f.Addrs()
 			run := h.fanOutUnder(ctx, fctx, e.f, e.impl, addrs, after+h.late())
-			Expect(run).To(matchers.CompleteWithin(after + h.late()))
+			Expect(run.Run).To(matchers.CompleteWithin(after + h.late()))
 			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.FailExactlyOn(addrs[:3]...))
+			Expect(run.Run).To(matchers.FailExactlyOn(addrs[:3]...))
 			for i, o := range outcomes[:3] {
 				Expect(o.Err).To(MatchError(context.Canceled), "outcome %d", i)
 			}
@@ -269,13 +280,13 @@ func (h *harness) errorHandling() {
 			addrs := e.f.Addrs()
 			run := h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.FailExactlyOn(addrs[1]))
+			Expect(run.Run).To(matchers.FailExactlyOn(addrs[1]))
 			var se rpc.ServerError
 			Expect(errors.As(outcomes[1].Err, &se)).To(BeTrue(), "errors.As finds an rpc.ServerError in %v", outcomes[1].Err)
 			Expect(string(se)).To(Equal("boom"))
 			h.expectAggregate(run, addrs[1:2], MatchError(ContainSubstring("boom")),
 				WithTransform(func(err error) bool { return errors.As(err, new(rpc.ServerError)) }, BeTrue()))
-			Expect(run).To(matchers.HaveOneCallPerServer(4))
+			Expect(run.Run).To(matchers.HaveOneCallPerServer(4))
 			Expect(e.f.ServerCalls(ctx, 1)).To(ConsistOf(HaveField("Outcome", fleet.Failed)))
 		}, SpecTimeout(h.scale(20*time.Second)))
 
@@ -285,7 +296,7 @@ func (h *harness) errorHandling() {
 			addrs := e.f.Addrs()
 			run := h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.FailExactlyOn(addrs[0]))
+			Expect(run.Run).To(matchers.FailExactlyOn(addrs[0]))
 			Expect(outcomes[0].Err).To(MatchError(io.ErrUnexpectedEOF))
 			h.expectAggregate(run, addrs[:1], io.ErrUnexpectedEOF)
 			Expect(e.f.ServerCalls(ctx, 0)).To(ConsistOf(HaveField("Outcome", fleet.Aborted)))
@@ -297,14 +308,14 @@ func (h *harness) errorHandling() {
 			addrs := e.f.Addrs()
 			run := h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.FailExactlyOn(addrs[2]))
+			Expect(run.Run).To(matchers.FailExactlyOn(addrs[2]))
 			Expect(errors.As(outcomes[2].Err, new(rpc.ServerError))).To(BeFalse(), "not an error reply: %v", outcomes[2].Err)
 			h.expectAggregate(run, addrs[2:3])
 
 			Expect(e.f.SetServerFaults(ctx, 2, faults.Plan{})).To(Succeed())
 			run = h.fanOut(ctx, e, addrs, h.within())
 			h.expectReplies(e.f, addrs, h.inOrder(run))
-			Expect(run).To(matchers.AllSucceed())
+			Expect(run.Run).To(matchers.AllSucceed())
 		}, SpecTimeout(h.scale(20*time.Second)))
 
 		It("reports a server that crashes mid-call, and reaches it again once it restarts", func(ctx SpecContext) {
@@ -313,7 +324,7 @@ func (h *harness) errorHandling() {
 			addrs := e.f.Addrs()
 			run := h.fanOut(ctx, e, addrs, h.within())
 			h.inOrder(run)
-			Expect(run).To(matchers.FailExactlyOn(addrs[1]))
+			Expect(run.Run).To(matchers.FailExactlyOn(addrs[1]))
 			h.expectAggregate(run, addrs[1:2])
 
 			Expect(e.f.Restart(ctx, 1)).To(Succeed())
@@ -321,27 +332,27 @@ func (h *harness) errorHandling() {
 			addrs = e.f.Addrs()
 			run = h.fanOut(ctx, e, addrs, h.within())
 			h.expectReplies(e.f, addrs, h.inOrder(run))
-			Expect(run).To(matchers.AllSucceed())
+			Expect(run.Run).To(matchers.AllSucceed())
 		}, SpecTimeout(h.scale(30*time.Second)))
 
 		It("reaches a killed server again once it restarts", func(ctx SpecContext) {
 			e := h.setup(ctx, 3)
 			run := h.fanOut(ctx, e, e.f.Addrs(), h.within())
-			Expect(run).To(matchers.AllSucceed())
+			Expect(run.Run).To(matchers.AllSucceed())
 
 			addr := e.f.Addrs()[1]
 			Expect(e.f.Kill(ctx, 1)).To(Succeed())
 			run = h.fanOut(ctx, e, e.f.Addrs(), h.within())
 			h.inOrder(run)
-			Expect(run).To(matchers.FailExactlyOn(addr))
+			Expect(run.Run).To(matchers.FailExactlyOn(addr))
 
 			Expect(e.f.Restart(ctx, 1)).To(Succeed())
 			addrs := e.f.Addrs()
 			run = h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.AllSucceed())
+			Expect(run.Run).To(matchers.AllSucceed())
 			h.expectReplies(e.f, addrs, outcomes)
-			Expect(outcomes[1].Reply.Message).To(ContainSubstring("server 1"))
+			Expect(h.call.Check(name, 1, outcomes[1].Reply)).To(Succeed(), "server 1's reply, after its restart")
 		}, SpecTimeout(h.scale(30*time.Second)))
 
 		h.it(h.cfg.timesOut, "suites.TimesOut()", "times out a hanging server soon after the timeout, and only that address", func(ctx SpecContext) {
@@ -351,9 +362,9 @@ func (h *harness) errorHandling() {
 			addrs := e.f.Addrs()
 			run := h.fanOut(ctx, e, addrs, timeout+h.late())
 			Expect(run.Elapsed).To(BeNumerically(">=", timeout))
-			Expect(run).To(matchers.CompleteWithin(timeout + h.late()))
+			Expect(run.Run).To(matchers.CompleteWithin(timeout + h.late()))
 			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.FailExactlyOn(addrs[3]))
+			Expect(run.Run).To(matchers.FailExactlyOn(addrs[3]))
 			Expect(outcomes[3].Err).To(MatchError(context.DeadlineExceeded))
 			h.expectAggregate(run, addrs[3:4], context.DeadlineExceeded)
 			Expect(e.f.ServerCalls(ctx, 3)).To(ConsistOf(HaveField("Outcome", fleet.Hung)))
@@ -366,7 +377,7 @@ func (h *harness) errorHandling() {
 			defer cancel()
 			time.AfterFunc(after, cancel)
 			run := h.fanOutUnder(ctx, fctx, e.f, e.impl, e.f.Addrs(), after+h.late())
-			Expect(run).To(matchers.CompleteWithin(after + h.late()))
+			Expect(run.Run).To(matchers.CompleteWithin(after + h.late()))
 			outcomes := h.inOrder(run)
 			for i, o := range outcomes {
 				Expect(o.Err).To(MatchError(context.Canceled), "outcome %d", i)
@@ -396,7 +407,7 @@ func (h *harness) errorHandling() {
 			run := h.fanOutUnder(ctx, fctx, e.f, e.impl, addrs, h.within()+h.late())
 			outcomes := h.inOrder(run)
 			Expect(fctx.Err()).To(HaveOccurred(), "the fan-out returned before it was cancelled, with servers %d-%d hanging", answered, n-1)
-			Expect(run).To(matchers.FailExactlyOn(addrs[answered:]...), "calls answered before the cancel keep their replies")
+			Expect(run.Run).To(matchers.FailExactlyOn(addrs[answered:]...), "calls answered before the cancel keep their replies")
 			for i, o := range outcomes[answered:] {
 				Expect(o.Err).To(MatchError(context.Canceled), "outcome %d", answered+i)
 			}
@@ -415,7 +426,7 @@ func (h *harness) errorHandling() {
 			failed := []string{addrs[1], addrs[4], addrs[7], addrs[8]}
 			run := h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
-			Expect(run).To(matchers.FailExactlyOn(failed...))
+			Expect(run.Run).To(matchers.FailExactlyOn(failed...))
 			Expect(outcomes[8].Err).To(MatchError(syscall.ECONNREFUSED))
 			ok := 0
 			for _, o := range outcomes {
@@ -430,7 +441,7 @@ func (h *harness) errorHandling() {
 	})
 }
 
-func (h *harness) hygiene() {
+func (h *harness[A, R]) hygiene() {
 	Describe("hygiene", func() {
 		h.it(h.cfg.timesOut, "suites.TimesOut()", "leaves no goroutine behind after fan-outs to hanging and slow servers", func(ctx SpecContext) {
 			e := h.setupWith(ctx, 5, h.short())
@@ -440,7 +451,7 @@ func (h *harness) hygiene() {
 			for range 3 {
 				run := h.fanOut(ctx, e, addrs, h.short()+h.late())
 				h.inOrder(run)
-				Expect(run).To(matchers.FailExactlyOn(addrs[0], addrs[1]))
+				Expect(run.Run).To(matchers.FailExactlyOn(addrs[0], addrs[1]))
 			}
 			e.Finish(ctx) // goroutines and connections, while the servers still hang
 		}, SpecTimeout(h.scale(30*time.Second)))
@@ -452,7 +463,7 @@ func (h *harness) hygiene() {
 			Expect(e.f.SetServerFaults(ctx, 4, faults.MustParse("error=x"))).To(Succeed())
 			for range 3 {
 				run := h.fanOut(ctx, e, e.f.Addrs(), h.within())
-				Expect(run).To(matchers.FailExactlyOn(e.f.Addrs()[4]))
+				Expect(run.Run).To(matchers.FailExactlyOn(e.f.Addrs()[4]))
 			}
 			e.Finish(ctx)
 			Expect(openConns(ctx, e.f)).To(Equal(before))
@@ -460,7 +471,7 @@ func (h *harness) hygiene() {
 	})
 }
 
-func (h *harness) concurrency() {
+func (h *harness[A, R]) concurrency() {
 	Describe("concurrent fan-outs", func() {
 		It("finishes each of two concurrent fan-outs on its own schedule: a quick one beside a slow one", func(ctx SpecContext) {
 			// The seed article's own bug: one WaitGroup shared by every
@@ -471,7 +482,7 @@ func (h *harness) concurrency() {
 			e := h.setup(ctx, n)
 			Expect(e.f.SetFaults(ctx, faults.MustParse(fmt.Sprintf("delay=%v,servers=0-2", slow)))).To(Succeed())
 			addrs := e.f.Addrs()
-			slowRun := make(chan matchers.Run, 1)
+			slowRun := make(chan observed[R], 1)
 			go func() {
 				defer GinkgoRecover()
 				slowRun <- h.run(ctx, ctx, e.f, e.impl, slices.Clone(addrs[:3]), "slow", slow+h.within())
@@ -480,9 +491,9 @@ func (h *harness) concurrency() {
 				HaveLen(3), "the slow fan-out's three calls reach their servers")
 
 			quick := h.run(ctx, ctx, e.f, e.impl, slices.Clone(addrs[3:]), "quick", h.within())
-			Expect(quick).To(matchers.AllSucceed())
+			Expect(quick.Run).To(matchers.AllSucceed())
 			h.expectRepliesTo(e.f, "quick", quick.Addrs, h.inOrder(quick))
-			Expect(quick).To(matchers.ReturnAfterAllReplies())
+			Expect(quick.Run).To(matchers.ReturnAfterAllReplies())
 			s := <-slowRun
 			for _, c := range s.Calls {
 				if c.Server < 3 {
@@ -491,9 +502,9 @@ func (h *harness) concurrency() {
 						c.Server, c.Replied.Sub(quick.Returned))
 				}
 			}
-			Expect(s).To(matchers.AllSucceed())
+			Expect(s.Run).To(matchers.AllSucceed())
 			h.expectRepliesTo(e.f, "slow", s.Addrs, h.inOrder(s))
-			Expect(s).To(matchers.ReturnAfterAllReplies())
+			Expect(s.Run).To(matchers.ReturnAfterAllReplies())
 			Expect(s.Elapsed).To(BeNumerically(">=", slow), "the slow fan-out returned before its own calls ended")
 		}, SpecTimeout(h.scale(30*time.Second)))
 
@@ -510,7 +521,7 @@ func (h *harness) concurrency() {
 					defer GinkgoRecover()
 					who := fmt.Sprintf("fan-out %d", k)
 					run := h.run(ctx, ctx, e.f, e.impl, shared, who, h.within())
-					Expect(run).To(matchers.AllSucceed())
+					Expect(run.Run).To(matchers.AllSucceed())
 					h.expectRepliesTo(e.f, who, want, h.inOrder(run))
 				})
 			}
@@ -561,7 +572,7 @@ func (h *harness) concurrency() {
 	})
 }
 
-func (h *harness) repeatability() {
+func (h *harness[A, R]) repeatability() {
 	Describe("repeatability", func() {
 		It("gives the same outcomes for the same seed, and others for another", func(ctx SpecContext) {
 			const n, rounds = 10, 3
@@ -588,7 +599,7 @@ func (h *harness) repeatability() {
 
 // okOrErr is "ok" or "failed": error texts may name addresses, which
 // differ between fleets.
-func okOrErr(o Result) string {
+func okOrErr[R any](o ResultOf[R]) string {
 	if o.Err == nil {
 		return "ok"
 	}

@@ -4,7 +4,7 @@
 // Outcome matchers (AllSucceed, FailExactlyOn, BeInInputOrder,
 // HaveOneOutcomePerAddress, CompleteWithin) take a Run, a *Run, a
 // []Result, or any slice of structs with an Addr string and an Err error
-// field, such as []caller.Result[R]. Journal matchers (HaveOneCallPerServer,
+// field, such as []caller.Result[R] or []suites.ResultOf[R]. Journal matchers (HaveOneCallPerServer,
 // ReplyInOrder, ReplyBefore) take a []fleet.Call or a Run; ReturnAfterAllReplies
 // needs a Run. On failure they print a per-server table, not a dump:
 //

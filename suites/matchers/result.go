@@ -8,10 +8,12 @@ import (
 	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
-// Result is what a fan-out reported for the call to one address.
+// Result is what a fan-out reported for the call to one address. No
+// matcher reads its Reply: a slice of results of any reply type, such as
+// []suites.ResultOf[R], works as well.
 type Result struct {
 	Addr    string        // the address called
-	Reply   fleet.Reply   // the reply; meaningful only when Err is nil
+	Reply   fleet.Reply   // the reply of Service.Method; meaningful only when Err is nil
 	Err     error         // nil if the call succeeded
 	Latency time.Duration // how long the call took; 0 if not measured
 }

@@ -12,6 +12,7 @@ import (
 // KV is one server's shard. Its methods are safe for concurrent use.
 type KV struct {
 	index int
+	load  func(index int, key string) string // nil: a missing key is an error
 	mu    sync.Mutex
 	data  map[string]string
 }
@@ -32,12 +33,23 @@ type PutReply struct{ Shard int }
 // takes.
 func New(index int) any { return &KV{index: index, data: map[string]string{}} }
 
+// Loading returns, in the shape fleet.WithService takes, a constructor of
+// shards that read a key never Put as load(index, key), as a cache in
+// front of a store does: every key has a value, its shard's own. load
+// must be safe for concurrent use.
+func Loading(load func(index int, key string) string) func(index int) any {
+	return func(index int) any { return &KV{index: index, load: load, data: map[string]string{}} }
+}
+
 // Get replies with the value of a.Key in this shard, or fails if the
-// shard has none.
+// shard has none (and loads none).
 func (kv *KV) Get(a GetArgs, r *GetReply) error {
 	kv.mu.Lock()
 	defer kv.mu.Unlock()
 	v, ok := kv.data[a.Key]
+	if !ok && kv.load != nil {
+		v, ok = kv.load(kv.index, a.Key), true
+	}
 	if !ok {
 		return fmt.Errorf("kv: shard %d: no key %q", kv.index, a.Key)
 	}

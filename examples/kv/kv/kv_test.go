@@ -2,6 +2,7 @@ package kv_test
 
 import (
 	"context"
+	"fmt"
 	"net/rpc"
 	"testing"
 
@@ -38,5 +39,31 @@ func TestShardPerServer(t *testing.T) {
 	err = c0.Call("KV.Get", kv.GetArgs{Key: "k"}, &got)
 	if want := `kv: shard 0: no key "k"`; err == nil || err.Error() != want {
 		t.Errorf("KV.Get on server 0: %v, want %s", err, want)
+	}
+}
+
+// A Loading shard reads a key never Put as its own load(index, key), and
+// one Put as its value.
+func TestLoading(t *testing.T) {
+	load := func(index int, key string) string { return fmt.Sprintf("%s@%d", key, index) }
+	f, err := fleet.Start(t.Context(), fleet.WithServers(2), fleet.WithService("KV", kv.Loading(load)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop(context.Background())
+	c, err := rpc.Dial("tcp", f.Addrs()[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var got kv.GetReply
+	if err := c.Call("KV.Get", kv.GetArgs{Key: "k"}, &got); err != nil || got.Value != "k@1" {
+		t.Errorf("KV.Get of a key never Put on server 1: %q, %v; want k@1", got.Value, err)
+	}
+	if err := c.Call("KV.Put", kv.PutArgs{Key: "k", Value: "v"}, new(kv.PutReply)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Call("KV.Get", kv.GetArgs{Key: "k"}, &got); err != nil || got.Value != "v" {
+		t.Errorf("KV.Get after KV.Put on server 1: %q, %v; want v", got.Value, err)
 	}
 }

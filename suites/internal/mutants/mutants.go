@@ -1,6 +1,8 @@
 // Package mutants is a gallery of deliberately broken fan-out callers,
-// each with one bug of the kind people write, and the two correct callers
-// they were broken from (the controls). `make mutants` runs the
+// each with one bug of the kind people write, and the correct callers
+// they were broken from (the controls): callers of the default
+// Service.Method, and typed ones of examples/kv's KV.Get (Get), whose
+// bugs are in their replies. `make mutants` runs the
 // conformance suite against the controls, which must pass, and against
 // every mutant, which must be caught; see gallery/.
 //
@@ -14,20 +16,33 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
+	"os"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/rpcfleet/rpcfleet/examples/kv/kv"
 	"github.com/rpcfleet/rpcfleet/fleet"
 	"github.com/rpcfleet/rpcfleet/suites"
 )
 
-// Mutant is one caller of the gallery.
+// Mutant is one caller of the gallery: of Service.Method (New), or of
+// KV.Get (NewGet).
 type Mutant struct {
-	Name   string                                      // short name, for -mutant=
-	Bug    string                                      // the bug, in a line
-	New    func(timeout time.Duration) suites.FanOuter // a fresh caller
-	Claims []suites.Option                             // what the correct caller it was broken from claims
+	Name   string                                                                 // short name, for -mutant=
+	Bug    string                                                                 // the bug, in a line
+	New    func(timeout time.Duration) suites.FanOuter                            // a fresh caller of Service.Method, if NewGet is nil
+	NewGet func(timeout time.Duration) suites.FanOuterOf[kv.GetArgs, kv.GetReply] // a fresh caller of Get()
+	Claims []suites.Option                                                        // what the correct caller it was broken from claims
+}
+
+// Conformance registers the conformance suite for m's caller, as
+// suites.Conformance does.
+func (m Mutant) Conformance() bool {
+	if m.NewGet != nil {
+		return suites.ConformanceOf(Get(), m.NewGet, m.Claims...)
+	}
+	return suites.Conformance(m.New, m.Claims...)
 }
 
 // Controls returns the correct callers the mutants are broken from. They
@@ -40,6 +55,8 @@ func Controls() []Mutant {
 			New: outcomes(fanOut), Claims: fullClaims()},
 		{Name: "control-pooled", Bug: "none: the outcomes control on one pooled connection per address, shared by every fan-out",
 			New: newPooled(connBroken, false), Claims: fullClaims()},
+		{Name: "control-kv", Bug: "none: the outcomes control as a typed caller of KV.Get, on shards with a value of their own per key",
+			NewGet: gets(getAll), Claims: fullClaims()},
 	}
 }
 
@@ -92,6 +109,12 @@ func All() []Mutant {
 			New: newPooled(connBroken, true), Claims: fullClaims()},
 		{Name: "racy-counter", Bug: "a count of calls left, decremented without a lock: right results, a data race",
 			New: outcomes(racyCounter), Claims: fullClaims()},
+		{Name: "kv-replies-in-arrival-order", Bug: "KV.Get: errors kept by index, replies in arrival order: server j's value reported for server i",
+			NewGet: gets(repliesInArrivalOrder), Claims: fullClaims()},
+		{Name: "kv-zero-on-bad-reply", Bug: "KV.Get: a reply that does not decode, or a dropped connection, is an empty value, reported as success",
+			NewGet: gets(zeroOnBadReply), Claims: fullClaims()},
+		{Name: "kv-next-shard", Bug: "KV.Get: an off-by-one sends the key meant for addrs[i] to addrs[i+1]",
+			NewGet: gets(nextShard), Claims: fullClaims()},
 	}
 }
 
@@ -193,7 +216,7 @@ func call(ctx context.Context, timeout time.Duration, addr string, args fleet.Ar
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return fleet.Reply{}, err
+		return fleet.Reply{}, dialError(ctx, err)
 	}
 	client := rpc.NewClient(conn)
 	defer client.Close()
@@ -205,4 +228,14 @@ func call(ctx context.Context, timeout time.Duration, addr string, args fleet.Ar
 	case <-ctx.Done():
 		return fleet.Reply{}, ctx.Err()
 	}
+}
+
+// dialError is err, also ctx's error if the dial timed out at ctx's
+// deadline: the dial's own timer may fire just before ctx's does, and
+// then it reports an i/o timeout rather than ctx's error.
+func dialError(ctx context.Context, err error) error {
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) && errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	}
+	return err
 }

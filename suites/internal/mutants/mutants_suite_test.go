@@ -11,7 +11,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/rpcfleet/rpcfleet/suites"
 	"github.com/rpcfleet/rpcfleet/suites/internal/mutants"
 )
 
@@ -30,7 +29,7 @@ func TestMutants(t *testing.T) {
 var _ = Describe("gallery", func() {
 	if *mutant == "" {
 		for _, m := range mutants.Controls() {
-			Describe(m.Name, func() { suites.Conformance(m.New, m.Claims...) })
+			Describe(m.Name, func() { m.Conformance() })
 		}
 		return
 	}
@@ -39,7 +38,7 @@ var _ = Describe("gallery", func() {
 		It("runs a known mutant", func() { Fail(fmt.Sprintf("no mutant %q", *mutant)) })
 		return
 	}
-	Describe(m.Name, func() { suites.Conformance(m.New, m.Claims...) })
+	Describe(m.Name, func() { m.Conformance() })
 })
 
 var (

@@ -109,7 +109,7 @@ func (p *pooled) client(ctx context.Context, addr string) (*rpc.Client, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, dialError(ctx, err)
 	}
 	c = rpc.NewClient(conn)
 	p.mu.Lock()
