@@ -27,10 +27,12 @@ vet:
 
 ## unit: plain Go tests of every package outside suites/ (and of the image's build of cmd/rpcfleet)
 # The first line only compiles (and runs no test), so that the timing tests
-# after it do not share two cores with the compiler.
+# after it do not share two cores with the compiler; experiment's tests,
+# which measure tail latencies, run alone after the others.
 unit:
 	go test -race -count=1 -run '^$$' ./... >/dev/null
-	go test -race -count=1 $$(go list ./... | grep -v /suites)
+	go test -race -count=1 $$(go list ./... | grep -v -e /suites -e /experiment$$)
+	go test -race -count=1 ./experiment
 	go test -race -count=1 -tags noexperiments ./cmd/rpcfleet
 
 ## fuzz: FuzzParse, the fault plan parser and its round trip through String
