@@ -116,7 +116,7 @@ func TestBlackholeHangsDialsAndStopsReads(t *testing.T) {
 	start := time.Now()
 	if _, err := call(addr, "x"); err != nil {
 		t.Errorf("new connection after the blackhole: %v", err)
-	} else if took := time.Since(start); took > 100*time.Millisecond {
+	} else if took := time.Since(start); took > time.Second {
 		t.Errorf("a call on a new connection took %v after the blackhole", took)
 	}
 	select {
@@ -135,13 +135,13 @@ func TestBlackholeHangsDialsAndStopsReads(t *testing.T) {
 }
 
 func TestBlackholeWindowEndsByItself(t *testing.T) {
-	f := start(t, fleet.WithServers(1), fleet.WithFaults(faults.MustParse("blackhole,from=300ms,for=1s")))
+	f := start(t, fleet.WithServers(1), fleet.WithFaults(faults.MustParse("blackhole,from=300ms,for=3s")))
 	addr := f.Addrs()[0]
 	old := dialRPC(t, addr) // before the window
 	if err := old.Call("Service.Method", fleet.Args{}, new(fleet.Reply)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(600 * time.Millisecond)
 	pending := goCall(old)
 	dialHangs(t, addr, 300*time.Millisecond)
 	noReply(t, pending, 100*time.Millisecond)
@@ -225,7 +225,7 @@ func TestKillAndStopWhileBlackholed(t *testing.T) {
 	if err := within(t, 5*time.Second, func() error { return f.Stop(stopCtx) }); err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > time.Second {
+	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("Stop took %v while blackholed", took)
 	}
 	select {

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,15 +34,14 @@ func (l life) String() string {
 	return [...]string{"up", "down", "paused", "disconnected"}[l]
 }
 
-// move checks that the server may go from its state to one of the states
-// op allows it to leave, and names the state in the error otherwise; s.mu
-// is held.
-func (s *server) move(op string, from life) error {
+// move checks that the server is in state from, the one the operation
+// leaves, and names the state it is in otherwise; s.mu is held.
+func (s *server) move(from life) error {
 	if s.stopped {
-		return fmt.Errorf("fleet: %s server %d: fleet stopped", op, s.index)
+		return errors.New("the fleet has stopped")
 	}
 	if s.life != from {
-		return fmt.Errorf("fleet: %s server %d: it is %v, not %v", op, s.index, s.life, from)
+		return fmt.Errorf("it is %v, not %v", s.life, from)
 	}
 	return nil
 }
@@ -55,7 +55,7 @@ func (s *server) Pause() error {
 	defer s.lifeMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.move("pause", lifeUp); err != nil {
+	if err := s.move(lifeUp); err != nil {
 		return err
 	}
 	g := make(chan struct{})
@@ -74,7 +74,7 @@ func (s *server) Unpause() error {
 	defer s.lifeMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.move("unpause", lifePaused); err != nil {
+	if err := s.move(lifePaused); err != nil {
 		return err
 	}
 	s.unpause()
@@ -101,7 +101,7 @@ func (s *server) Disconnect() error {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	s.mu.Lock()
-	err := s.move("disconnect", lifeUp)
+	err := s.move(lifeUp)
 	s.mu.Unlock()
 	if err != nil {
 		return err
@@ -121,7 +121,7 @@ func (s *server) Reconnect() error {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	s.mu.Lock()
-	err := s.move("reconnect", lifeCut)
+	err := s.move(lifeCut)
 	s.releaseHold()
 	s.mu.Unlock()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
@@ -116,7 +117,7 @@ func TestDisconnectRefusesAndHoldsThePort(t *testing.T) {
 	if err := f.Disconnect(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := goCall(open); waitErr(err) == nil {
+	if err := goCall(open); waitErr(t, err) == nil {
 		t.Error("a call on a connection open before the disconnect succeeded")
 	}
 	if _, err := net.DialTimeout("tcp", addr, time.Second); !errors.Is(err, syscall.ECONNREFUSED) {
@@ -166,20 +167,23 @@ func TestStopAndKillEndAPause(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s of a paused server: %v", end, err)
 			}
-			if waitErr(call) == nil {
+			if waitErr(t, call) == nil {
 				t.Errorf("the call held by the pause succeeded after %s", end)
 			}
 		})
 	}
 }
 
-// waitErr waits up to 5s for call to end and returns its error.
-func waitErr(call *rpc.Call) error {
+// waitErr waits up to 5s for call to end and returns its error; a call
+// that does not end fails the test.
+func waitErr(t *testing.T, call *rpc.Call) error {
+	t.Helper()
 	select {
 	case <-call.Done:
 		return call.Error
 	case <-time.After(5 * time.Second):
-		return errors.New("no end within 5s")
+		t.Fatal("the call did not end within 5s")
+		return nil
 	}
 }
 
@@ -192,4 +196,42 @@ func fanOutOnce(addr string) (fleet.Reply, error) {
 	defer c.Close()
 	var r fleet.Reply
 	return r, c.Call("Service.Method", fleet.Args{Name: "x"}, &r)
+}
+
+// A blackhole set while the server is paused neither hangs SetFaults nor
+// what follows: Unpause, then the next SetFaults, return at once.
+func TestBlackholeWhilePaused(t *testing.T) {
+	ctx := t.Context()
+	f, err := fleet.Start(ctx, fleet.WithServers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		if err := f.Pause(ctx, 0); err != nil {
+			done <- err
+			return
+		}
+		if err := f.SetFaults(ctx, faults.MustParse("blackhole")); err != nil {
+			done <- err
+			return
+		}
+		if err := f.Unpause(ctx, 0); err != nil {
+			done <- err
+			return
+		}
+		done <- f.ClearFaults(ctx)
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("pause, blackhole, unpause, clear did not return within 5s")
+	}
+	if _, err := fanOutOnce(f.Addrs()[0]); err != nil {
+		t.Errorf("after the blackhole is cleared: %v", err)
+	}
 }

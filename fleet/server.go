@@ -144,7 +144,10 @@ func (s *server) SetFaults(p faults.Plan) {
 	if ws := s.eng.Blackholes(); len(ws) > 0 {
 		if !ws[0].Start.After(time.Now()) {
 			s.startHole()
-			plugged, lnDone = s.plugged, s.lnDone
+			if s.paused.Load() == nil {
+				// A paused accept loop fills the queue once it goes on.
+				plugged, lnDone = s.plugged, s.lnDone
+			}
 		}
 		s.bhStop, s.bhDone = make(chan struct{}), make(chan struct{})
 		go s.inWindows(ws, s.startHole, s.endHole, s.bhStop, s.bhDone)
@@ -226,6 +229,9 @@ func (s *server) stopWindows(stop, done *chan struct{}) {
 // address cannot be bound again the server stays down.
 func (s *server) relisten() {
 	s.refusing = false
+	if s.ln != nil {
+		return // restarted meanwhile
+	}
 	if ln, err := s.bind(s.addr); err == nil {
 		s.serveOn(ln)
 	}
@@ -266,7 +272,8 @@ func (s *server) listen(addr string) error {
 	if s.ln != nil {
 		return fmt.Errorf("fleet: server %d: already up", s.index)
 	}
-	s.releaseHold() // a server killed while disconnected
+	s.releaseHold()    // a server killed while disconnected
+	s.refusing = false // a Restart ends a refusal in progress
 	ln, err := s.bind(addr)
 	if err != nil {
 		return fmt.Errorf("fleet: server %d: %w", s.index, err)
@@ -536,9 +543,9 @@ func (s *server) Restart() error {
 	s.mu.Unlock()
 	switch l {
 	case lifePaused:
-		return fmt.Errorf("fleet: restart server %d: it is paused: Unpause it", s.index)
+		return errors.New("it is paused: Unpause it")
 	case lifeCut:
-		return fmt.Errorf("fleet: restart server %d: it is disconnected: Reconnect it", s.index)
+		return errors.New("it is disconnected: Reconnect it")
 	}
 	return s.listen(s.addr)
 }

@@ -172,7 +172,7 @@ func backendCreators() []string {
 // those started by the fleet's servers and fault codecs, net/rpc's server
 // side, and a container backend's Docker client.
 func notOwnedByImpl() types.GomegaMatcher {
-	return createdBy(append([]string{"github.com/rpcfleet/rpcfleet/fleet", "github.com/rpcfleet/rpcfleet/faults", "net/rpc.(*Server)"},
+	return createdBy(append([]string{"github.com/rpcfleet/rpcfleet/fleet", "github.com/rpcfleet/rpcfleet/internal/inject", "net/rpc.(*Server)"},
 		backendCreators()...))
 }
 

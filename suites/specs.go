@@ -400,7 +400,7 @@ func (h *harness[A, R]) errorHandling() {
 					calls, _ := e.f.Calls(ctx)
 					return len(slices.DeleteFunc(calls, func(c fleet.Call) bool { return c.Outcome != fleet.OK }))
 				}).WithContext(fctx).WithTimeout(h.within()).Should(Equal(answered))
-				time.Sleep(h.scale(500 * time.Millisecond))
+				time.Sleep(h.scale(time.Second))
 				cancel()
 			}()
 			addrs := e.f.Addrs()
@@ -478,7 +478,7 @@ func (h *harness[A, R]) concurrency() {
 			// fan-out makes the quick one wait for the slow one (or lets
 			// one return before its own calls end).
 			const n = 6
-			slow := h.scale(time.Second)
+			slow := h.scale(2 * time.Second)
 			e := h.setup(ctx, n)
 			Expect(e.f.SetFaults(ctx, faults.MustParse(fmt.Sprintf("delay=%v,servers=0-2", slow)))).To(Succeed())
 			addrs := e.f.Addrs()

@@ -16,17 +16,19 @@ func (n *Node) ResetCalls(ctx context.Context) error {
 	defer n.life.Unlock()
 	n.mu.Lock()
 	st := n.st
-	if st != removed {
-		n.past = nil
-	}
 	n.mu.Unlock()
 	switch {
 	case st == removed:
 		return n.removedErr()
-	case st.isDown():
-		return nil
-	case st != running:
+	case st != running && !st.isDown():
 		return fmt.Errorf("server %d is %v: its journal is out of reach", n.index, st)
+	case !st.isDown():
+		if err := n.control(ctx, func(c *driver.ControlClient) error { return c.Reset(ctx) }); err != nil {
+			return err // nothing forgotten
+		}
 	}
-	return n.control(ctx, func(c *driver.ControlClient) error { return c.Reset(ctx) })
+	n.mu.Lock()
+	n.past = nil
+	n.mu.Unlock()
+	return nil
 }
