@@ -222,7 +222,7 @@ func (h *harness[A, R]) ordering() {
 			// with a few calls in flight at a time could pass it; the
 			// journal cannot be fooled: all 50 must be in before any reply.
 			Expect(run.Run).To(matchers.ReceiveAllBeforeFirstReply(), "a caller with 5 calls in flight at a time would take %v", n/5*d)
-		}, SpecTimeout(h.scale(20*time.Second)))
+		}, SpecTimeout(h.scale(40*time.Second))) // 50 servers to start and stop: containers take a while
 	})
 }
 
