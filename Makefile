@@ -18,8 +18,8 @@ run:
 demo:
 	go run ./cmd/rpcfleet demo
 
-## test: vet, the plain Go tests (-race), a short fuzz run, then the Ginkgo suites (-race)
-test: vet unit fuzz specs
+## test: vet, the image (for fleet/container's plain tests), the plain Go tests (-race), a short fuzz run, then the Ginkgo suites (-race)
+test: vet image unit fuzz specs
 
 vet:
 	go vet ./...

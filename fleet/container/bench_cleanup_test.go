@@ -44,10 +44,10 @@ func (r *fatalRecorder) Errorf(format string, args ...any) {
 func TestDockerRunCleansUp(t *testing.T) {
 	const image = "rpcfleet:dev"
 	if err := container.Available(context.Background()); err != nil {
-		t.Skipf("no Docker engine: %v", err)
+		skipOrFail(t, "no Docker engine: %v", err)
 	}
 	if out, err := exec.Command("docker", "image", "inspect", image).CombinedOutput(); err != nil {
-		t.Skipf("no image %s (make image): %v\n%s", image, err, out)
+		skipOrFail(t, "no image %s (make image): %v\n%s", image, err, out)
 	}
 	left := func() string {
 		t.Helper()

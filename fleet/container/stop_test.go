@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"os"
 	"testing"
 
 	dcontainer "github.com/moby/moby/api/types/container"
@@ -18,7 +19,7 @@ func TestStopRemovesUntracked(t *testing.T) {
 	const image = "rpcfleet:dev"
 	ctx := context.Background()
 	if err := Available(ctx); err != nil {
-		t.Skipf("no Docker engine: %v", err)
+		skipOrFail(t, "no Docker engine: %v", err)
 	}
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
@@ -26,7 +27,7 @@ func TestStopRemovesUntracked(t *testing.T) {
 	}
 	if _, err := cli.ImageInspect(ctx, image); err != nil {
 		cli.Close()
-		t.Skipf("no image %s (make image): %v", image, err)
+		skipOrFail(t, "no image %s (make image): %v", image, err)
 	}
 	id := make([]byte, 6)
 	rand.Read(id)
@@ -76,4 +77,14 @@ func TestStopRemovesUntracked(t *testing.T) {
 	if ctrs, nets := left(); ctrs != 0 || nets != 0 {
 		t.Errorf("after Stop: %d containers, %d networks left; want none", ctrs, nets)
 	}
+}
+
+// skipOrFail skips a test that needs Docker or the image, or fails it
+// with CI=true, where a skipped test would hide a missing install step.
+func skipOrFail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
 }
