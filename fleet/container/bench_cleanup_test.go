@@ -3,6 +3,7 @@ package container_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -89,4 +90,14 @@ func TestDockerRunCleansUp(t *testing.T) {
 		t.Errorf("left behind: %s", l)
 		exec.Command("sh", "-c", "docker rm -f $(docker ps -aq --filter label=rpcfleet.bench); docker network rm $(docker network ls -q --filter label=rpcfleet.bench)").Run()
 	}
+}
+
+// skipOrFail skips a test that needs Docker or the image, or fails it
+// with CI=true, where a skipped test would hide a missing install step.
+func skipOrFail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
 }
