@@ -52,6 +52,9 @@ func (s *server) plug() {
 	}
 	tl, ok := s.ln.(*net.TCPListener)
 	if !ok {
+		// A unix socket: SetFaults waits only for the loop to park, so
+		// that no dial after it is accepted.
+		s.plugged = make(chan struct{})
 		return
 	}
 	if setBacklog(tl, 0) != nil {

@@ -367,7 +367,9 @@ func (s *server) accept(ln net.Listener, down, lnDone <-chan struct{}) {
 		}
 		if hole, plugged := s.holdAccept(ln); hole != nil {
 			if plugged != nil {
-				s.fill(ln)
+				if _, tcp := ln.(*net.TCPListener); tcp {
+					s.fill(ln)
+				}
 				close(plugged)
 			}
 			select {
