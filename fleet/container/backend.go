@@ -34,6 +34,10 @@ const (
 	labelIndex   = "rpcfleet.index"   // the server's index, on containers
 )
 
+// TokenEnv is the variable through which `rpcfleet serve` (and a
+// fleet/serve main) takes its control token, as the backend passes it on.
+const TokenEnv = "RPCFLEET_CONTROL_TOKEN"
+
 // RyukEnv must be "true": the backend removes what it creates itself.
 const RyukEnv = "TESTCONTAINERS_RYUK_DISABLED"
 
@@ -109,7 +113,14 @@ func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster,
 	rand.Read(id)
 	labels := ownerLabels()
 	labels[labelFleet] = hex.EncodeToString(id)
-	c := &cluster{cli: cli, id: labels[labelFleet], parallel: b.parallel, nodes: make([]*Node, cfg.Servers)}
+	c := &cluster{cli: cli, id: labels[labelFleet], token: cfg.ControlToken, parallel: b.parallel, nodes: make([]*Node, cfg.Servers)}
+	if c.token == "" {
+		// Inside its container a server's control port listens beyond
+		// loopback, which takes a token: one of the fleet's own.
+		tok := make([]byte, 16)
+		rand.Read(tok)
+		c.token = hex.EncodeToString(tok)
+	}
 	// On error, Stop removes what was created, also what the engine
 	// created for a request that ctx interrupted: it finds it by label.
 	fail := func(err error) (driver.Cluster, error) {
@@ -162,10 +173,15 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg driver.Config, i int,
 	}
 	// As in process, 0 keeps every call (serve's own default is a limit).
 	args = append(args, "--journal-limit", strconv.Itoa(cfg.JournalLimit))
+	if cfg.MaxRequestSize > 0 {
+		args = append(args, "--max-request-size", strconv.Itoa(cfg.MaxRequestSize))
+	}
 	n := &Node{cl: c, index: index, timeout: b.timeout, grace: b.grace}
 	for try := 1; ; try++ {
 		ctr, err := testcontainers.Run(ctx, b.image,
 			testcontainers.WithCmd(args...),
+			// In the environment, not the command line, which ps shows.
+			testcontainers.WithEnv(map[string]string{TokenEnv: c.token}),
 			testcontainers.WithExposedPorts(dataPort, controlPort),
 			testcontainers.WithHostConfigModifier(publishOnLoopback),
 			testcontainers.WithLabels(labels),
