@@ -146,14 +146,16 @@ type written struct {
 // maxWritten bounds the replies a codec remembers for Cutter.
 const maxWritten = 1024
 
-// wrote remembers that call id's reply was written.
-func (c *serverCodec) wrote(id int) {
+// wrote remembers that call id's reply was written, its write begun at
+// at: before the client could have seen it, and so before any request
+// the client sent once it had.
+func (c *serverCodec) wrote(id int, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.written) == maxWritten {
 		c.written = append(c.written[:0], c.written[maxWritten/2:]...)
 	}
-	c.written = append(c.written, written{id: id, at: time.Now()})
+	c.written = append(c.written, written{id: id, at: at})
 }
 
 // cut tells the host about the replies written while call p was in
@@ -425,9 +427,11 @@ func (c *serverCodec) paced(id int, r *rpc.Response, body any, chunk int64, gap 
 	}
 	for len(b) > 0 {
 		n := min(int64(len(b)), chunk)
+		var at time.Time
 		if int64(len(b)) == n {
 			// The last chunk completes the reply: record it first, as reply does.
-			c.host.Replied(id, r.Error, time.Now())
+			at = time.Now()
+			c.host.Replied(id, r.Error, at)
 		}
 		if _, err := c.conn.Write(b[:n]); err != nil {
 			c.abort(id, err.Error())
@@ -435,7 +439,7 @@ func (c *serverCodec) paced(id int, r *rpc.Response, body any, chunk int64, gap 
 		}
 		b = b[n:]
 		if len(b) == 0 {
-			c.wrote(id)
+			c.wrote(id, at)
 		}
 		if len(b) > 0 && !c.sleep(gap) {
 			c.abort(id, "connection closed while writing")
@@ -448,13 +452,14 @@ func (c *serverCodec) paced(id int, r *rpc.Response, body any, chunk int64, gap 
 // recorded just before it is written, so a client never sees a reply that
 // the journal does not hold yet; a failed write is recorded again as Aborted.
 func (c *serverCodec) reply(id int, r *rpc.Response, body any) error {
-	c.host.Replied(id, r.Error, time.Now())
+	at := time.Now()
+	c.host.Replied(id, r.Error, at)
 	err := c.write(r, body)
 	if err != nil {
 		c.abort(id, err.Error())
 		return err
 	}
-	c.wrote(id)
+	c.wrote(id, at)
 	return nil
 }
 

@@ -258,8 +258,9 @@ func (s *slots) release() {
 	}
 }
 
-// busy reports whether a call is in flight.
-func (s *slots) busy() bool { return s.n.Load() > 0 }
+// busy reports whether a call is in flight besides the one whose request
+// is being read, whose slot the codec takes before it reads.
+func (s *slots) busy() bool { return s.n.Load() > 1 }
 
 // NewPlainCodec returns a rpc.ServerCodec that applies no faults, gob
 // (as rpc.ServeConn) if gob is true and JSON-RPC otherwise, on conn,
