@@ -164,3 +164,23 @@ func TestRunStopsOnSIGTERM(t *testing.T) {
 		t.Errorf("stderr after SIGTERM %q, stdout %q: want the figures so far", rest, stdout.String())
 	}
 }
+
+// A run on the container backend prints no testcontainers-go banner, here
+// before its "image not found" error: stderr is the heading and the
+// error.
+func TestRunContainerErrorIsQuiet(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "rpcfleet")
+	build(t, bin, ".")
+	sc := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(sc, []byte("name: c\nservers: 1\nrounds: 1\nbackend: container\nimage: rpcfleet-missing:none\nstrategies:\n  - name: a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "run", sc).CombinedOutput()
+	if err == nil {
+		t.Fatalf("a run of a missing image succeeded:\n%s", out)
+	}
+	if strings.Contains(string(out), "Connected to docker") || strings.Count(string(out), "\n") > 2 {
+		t.Errorf("output:\n%s\nwant the heading and one error line, no banner", out)
+	}
+}

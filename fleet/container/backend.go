@@ -10,11 +10,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	dcontainer "github.com/moby/moby/api/types/container"
 	dnetwork "github.com/moby/moby/api/types/network"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
@@ -99,6 +101,7 @@ func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster,
 	case os.Getenv(RyukEnv) != "true":
 		return nil, fmt.Errorf("fleet/container: set %s=true: Ryuk's image cannot be pulled offline, and the backend removes its containers itself", RyukEnv)
 	}
+	silenceBanner.Do(func() { tclog.SetDefault(quiet{}) })
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fleet/container: docker: %w", err)
@@ -229,6 +232,16 @@ func publishOnLoopback(hc *dcontainer.HostConfig) {
 		hc.PortBindings[dnetwork.MustParsePort(p)] = []dnetwork.PortBinding{{HostIP: lo, HostPort: "0"}}
 	}
 }
+
+// silenceBanner makes testcontainers-go's package-wide default logger
+// quiet, once per process, before the backend first connects: it prints
+// a banner of a dozen lines through it when a process first connects to
+// Docker, whatever logger a request is given (WithLogger, which each
+// request of the backend sets to quiet, covers only the request's own
+// log). The backend prints nothing of its own; to see testcontainers-go's
+// log, give it a logger of yours (log.SetDefault of its log package)
+// after the first Start.
+var silenceBanner sync.Once
 
 // quiet drops testcontainers-go's progress log.
 type quiet struct{}
