@@ -75,7 +75,67 @@ func (c control) Health(args wire.Auth, h *driver.Health) error {
 		return err
 	}
 	*h = driver.Health{Index: c.s.index, Addr: c.s.addr, Up: c.s.Up(), Calls: c.s.eng.Calls(), Plan: c.s.Faults().String(),
-		FleetID: c.cs.fleetID}
+		FleetID: c.cs.fleetID, Since: c.cs.since}
+	return nil
+}
+
+// Kill takes the server down, as Fleet.Kill does, then calls the fleet's
+// WithControlKill function, if any (rpcfleet serve exits).
+func (c control) Kill(args wire.Auth, _ *wire.Empty) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
+	c.s.Kill()
+	if c.cs.onKill != nil {
+		c.cs.onKill(c.s.index)
+	}
+	return nil
+}
+
+// Restart brings the server back after a Kill that left its process
+// running, or a crash fault.
+func (c control) Restart(args wire.Auth, _ *wire.Empty) error {
+	return c.lifecycle(args, c.s.Restart)
+}
+
+// Pause, Unpause, Disconnect and Reconnect are Fleet's, on this server.
+func (c control) Pause(args wire.Auth, _ *wire.Empty) error   { return c.lifecycle(args, c.s.Pause) }
+func (c control) Unpause(args wire.Auth, _ *wire.Empty) error { return c.lifecycle(args, c.s.Unpause) }
+func (c control) Disconnect(args wire.Auth, _ *wire.Empty) error {
+	return c.lifecycle(args, c.s.Disconnect)
+}
+func (c control) Reconnect(args wire.Auth, _ *wire.Empty) error {
+	return c.lifecycle(args, c.s.Reconnect)
+}
+
+// lifecycle runs one of the server's lifecycle moves once the token checks.
+func (c control) lifecycle(args wire.Auth, move func() error) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
+	return move()
+}
+
+// Reseed starts the server's fault decisions afresh from a seed and a
+// fleet size, as if the server had been started with them.
+func (c control) Reseed(args wire.ReseedArgs, _ *wire.Empty) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
+	if args.FleetSize < 0 || args.FleetSize > MaxServers {
+		return fmt.Errorf("fleet: control: Reseed: fleet size %d: want 0..%d", args.FleetSize, MaxServers)
+	}
+	c.s.eng.Reseed(args.Seed, args.FleetSize)
+	return nil
+}
+
+// Now returns the server's clock, that of its journal (WithClockSkew
+// shifts both).
+func (c control) Now(args wire.Auth, t *time.Time) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
+	*t = time.Now().Add(c.s.skew).Round(0)
 	return nil
 }
 
@@ -88,6 +148,8 @@ type controlServer struct {
 	limits    inject.Limits // those of the server's data port
 	token     [sha256.Size]byte
 	hasToken  bool
+	since     time.Time       // Health's Since
+	onKill    func(index int) // WithControlKill's function, or nil
 }
 
 // ErrControlToken is the error of a control call without the token the
@@ -107,9 +169,9 @@ func (cs *controlServer) auth(token string) error {
 	return nil
 }
 
-func startControl(s *server, addr, fleetID, token string) (*controlServer, error) {
+func startControl(s *server, addr, fleetID, token string, onKill func(int)) (*controlServer, error) {
 	cs := &controlServer{rpc: rpc.NewServer(), fleetID: fleetID, handshake: s.handshake, limits: s.limits,
-		token: sha256.Sum256([]byte(token)), hasToken: token != ""}
+		token: sha256.Sum256([]byte(token)), hasToken: token != "", since: time.Now().Add(s.skew).Round(0), onKill: onKill}
 	if err := cs.rpc.RegisterName("Control", control{s, cs}); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
+	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/internal/wire"
@@ -30,6 +31,12 @@ type Health struct {
 	// tells a fleet's server from another fleet's server of the same
 	// index that a stale address may reach.
 	FleetID string
+
+	// Since is when the server's control endpoint began to serve, by the
+	// server's clock: a server process that an orchestrator restarted
+	// reports a new one, so it tells the process that was killed from
+	// the one that replaced it.
+	Since time.Time
 }
 
 // ControlClient steers one server through its control port. It is safe for
@@ -111,4 +118,58 @@ func (c *ControlClient) Health(ctx context.Context) (Health, error) {
 		return Health{}, err // a late reply may still be decoded into h
 	}
 	return h, nil
+}
+
+// Kill takes the server down at once, as Fleet.Kill does: a server
+// process started to be killed through its control port (rpcfleet serve)
+// exits with a code of its own (serve.ExitKilled) for its orchestrator to
+// restart it, so the reply may not arrive; any other server stays down
+// until Restart.
+func (c *ControlClient) Kill(ctx context.Context) error {
+	return c.call(ctx, "Kill", c.auth(), &wire.Empty{})
+}
+
+// Restart brings a server that is down in its process (killed without
+// exiting, or crashed by a crash fault) back on its address.
+func (c *ControlClient) Restart(ctx context.Context) error {
+	return c.call(ctx, "Restart", c.auth(), &wire.Empty{})
+}
+
+// Pause freezes the server as Fleet.Pause does; its control port still answers.
+func (c *ControlClient) Pause(ctx context.Context) error {
+	return c.call(ctx, "Pause", c.auth(), &wire.Empty{})
+}
+
+// Unpause lets a paused server go on.
+func (c *ControlClient) Unpause(ctx context.Context) error {
+	return c.call(ctx, "Unpause", c.auth(), &wire.Empty{})
+}
+
+// Disconnect cuts the server's data port off as Fleet.Disconnect does; its
+// control port still answers.
+func (c *ControlClient) Disconnect(ctx context.Context) error {
+	return c.call(ctx, "Disconnect", c.auth(), &wire.Empty{})
+}
+
+// Reconnect ends a Disconnect.
+func (c *ControlClient) Reconnect(ctx context.Context) error {
+	return c.call(ctx, "Reconnect", c.auth(), &wire.Empty{})
+}
+
+// Reseed starts the server's fault decisions afresh from seed, for a fleet
+// of fleetSize servers, as if it had been started so: its PRNG, call
+// counts and servers= picks. Its plan and journal stay.
+func (c *ControlClient) Reseed(ctx context.Context, seed uint64, fleetSize int) error {
+	return c.call(ctx, "Reseed", wire.ReseedArgs{Seed: seed, FleetSize: fleetSize, Token: c.token}, &wire.Empty{})
+}
+
+// Now reads the server's clock: the time the journal's Received and
+// Replied times are taken from. A round trip brackets it (see
+// package fleet/attach, which estimates a server's clock offset from it).
+func (c *ControlClient) Now(ctx context.Context) (time.Time, error) {
+	var t time.Time
+	if err := c.call(ctx, "Now", c.auth(), &t); err != nil {
+		return time.Time{}, err
+	}
+	return t, nil
 }

@@ -23,3 +23,11 @@ type JournalReply[C any] struct{ Calls []C }
 
 // Empty is the reply of Control methods that return nothing.
 type Empty struct{}
+
+// ReseedArgs is the argument of Control.Reseed: the seed and fleet size
+// the server's fault decisions start afresh from, and the control token.
+type ReseedArgs struct {
+	Seed      uint64
+	FleetSize int
+	Token     string
+}
