@@ -75,7 +75,8 @@ func (c control) Health(args wire.Auth, h *driver.Health) error {
 		return err
 	}
 	*h = driver.Health{Index: c.s.index, Addr: c.s.addr, Up: c.s.Up(), Calls: c.s.eng.Calls(), Plan: c.s.Faults().String(),
-		FleetID: c.cs.fleetID, Since: c.cs.since}
+		FleetID: c.cs.fleetID, Since: c.cs.since, State: c.s.state().String(), ClockID: c.cs.clockID,
+		KillExits: c.cs.onKill != nil}
 	return nil
 }
 
@@ -149,6 +150,7 @@ type controlServer struct {
 	token     [sha256.Size]byte
 	hasToken  bool
 	since     time.Time       // Health's Since
+	clockID   string          // Health's ClockID
 	onKill    func(index int) // WithControlKill's function, or nil
 }
 
@@ -172,6 +174,9 @@ func (cs *controlServer) auth(token string) error {
 func startControl(s *server, addr, fleetID, token string, onKill func(int)) (*controlServer, error) {
 	cs := &controlServer{rpc: rpc.NewServer(), fleetID: fleetID, handshake: s.handshake, limits: s.limits,
 		token: sha256.Sum256([]byte(token)), hasToken: token != "", since: time.Now().Add(s.skew).Round(0), onKill: onKill}
+	if s.skew == 0 {
+		cs.clockID = driver.LocalClockID()
+	}
 	if err := cs.rpc.RegisterName("Control", control{s, cs}); err != nil {
 		return nil, err
 	}
@@ -219,6 +224,13 @@ func (cs *controlServer) serve(c net.Conn) {
 		return
 	}
 	cs.rpc.ServeCodec(inject.NewPlainCodec(c, br, proto == gobProtocol, cs.limits))
+}
+
+// state returns where the server is in its lifecycle.
+func (s *server) state() life {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.life
 }
 
 // resetCalls forgets the server's journal and restarts its call counters.

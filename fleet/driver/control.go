@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
@@ -37,6 +39,35 @@ type Health struct {
 	// reports a new one, so it tells the process that was killed from
 	// the one that replaced it.
 	Since time.Time
+
+	// State is the server's lifecycle state: "up", "down" (killed or
+	// crashed, its process still running), "paused" or "disconnected".
+	State string
+
+	// ClockID names the clock the server's times come from: the boot id
+	// of its host's kernel (Linux), or "" when unknown or when the server
+	// runs with a clock skew (fleet.WithClockSkew). A reader whose
+	// LocalClockID is the same shares the server's clock exactly, and
+	// needs no estimate of its offset.
+	ClockID string
+
+	// KillExits says that a Kill through the control port ends the
+	// server's process (rpcfleet serve, fleet.WithControlKill): the
+	// server comes back only as a new process, which its orchestrator
+	// starts. Otherwise a killed server stays down in its process until
+	// Restart.
+	KillExits bool
+}
+
+// LocalClockID returns the ClockID of this process's clock: the boot id
+// of the kernel it runs on (every container of a host shares it), or ""
+// where it cannot be read.
+func LocalClockID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // ControlClient steers one server through its control port. It is safe for
