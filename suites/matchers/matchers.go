@@ -342,7 +342,9 @@ func ReplyBefore(i, j int) types.GomegaMatcher { return ReplyInOrder(i, j) }
 
 // ReturnAfterAllReplies succeeds if, by the time the Run's fan-out
 // returned, every call in its journal had ended: replied (no later than
-// the return), hung, or aborted; none still pending.
+// the return), hung, or aborted; none still pending. A reply within its
+// clock's uncertainty of the return is a "cannot tell" error, as for
+// ReplyInOrder.
 func ReturnAfterAllReplies() types.GomegaMatcher {
 	return &matcher{want: "the fan-out to return only after every server replied", match: func(actual any) (bool, string, string, error) {
 		run, err := runOf("ReturnAfterAllReplies", actual)
@@ -393,7 +395,9 @@ func ReturnAfterAllReplies() types.GomegaMatcher {
 // pool, a semaphore, a Wait inside the loop) fails it, however fast the
 // machine; a correct caller passes as long as it sends every call within
 // d, so pick d well above the machine's worst stall. It needs a Run with
-// its journal.
+// its journal. A receipt within the clocks' uncertainty of a reply that
+// may be the first, on another server, is a "cannot tell" error, as for
+// ReplyInOrder.
 func ReceiveAllBeforeFirstReply() types.GomegaMatcher {
 	return &matcher{want: "every call to be received before the first reply", match: func(actual any) (bool, string, string, error) {
 		run, err := runOf("ReceiveAllBeforeFirstReply", actual)
