@@ -11,7 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -36,16 +36,23 @@ func Build(ctx context.Context, dir string) (string, error) {
 
 // Group is n supervised server processes. Its methods are safe for
 // concurrent use; the caller must call Stop.
+//
+// Each index has one goroutine for as long as the Group runs, which
+// starts its process, waits for it and starts it again: a restart starts
+// no goroutine, so a goroutine-leak check around it sees none new (nor
+// does os/exec start one: the processes' output goes to files).
 type Group struct {
-	bin   string
-	args  []string
-	delay time.Duration
+	bin    string
+	args   []string
+	delay  time.Duration
+	stderr *os.File // every process's stderr
 
 	mu       sync.Mutex
 	controls []string // control address of each index's current process, "" while down
-	procs    []*exec.Cmd
+	procs    []*os.Process
 	restarts []int
 	stopped  bool
+	stop     chan struct{} // closed by Stop
 	wg       sync.WaitGroup
 }
 
@@ -54,85 +61,105 @@ type Group struct {
 // addresses. A process that exits with ExitKilled is started again after
 // delay; one that exits otherwise stays down.
 func Start(ctx context.Context, bin string, n int, delay time.Duration, args ...string) (*Group, error) {
-	g := &Group{bin: bin, args: args, delay: delay, controls: make([]string, n), procs: make([]*exec.Cmd, n), restarts: make([]int, n)}
+	stderr, err := os.CreateTemp("", "rpcfleet-supervise-*.log")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(stderr.Name()) // open, it stays readable until Stop closes it
+	g := &Group{bin: bin, args: args, delay: delay, stderr: stderr, controls: make([]string, n), procs: make([]*os.Process, n),
+		restarts: make([]int, n), stop: make(chan struct{})}
+	ready := make([]chan error, n)
 	for i := range n {
-		if err := g.spawn(ctx, i); err != nil {
-			g.Stop()
-			return nil, err
+		ready[i] = make(chan error, 1)
+		g.wg.Add(1)
+		go g.supervise(i, ready[i])
+	}
+	var errs []error
+	for _, r := range ready {
+		select {
+		case err := <-r:
+			errs = append(errs, err)
+		case <-ctx.Done():
+			errs = append(errs, ctx.Err())
 		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		g.Stop()
+		return nil, fmt.Errorf("supervise: %w\nstderr:\n%s", err, g.Stderr())
 	}
 	return g, nil
 }
 
-// spawn starts index i's process and a goroutine that waits for it.
-func (g *Group) spawn(ctx context.Context, i int) error {
+// supervise runs index i's processes until Stop: it reports the first
+// start on ready, and starts a process again after delay when it exits
+// with ExitKilled.
+func (g *Group) supervise(i int, ready chan<- error) {
+	defer g.wg.Done()
+	for first := true; ; first = false {
+		p, err := g.spawn(i)
+		if first {
+			ready <- err
+		}
+		if err != nil {
+			return
+		}
+		st, _ := p.Wait()
+		g.mu.Lock()
+		g.controls[i], g.procs[i] = "", nil
+		g.mu.Unlock()
+		if st == nil || st.ExitCode() != ExitKilled {
+			return
+		}
+		select {
+		case <-g.stop:
+			return
+		case <-time.After(g.delay):
+		}
+		g.mu.Lock()
+		g.restarts[i]++
+		g.mu.Unlock()
+	}
+}
+
+// spawn starts index i's process and returns once it printed its
+// addresses.
+func (g *Group) spawn(i int) (*os.Process, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
 	args := append([]string{"serve", "--count", "1", "--port", "0", "--control-port", "0",
 		"--index", strconv.Itoa(i), "--fleet-size", strconv.Itoa(len(g.controls))}, g.args...)
 	cmd := exec.Command(g.bin, args...)
-	out, err := cmd.StdoutPipe()
+	cmd.Stdout, cmd.Stderr = w, g.stderr
+	g.mu.Lock()
+	if g.stopped {
+		g.mu.Unlock()
+		w.Close()
+		return nil, errors.New("stopped")
+	}
+	err = cmd.Start()
+	if err == nil {
+		g.procs[i] = cmd.Process
+	}
+	g.mu.Unlock()
+	w.Close()
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("start server %d: %w", i, err)
 	}
-	stderr := &lockedWriter{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("supervise: start server %d: %w", i, err)
-	}
-	line := make(chan string, 1)
-	go func() { // ends when the process's stdout closes
-		sc := bufio.NewScanner(out)
-		if sc.Scan() {
-			line <- sc.Text()
-		}
-		close(line)
-		io.Copy(io.Discard, out)
-	}()
-	var l string
-	select {
-	case l = <-line:
-	case <-ctx.Done():
-	case <-time.After(30 * time.Second):
-	}
-	f := strings.Fields(l)
+	r.SetReadDeadline(time.Now().Add(30 * time.Second))
+	line, err := bufio.NewReader(r).ReadString('\n')
+	f := strings.Fields(line)
 	if len(f) != 2 {
 		cmd.Process.Kill()
-		cmd.Wait()
-		return fmt.Errorf("supervise: server %d printed %q, want DATA CONTROL; stderr: %s", i, l, stderr.String())
+		cmd.Process.Wait()
+		return nil, fmt.Errorf("server %d printed %q (%v), want DATA CONTROL", i, line, err)
 	}
 	g.mu.Lock()
-	g.controls[i], g.procs[i] = f[1], cmd
-	g.wg.Add(1) // while the caller holds the Group (Start) or a count (watch): never at zero
-	if g.stopped {
-		cmd.Process.Signal(syscall.SIGTERM) // Stop ran while it started
-	}
+	g.controls[i] = f[1]
 	g.mu.Unlock()
-	go g.watch(i, cmd)
-	return nil
-}
-
-// watch waits for index i's process and restarts it if it was killed
-// through its control port.
-func (g *Group) watch(i int, cmd *exec.Cmd) {
-	defer g.wg.Done()
-	err := cmd.Wait()
-	g.mu.Lock()
-	g.controls[i] = ""
-	stopped := g.stopped
-	g.mu.Unlock()
-	var ee *exec.ExitError
-	if stopped || !errors.As(err, &ee) || ee.ExitCode() != ExitKilled {
-		return
-	}
-	time.Sleep(g.delay)
-	g.mu.Lock()
-	stopped = g.stopped
-	if !stopped {
-		g.restarts[i]++
-	}
-	g.mu.Unlock()
-	if !stopped {
-		g.spawn(context.Background(), i) // on failure the server stays down
-	}
+	return cmd.Process, nil
 }
 
 // Controls returns the control address of every index's current process,
@@ -150,34 +177,25 @@ func (g *Group) Restarts(i int) int {
 	return g.restarts[i]
 }
 
+// Stderr returns what the processes wrote to stderr so far.
+func (g *Group) Stderr() string {
+	b, _ := os.ReadFile("/proc/self/fd/" + strconv.Itoa(int(g.stderr.Fd())))
+	return string(b)
+}
+
 // Stop sends SIGTERM to every process and returns once all have exited.
 func (g *Group) Stop() {
 	g.mu.Lock()
-	g.stopped = true
+	if !g.stopped {
+		g.stopped = true
+		close(g.stop)
+	}
 	for _, p := range g.procs {
-		if p != nil && p.Process != nil {
-			p.Process.Signal(syscall.SIGTERM)
+		if p != nil {
+			p.Signal(syscall.SIGTERM)
 		}
 	}
 	g.mu.Unlock()
 	g.wg.Wait()
-}
-
-// lockedWriter collects a process's stderr, safe for the copier writing
-// it and a reader of String.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	g.stderr.Close()
 }
