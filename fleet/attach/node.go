@@ -308,23 +308,30 @@ func (n *node) lastJournal(ctx context.Context) ([]driver.Call, error) {
 	return calls, nil
 }
 
-// waitGone returns once the node's process no longer answers, or another
-// process answers in its place, or, if it stays up when killed (not
-// exits), once it reports itself down.
+// waitGone returns once another process answers in the node's place, or
+// the node's process no longer answers and its data port refuses dials
+// (a port proxy, such as Docker's for a task's published port, may
+// accept them a while after the process exited), or, if it stays up when
+// killed (not exits), once it reports itself down.
 func (n *node) waitGone(ctx context.Context, exits bool) error {
 	for {
 		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 		cc, h, err := n.dial(pctx)
 		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return nil // refused, or replaced already
-		}
-		cc.Close()
-		if h.State == "down" && !exits {
+		switch {
+		case errors.Is(err, errReplaced):
 			return nil
+		case err != nil && ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			if refused(ctx, n.Addr()) {
+				return nil
+			}
+		default:
+			cc.Close()
+			if h.State == "down" && !exits {
+				return nil
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -332,6 +339,20 @@ func (n *node) waitGone(ctx context.Context, exits bool) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// refused reports whether a dial to addr is refused, or cannot connect
+// within a probe.
+func refused(ctx context.Context, addr string) bool {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return true
+	}
+	c.Close()
+	return false
 }
 
 // Restart brings the server back. After a Kill it waits until a server
