@@ -40,7 +40,7 @@ func TestTailAtScaleOnKV(t *testing.T) {
 	sc.Slow = 390 * time.Millisecond
 	sc.Rounds, sc.InFlight = 100, 8
 
-	c := fanout.New()
+	c := fanout.New(5 * time.Second)
 	defer c.Close()
 	mine := func(ctx context.Context, addrs []string) error {
 		_, err := c.Get(ctx, addrs, "k")

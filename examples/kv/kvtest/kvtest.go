@@ -1,0 +1,49 @@
+// Package kvtest is the wiring the KV example's tests share: the call the
+// conformance suite checks (KV.Get on shards that hold a value of their
+// own for every key) and the team's fanout.Client adapted to the suite,
+// with the behaviours it claims. The Ginkgo suite (examples/kv/specs) and
+// the plain go test (examples/kv/fanout) run the same specs with it.
+package kvtest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rpcfleet/rpcfleet/examples/kv/fanout"
+	"github.com/rpcfleet/rpcfleet/examples/kv/kv"
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/suites"
+)
+
+// Get is the call the suite fans out: KV.Get of a key named after the
+// fan-out, which every shard answers with a value of its own, so that a
+// reply from the wrong shard, or for another fan-out's key, fails by value.
+var Get = suites.Call[kv.GetArgs, kv.GetReply]{
+	Method:  "KV.Get",
+	Service: fleet.WithService("KV", kv.Loading(Value)),
+	Args:    func(who string) kv.GetArgs { return kv.GetArgs{Key: who} },
+	Check: suites.Want(func(who string, shard int) kv.GetReply {
+		return kv.GetReply{Value: Value(shard, who)}
+	}),
+}
+
+// Value is the value shard index holds for key.
+func Value(index int, key string) string { return fmt.Sprintf("%s from shard %d", key, index) }
+
+// NewClient returns a fresh fanout.Client with the suite's per-call
+// timeout, as the suite's fan-out; the suite closes it.
+func NewClient(timeout time.Duration) suites.FanOuterOf[kv.GetArgs, kv.GetReply] {
+	c := fanout.New(timeout)
+	return suites.Closing(func(ctx context.Context, addrs []string, args kv.GetArgs) ([]suites.ResultOf[kv.GetReply], error) {
+		results, err := c.Get(ctx, addrs, args.Key)
+		out := make([]suites.ResultOf[kv.GetReply], len(results))
+		for i, r := range results {
+			out[i] = suites.ResultOf[kv.GetReply]{Addr: addrs[i], Reply: kv.GetReply{Value: r.Value}, Err: r.Err}
+		}
+		return out, err
+	}, c.Close)
+}
+
+// Claims are what fanout.Client claims: every behaviour the suite knows.
+var Claims = []suites.Option{suites.TimesOut(), suites.HonoursCancel(), suites.KeepsInputOrder(), suites.AggregatesErrors()}
