@@ -9,5 +9,5 @@ import (
 
 // The conformance suite as plain subtests: go test -run 'TestConformance/ordering' picks a group.
 func TestConformance(t *testing.T) {
-	suites.RunOf(t, kvtest.Get, kvtest.NewClient, kvtest.Claims...)
+	suites.RunOf(t, kvtest.Get, kvtest.NewClient, suites.TimesOut(), suites.HonoursCancel(), suites.KeepsInputOrder(), suites.AggregatesErrors())
 }

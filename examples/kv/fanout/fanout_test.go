@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/examples/kv/fanout"
+	"github.com/rpcfleet/rpcfleet/examples/kv/kvtest"
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
 )
@@ -17,7 +18,7 @@ import (
 // Get returns the answers by index and names the failed server in its
 // error; a second fan-out reuses the connections.
 func TestGet(t *testing.T) {
-	f, err := fleet.Start(t.Context(), fleet.WithServers(3), fleet.WithService("KV", withKey),
+	f, err := fleet.Start(t.Context(), fleet.WithServers(3), kvtest.Get.Service,
 		fleet.WithFaults(faults.MustParse("error=kv down,method=KV.Get,servers=1")))
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +32,7 @@ func TestGet(t *testing.T) {
 		for _, r := range results {
 			values = append(values, r.Value)
 		}
-		if want := []string{"v", "", "v"}; !slices.Equal(values, want) {
+		if want := []string{kvtest.Value(0, "k"), "", kvtest.Value(2, "k")}; !slices.Equal(values, want) {
 			t.Errorf("round %d: values %q, want %q", round, values, want)
 		}
 		if results[1].Err == nil || results[0].Err != nil || results[2].Err != nil {
