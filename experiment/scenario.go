@@ -134,10 +134,19 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	msg := strings.ReplaceAll(e.Msg, "\n", `\n`) // one line per error
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, msg)
 	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	return fmt.Sprintf("%s: %s", e.File, msg)
+}
+
+// quoteShort quotes a value for an error, cut to 60 bytes.
+func quoteShort(v string) string {
+	if len(v) <= 60 {
+		return strconv.Quote(v)
+	}
+	return strconv.Quote(strings.ToValidUTF8(v[:60], "")) + fmt.Sprintf("... (%d bytes)", len(v))
 }
 
 // The bounds of a scenario, each with its reason in the error that
@@ -399,9 +408,9 @@ func lineOf(n *yaml.Node, path []string) int {
 }
 
 var (
-	yamlLine     = regexp.MustCompile(`^line (\d+): (.*)$`)
+	yamlLine     = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
 	unknownField = regexp.MustCompile(`^field (\S+) not found in type experiment\.(\w+)$`)
-	wrongType    = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (.*)$")
+	wrongType    = regexp.MustCompile("(?s)^cannot unmarshal !!(\\w+) `(.*)` into (.*)$")
 )
 
 // yamlError turns yaml's errors into *Error with lines and plain words;
@@ -429,7 +438,7 @@ func yamlError(name string, data []byte, err error) error {
 		if f := unknownField.FindStringSubmatch(msg); f != nil {
 			msg = fmt.Sprintf("unknown key %q in %s (want one of: %s)", f[1], strings.ToLower(f[2]), knownKeys(f[2]))
 		} else if w := wrongType.FindStringSubmatch(msg); w != nil {
-			msg = fmt.Sprintf("want %s, got %s %q", plainType(w[3]), w[1], w[2])
+			msg = fmt.Sprintf("want %s, got %s %s", plainType(w[3]), w[1], quoteShort(w[2]))
 		}
 		errs = append(errs, &Error{File: name, Line: max(line, 1), Msg: msg})
 	}
