@@ -140,7 +140,14 @@ func runOne(ctx context.Context, sc *Scenario, fleetOpts []fleet.Option, s subje
 		}
 		progress(s.name, res.Rounds, sc.Rounds)
 	}
-	for range sc.InFlight {
+	workers := sc.InFlight
+	if sc.Duration == 0 {
+		workers = min(workers, sc.Rounds) // more would find no round to run
+	}
+	for range workers {
+		if ctx.Err() != nil {
+			break // interrupted: start no more
+		}
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				if sc.Duration > 0 {

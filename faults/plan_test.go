@@ -271,3 +271,16 @@ func TestRuleOfFaultAlone(t *testing.T) {
 		t.Errorf("%d kinds tested, %s listed", len(kinds), list)
 	}
 }
+
+// A long bad plan is named once, by its size, and its bad token cut.
+func TestLongPlanErrorIsShort(t *testing.T) {
+	in := "error=a;" + strings.Repeat("x", 10000)
+	_, err := faults.Parse(in)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	const want = `faults: invalid plan of 10008 bytes: at column 9, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"... (10000 bytes): unknown fault kind`
+	if !strings.HasPrefix(err.Error(), want) || len(err.Error()) > 400 {
+		t.Errorf("error of %d bytes:\n%s\nwant it to begin %s", len(err.Error()), err, want)
+	}
+}

@@ -1,16 +1,19 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
+	"github.com/rpcfleet/rpcfleet/internal/inject"
 )
 
 // Fleet is a set of running net/rpc servers reached on 127.0.0.1, in this
@@ -59,6 +62,25 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	if cfg.HandshakeTimeout == 0 {
 		cfg.HandshakeTimeout = DefaultHandshakeTimeout
 	}
+	for _, b := range []struct {
+		name string
+		bad  bool
+		val  any
+	}{
+		{"WithIdleTimeout", cfg.IdleTimeout < 0, cfg.IdleTimeout},
+		{"WithMaxRequestSize", cfg.MaxRequestSize < 0, cfg.MaxRequestSize},
+		{"WithMaxInFlight", cfg.MaxInFlight < 0, cfg.MaxInFlight},
+	} {
+		if b.bad {
+			return nil, fmt.Errorf("fleet: %s(%v): must not be negative", b.name, b.val)
+		}
+	}
+	cfg.IdleTimeout = cmp.Or(cfg.IdleTimeout, DefaultIdleTimeout)
+	cfg.MaxRequestSize = cmp.Or(cfg.MaxRequestSize, DefaultMaxRequestSize)
+	cfg.MaxInFlight = cmp.Or(cfg.MaxInFlight, DefaultMaxInFlight)
+	if cfg.Control && cfg.ControlToken == "" && cfg.Backend == nil && !Loopback(cfg.Host) {
+		return nil, fmt.Errorf("fleet: WithControl on host %q needs WithControlToken: a control port beyond loopback steers the server for anyone who reaches it", cfg.Host)
+	}
 	for _, sv := range cfg.Services {
 		if sv.Name == "" || sv.New == nil {
 			return nil, fmt.Errorf("fleet: WithService(%q): needs a name and a constructor", sv.Name)
@@ -103,6 +125,7 @@ func (inProcess) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, 
 		}
 		s := newServer(cfg.FirstIndex+i, max(cfg.FleetSize, cfg.FirstIndex+cfg.Servers), cfg.Seed, c.journal)
 		s.services, s.handshake = cfg.Services, cfg.HandshakeTimeout
+		s.limits = inject.Limits{MaxRequest: cfg.MaxRequestSize, MaxInFlight: cfg.MaxInFlight, Idle: cfg.IdleTimeout}
 		c.servers[i], c.nodes[i] = s, localNode{s}
 		addr := hostPort(cfg.Host, cfg.BasePort, i)
 		if cfg.UnixDir != "" {
@@ -113,7 +136,7 @@ func (inProcess) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, 
 			return nil, err
 		}
 		if cfg.Control {
-			ctl, err := startControl(s, hostPort(cfg.Host, cfg.ControlBasePort, i), cfg.FleetID)
+			ctl, err := startControl(s, hostPort(cfg.Host, cfg.ControlBasePort, i), cfg.FleetID, cfg.ControlToken)
 			if err != nil {
 				c.Stop(context.Background())
 				return nil, err
@@ -323,6 +346,17 @@ func (f *Fleet) do(ctx context.Context, op string, i int, fn func(driver.Node, c
 // than once; a stopped fleet cannot be restarted.
 func (f *Fleet) Stop(ctx context.Context) error {
 	return f.cluster.Stop(ctx)
+}
+
+// Loopback reports whether host (a name or an IP address, as WithHost
+// takes it) names only the loopback interface: "localhost" or an address
+// in 127.0.0.0/8 or ::1. "", 0.0.0.0 and :: are every interface.
+func Loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // hostPort is host:base+i, or host:0 for an ephemeral port when base is 0.

@@ -31,6 +31,7 @@ type server struct {
 	network   string           // "tcp", or "unix" (WithUnixSockets)
 	services  []driver.Service // the user's receivers (WithService)
 	handshake time.Duration    // WithHandshakeTimeout
+	limits    inject.Limits    // WithMaxRequestSize, WithMaxInFlight, WithIdleTimeout
 	ln        net.Listener     // nil while down
 	conns     map[net.Conn]struct{}
 	wg        sync.WaitGroup // the accept loop and one goroutine per connection
@@ -450,7 +451,7 @@ func (s *server) serve(c *gatedConn, down <-chan struct{}) {
 	if proto == jsonProtocol {
 		newCodec = inject.NewJSONServerCodec
 	}
-	s.rpc.ServeCodec(newCodec(c, gatedReader{br: br, c: c}, s.eng, h))
+	s.rpc.ServeCodec(newCodec(c, gatedReader{br: br, c: c}, s.eng, h, inject.WithLimits(s.limits, c.closed)))
 }
 
 // host lets a codec record calls and crash the server.
