@@ -48,31 +48,52 @@ type Scenario struct {
 // form, or a list of rules, one string each.
 type Plan struct{ faults.Plan }
 
-// UnmarshalYAML parses the plan, reporting a bad rule with its line.
+// UnmarshalYAML parses the plan, reporting a bad rule with its line. A
+// plan holds at most MaxRules rules.
 func (p *Plan) UnmarshalYAML(n *yaml.Node) error {
 	items := []*yaml.Node{n}
 	if n.Kind == yaml.SequenceNode {
 		items = n.Content
 	}
-	var texts []string
+	texts := make([]string, 0, len(items))
+	rules := 0
 	for _, item := range items {
 		if item.Kind != yaml.ScalarNode {
 			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: faults: want a plan such as \"delay=50ms,p=0.01\" or a list of such rules", item.Line)}}
 		}
+		// Counted before parsing, which takes longer the more rules
+		// there are: ';' inside a quoted error text counts too.
+		if rules += strings.Count(item.Value, ";") + 1; rules > MaxRules {
+			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: faults: want at most %d rules (each call is matched against them in turn), got more", item.Line, MaxRules)}}
+		}
 		if _, err := faults.Parse(item.Value); err != nil {
 			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", item.Line, err)}}
 		}
-		// The rules so far, as one plan: a rule that an earlier item's
-		// rule always hides is an error at this item.
 		texts = append(texts, item.Value)
-		q, err := faults.Parse(strings.Join(texts, ";"))
-		if err != nil {
-			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", item.Line, err)}}
-		}
-		p.Plan = q
 	}
+	// The rules as one plan: a rule that an earlier item's rule always
+	// hides is an error at its own item, found by its column.
+	joined := strings.Join(texts, ";")
+	q, err := faults.Parse(joined)
+	if err != nil {
+		line := items[0].Line
+		if m := column.FindStringSubmatch(err.Error()); m != nil {
+			col, _ := strconv.Atoi(m[1])
+			for i, start := 0, 1; i < len(texts); i++ {
+				if col >= start {
+					line = items[i].Line
+				}
+				start += len(texts[i]) + 1
+			}
+		}
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", line, err)}}
+	}
+	p.Plan = q
 	return nil
 }
+
+// column finds the column a faults.ParseError names.
+var column = regexp.MustCompile(`: at column (\d+),`)
 
 // Strategy is one fan-out strategy to compare. Zero fields are off: a
 // strategy with only a name waits for all calls.
@@ -115,10 +136,19 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	msg := strings.ReplaceAll(e.Msg, "\n", `\n`) // one line per error
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, msg)
 	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	return fmt.Sprintf("%s: %s", e.File, msg)
+}
+
+// quoteShort quotes a value for an error, cut to 60 bytes.
+func quoteShort(v string) string {
+	if len(v) <= 60 {
+		return strconv.Quote(v)
+	}
+	return strconv.Quote(strings.ToValidUTF8(v[:60], "")) + fmt.Sprintf("... (%d bytes)", len(v))
 }
 
 // The bounds of a scenario, each with its reason in the error that
@@ -137,6 +167,10 @@ const (
 	MaxRounds = 10_000_000
 	// MaxDuration bounds Scenario.Duration.
 	MaxDuration = 24 * time.Hour
+	// MaxRules bounds the rules of a scenario's plan: each call is matched
+	// against them in turn, and checking a plan for rules that can never
+	// apply takes longer than linear time in their number.
+	MaxRules = 1000
 )
 
 // Load reads and checks a scenario file of at most MaxScenarioSize bytes.
@@ -388,9 +422,9 @@ func lineOf(n *yaml.Node, path []string) int {
 }
 
 var (
-	yamlLine     = regexp.MustCompile(`^line (\d+): (.*)$`)
+	yamlLine     = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
 	unknownField = regexp.MustCompile(`^field (\S+) not found in type experiment\.(\w+)$`)
-	wrongType    = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (.*)$")
+	wrongType    = regexp.MustCompile("(?s)^cannot unmarshal !!(\\w+) `(.*)` into (.*)$")
 )
 
 // yamlError turns yaml's errors into *Error with lines and plain words;
@@ -418,7 +452,7 @@ func yamlError(name string, data []byte, err error) error {
 		if f := unknownField.FindStringSubmatch(msg); f != nil {
 			msg = fmt.Sprintf("unknown key %q in %s (want one of: %s)", f[1], strings.ToLower(f[2]), knownKeys(f[2]))
 		} else if w := wrongType.FindStringSubmatch(msg); w != nil {
-			msg = fmt.Sprintf("want %s, got %s %q", plainType(w[3]), w[1], w[2])
+			msg = fmt.Sprintf("want %s, got %s %s", plainType(w[3]), w[1], quoteShort(w[2]))
 		}
 		errs = append(errs, &Error{File: name, Line: max(line, 1), Msg: msg})
 	}

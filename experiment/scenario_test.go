@@ -101,6 +101,8 @@ func TestParseErrors(t *testing.T) {
 			"bad.yaml:3: rounds: want at most 10000000 (a longer run takes hours: give a duration instead), got 100000000"},
 		{"duration above the bound", "name: x\nservers: 2\nduration: 100h\nstrategies:\n  - name: a\n", "bad.yaml:3: duration: want at most 24h0m0s"},
 		{"control character", "name: x\nservers: 2\nrounds: 5\x01\n", "bad.yaml:3: control characters are not allowed"},
+		{"too many rules", "name: x\nservers: 2\nrounds: 5\nstrategies:\n  - name: a\nfaults:\n" + strings.Repeat("  - delay=1ms,p=0.5\n", 1001),
+			"bad.yaml:1007: faults: want at most 1000 rules (each call is matched against them in turn), got more"},
 		{"too large", "name: x\n" + strings.Repeat("# filler\n", MaxScenarioSize/9+1), "bad.yaml:1: more than 1048576 bytes: a scenario is a page of YAML"},
 	}
 	for _, tt := range tests {

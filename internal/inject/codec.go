@@ -225,8 +225,7 @@ func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {
 		// by a paced reply: wake slow replies now, or a slice with a long
 		// gap would hold up Stop and Kill for the whole gap.
 		c.stop()
-		var tl *TooLargeError
-		if errors.As(err, &tl) {
+		if tl := (*TooLargeError)(nil); errors.As(err, &tl) {
 			// Journal it: the client sees only the connection's end.
 			id := c.host.Received(r.ServiceMethod, r.Seq, Decision{Rule: -1, DelayRule: -1}, time.Now())
 			c.abort(id, err.Error())
@@ -248,8 +247,7 @@ func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {
 
 func (c *serverCodec) ReadRequestBody(body any) error {
 	err := c.wire.ReadRequestBody(body)
-	var tl *TooLargeError
-	if errors.As(err, &tl) || errors.Is(err, ErrIdle) {
+	if err != nil && overLimits(err) {
 		// The call ends here, and the connection with it.
 		c.mu.Lock()
 		p, ok := c.pending[c.cur]
@@ -274,13 +272,11 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 		return c.write(r, body)
 	}
 	// The call holds its slot until its reply is written, here or by a
-	// goroutine of the codec: done gives it back, once.
-	var once sync.Once
-	done := func() { once.Do(c.slots.release) }
+	// goroutine of the codec: apply gives it back.
 	if _, ok := p.d.Fault.(faults.Hang); ok {
 		// Nothing will be written: a delay before it changes nothing.
 		c.host.Hung(p.id, time.Now())
-		done()
+		c.slots.release()
 		return nil
 	}
 	if p.d.DelayRule >= 0 {
@@ -289,35 +285,35 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 			resp := *r
 			c.spawn(func() {
 				if c.sleep(wait) {
-					_ = c.apply(p, &resp, body, done)
+					_ = c.apply(p, &resp, body)
 				} else {
 					c.abort(p.id, "connection closed during delay")
-					done()
+					c.slots.release()
 				}
 			})
 			return nil
 		}
 	}
-	return c.apply(p, r, body, done)
+	return c.apply(p, r, body)
 }
 
 // apply ends the call as its outcome fault says, once its delay has
-// passed, and calls done once its reply is written (or will never be).
-// Replies written later by a goroutine use a copy of r, which net/rpc
-// reuses once WriteResponse returns.
-func (c *serverCodec) apply(p pending, r *rpc.Response, body any, done func()) error {
+// passed, and gives back its slot once its reply is written (or will
+// never be). Replies written later by a goroutine use a copy of r, which
+// net/rpc reuses once WriteResponse returns.
+func (c *serverCodec) apply(p pending, r *rpc.Response, body any) error {
 	copyOf := func(r *rpc.Response) *rpc.Response { c := *r; return &c }
 	switch f := p.d.Fault.(type) {
 	case faults.Throttle:
 		resp := copyOf(r)
-		c.spawn(func() { defer done(); c.paced(p.id, resp, body, max(f.Rate/100, 1), 10*time.Millisecond) })
+		c.spawn(func() { defer c.slots.release(); c.paced(p.id, resp, body, max(f.Rate/100, 1), 10*time.Millisecond) })
 		return nil
 	case faults.Slice:
 		resp := copyOf(r)
-		c.spawn(func() { defer done(); c.paced(p.id, resp, body, f.Size, f.Gap) })
+		c.spawn(func() { defer c.slots.release(); c.paced(p.id, resp, body, f.Size, f.Gap) })
 		return nil
 	}
-	defer done()
+	defer c.slots.release()
 	switch f := p.d.Fault.(type) {
 	case faults.Error:
 		r = copyOf(r)

@@ -311,10 +311,16 @@ func (b *plainCodec) ReadRequestBody(body any) error {
 
 // cut closes the connection after a request over the limits.
 func (b *plainCodec) cut(err error) {
-	var tl *TooLargeError
-	if errors.As(err, &tl) || errors.Is(err, ErrIdle) {
+	if err != nil && overLimits(err) {
 		b.conn.Close()
 	}
+}
+
+// overLimits reports whether err is a request over Limits: too large, or
+// too slow to come.
+func overLimits(err error) bool {
+	var tl *TooLargeError
+	return errors.As(err, &tl) || errors.Is(err, ErrIdle)
 }
 
 func (b *plainCodec) WriteResponse(r *rpc.Response, body any) error {
