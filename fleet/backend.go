@@ -96,7 +96,10 @@ var _ driver.ConnCounter = localNode{}
 var (
 	_ driver.Pauser      = localNode{}
 	_ driver.Partitioner = localNode{}
+	_ driver.Releaser    = localNode{}
 )
+
+func (n localNode) Release(context.Context) error { return n.s.Release() }
 
 func (n localNode) Pause(context.Context) error      { return n.s.Pause() }
 func (n localNode) Unpause(context.Context) error    { return n.s.Unpause() }

@@ -22,4 +22,7 @@ const (
 	Hung = driver.Hung
 	// Aborted: the connection closed before the reply could be written.
 	Aborted = driver.Aborted
+	// Held: a Hold fault keeps the reply until Release or ReleaseAll
+	// sends it.
+	Held = driver.Held
 )

@@ -56,6 +56,10 @@ func (c control) Reset(_ wire.Empty, _ *wire.Empty) error {
 	return nil
 }
 
+// Release sends the replies the server holds for a Hold fault and
+// returns once they are written.
+func (c control) Release(_ wire.Empty, _ *wire.Empty) error { return c.s.Release() }
+
 // Health reports the server's state.
 func (c control) Health(_ wire.Empty, h *driver.Health) error {
 	*h = driver.Health{Index: c.s.index, Addr: c.s.addr, Up: c.s.Up(), Calls: c.s.eng.Calls(), Plan: c.s.Faults().String(),

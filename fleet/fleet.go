@@ -296,6 +296,34 @@ func (f *Fleet) Reconnect(ctx context.Context, i int) error {
 	})
 }
 
+// Release sends the replies server i holds for a Hold fault (faults.Hold),
+// in the order it held them, and returns once they are written: a test
+// that releases server 7 and then server 3 knows 7's reply was written
+// first. Replies held after Release began wait for the next one; the
+// Hold rule keeps holding until the plan changes. Releasing a server that
+// holds nothing does nothing. The error wraps errors.ErrUnsupported if
+// its backend cannot release (every backend of this module can).
+func (f *Fleet) Release(ctx context.Context, i int) error {
+	return f.do(ctx, "release", i, func(n driver.Node, ctx context.Context) error {
+		r, ok := n.(driver.Releaser)
+		if !ok {
+			return errors.ErrUnsupported
+		}
+		return r.Release(ctx)
+	})
+}
+
+// ReleaseAll releases what every server holds (see Release), server by
+// server in index order.
+func (f *Fleet) ReleaseAll(ctx context.Context) error {
+	for i := range f.nodes {
+		if err := f.Release(ctx, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // node returns node i, or an error naming op if there is none.
 func (f *Fleet) node(op string, i int) (driver.Node, error) {
 	if i < 0 || i >= len(f.nodes) {

@@ -158,6 +158,9 @@ func (r recorder) Replied(id int, errText string, at time.Time) {
 // Hung records that the call's reply was swallowed.
 func (r recorder) Hung(id int, at time.Time) { r.ended(id, Hung, "", at) }
 
+// Held records that a Hold fault keeps the call's reply.
+func (r recorder) Held(id int, at time.Time) { r.ended(id, Held, "", at) }
+
 // Aborted records that the call ended without a reply, and why.
 func (r recorder) Aborted(id int, why string, at time.Time) { r.ended(id, Aborted, why, at) }
 

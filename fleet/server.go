@@ -59,6 +59,8 @@ type server struct {
 	life   life           // under mu: up, down, paused or disconnected
 	hold   *porthold.Hold // under mu: the port of a disconnected server
 
+	kept keeper // the replies a Hold fault keeps (release.go)
+
 	// lifeMu serialises SetFaults and the lifecycle methods, so that a
 	// WaitGroup is never added to while another goroutine waits on it.
 	lifeMu sync.Mutex

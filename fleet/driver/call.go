@@ -49,6 +49,10 @@ const (
 	Hung
 	// Aborted: the connection closed before the reply could be written.
 	Aborted
+	// Held: a Hold fault keeps the reply until the test releases it
+	// (fleet.Fleet.Release); it then ends as OK or Failed, or Aborted if
+	// its connection closed first.
+	Held
 )
 
 // String returns the outcome's name as the journal and matchers print it.
@@ -64,6 +68,8 @@ func (o Outcome) String() string {
 		return "hung"
 	case Aborted:
 		return "aborted"
+	case Held:
+		return "held"
 	}
 	return "unknown"
 }

@@ -16,11 +16,17 @@ import (
 )
 
 // Host is the server a ServerCodec works for: it is told about the life of
-// every call (it keeps the journal) and asked to crash. Crash must take the
-// whole server down without waiting for the codec.
+// every call (it keeps the journal), asked to crash and handed the replies
+// a Hold fault keeps. Crash must take the whole server down without
+// waiting for the codec. Hold keeps send until the server releases it,
+// then calls it once, from the releasing goroutine: send writes the reply
+// and returns once it is written (or lost). The codec calls forget, which
+// must not block, when the reply can no longer be sent (its connection
+// closed); send then does nothing.
 type Host interface {
 	Recorder
 	Crash()
+	Hold(send func()) (forget func())
 }
 
 // Recorder is told about the life of every call through a ServerCodec.
@@ -36,6 +42,9 @@ type Recorder interface {
 	Replied(id int, errText string, at time.Time)
 	Hung(id int, at time.Time)
 	Aborted(id int, why string, at time.Time)
+	// Held is told when a Hold fault keeps the call's reply; Replied or
+	// Aborted follow when it is released or lost.
+	Held(id int, at time.Time)
 }
 
 // NewServerCodec returns a gob rpc.ServerCodec, wire-compatible with
@@ -68,6 +77,7 @@ func newCodec(conn net.Conn, eng *Engine, host Host) *serverCodec {
 		eng:     eng,
 		host:    host,
 		pending: make(map[uint64]pending),
+		held:    make(map[int]func()),
 		done:    make(chan struct{}),
 	}
 	c.buf = bufio.NewWriter(conn)
@@ -128,6 +138,7 @@ type serverCodec struct {
 
 	mu      sync.Mutex
 	pending map[uint64]pending // by request Seq
+	held    map[int]func()     // replies a Hold keeps, by call id: their forget; nil once closed
 
 	done      chan struct{} // closed once no request can come: slow replies give up
 	doneOnce  sync.Once
@@ -212,6 +223,9 @@ func (c *serverCodec) apply(p pending, r *rpc.Response, body any) error {
 		c.abort(p.id, "server crashed")
 		c.host.Crash()
 		return nil
+	case faults.Hold:
+		c.hold(p.id, copyOf(r), body)
+		return nil
 	case faults.Corrupt, faults.Truncate:
 		return c.mangle(p, r, body)
 	case faults.Throttle:
@@ -224,6 +238,30 @@ func (c *serverCodec) apply(p pending, r *rpc.Response, body any) error {
 		return nil
 	}
 	return c.reply(p.id, r, body)
+}
+
+// hold hands the reply to the host, which sends it when the test releases
+// it, unless the connection closes first.
+func (c *serverCodec) hold(id int, r *rpc.Response, body any) {
+	send := func() {
+		c.mu.Lock()
+		_, ok := c.held[id]
+		delete(c.held, id)
+		c.mu.Unlock()
+		if ok {
+			_ = c.reply(id, r, body)
+		}
+	}
+	c.mu.Lock()
+	closed := c.held == nil
+	if !closed {
+		c.host.Held(id, time.Now())
+		c.held[id] = c.host.Hold(send)
+	}
+	c.mu.Unlock()
+	if closed {
+		c.abort(id, "connection closed")
+	}
 }
 
 // abort records that call id ended without a reply, and why.
@@ -359,11 +397,15 @@ func (c *serverCodec) Close() error {
 		c.wg.Wait()
 		// Calls still pending will never be answered.
 		c.mu.Lock()
-		ps := c.pending
-		c.pending = nil
+		ps, held := c.pending, c.held
+		c.pending, c.held = nil, nil
 		c.mu.Unlock()
 		for _, p := range ps {
 			c.abort(p.id, "connection closed")
+		}
+		for id, forget := range held {
+			forget()
+			c.abort(id, "connection closed while the reply was held")
 		}
 	})
 	return err
