@@ -6,6 +6,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
+	"github.com/rpcfleet/rpcfleet/internal/memnet"
 )
 
 // InProcess returns the default backend: servers in this process, on
@@ -19,6 +20,7 @@ type localCluster struct {
 	servers []*server
 	nodes   []driver.Node
 	journal *journal
+	mem     *memnet.Network // WithMemory's network, else nil
 }
 
 var _ driver.Cluster = (*localCluster)(nil)

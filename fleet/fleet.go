@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
+	"github.com/rpcfleet/rpcfleet/internal/memnet"
 )
 
 // Fleet is a set of running net/rpc servers reached on 127.0.0.1, in this
@@ -19,7 +21,8 @@ import (
 type Fleet struct {
 	cluster driver.Cluster
 	nodes   []driver.Node
-	journal *journal // the live journal of an in-process fleet, else nil
+	journal *journal        // the live journal of an in-process fleet, else nil
+	mem     *memnet.Network // the network of a fleet WithMemory, else nil
 	seed    uint64
 }
 
@@ -27,6 +30,11 @@ type Fleet struct {
 // server listens on a loopback port of its own (two with WithControl),
 // and a host has 65,535; in practice the open-file limit binds first.
 const MaxServers = 65535
+
+// MaxMemoryServers is the most servers a fleet WithMemory may have: it
+// holds no ports and no file descriptors, only memory (about 9 KiB per
+// server, see BENCHMARKS.md).
+const MaxMemoryServers = 1 << 20
 
 // Start starts the servers and returns once every one of them accepts
 // connections. ctx bounds the start only; the fleet runs until Stop. On
@@ -36,8 +44,12 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.Servers < 1 || cfg.Servers > MaxServers {
-		return nil, fmt.Errorf("fleet: WithServers(%d): want 1..%d servers", cfg.Servers, MaxServers)
+	limit := MaxServers
+	if cfg.Memory {
+		limit = MaxMemoryServers
+	}
+	if cfg.Servers < 1 || cfg.Servers > limit {
+		return nil, fmt.Errorf("fleet: WithServers(%d): want 1..%d servers", cfg.Servers, limit)
 	}
 	for _, b := range []struct {
 		name string
@@ -72,6 +84,9 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 			return nil, fmt.Errorf("fleet: WithUnixSockets(%q): not a directory", cfg.UnixDir)
 		}
 	}
+	if err := checkMemory(cfg); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fleet: start: %w", err)
 	}
@@ -85,7 +100,7 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	}
 	f := &Fleet{cluster: cl, nodes: cl.Nodes(), seed: cfg.Seed}
 	if l, ok := cl.(*localCluster); ok {
-		f.journal = l.journal
+		f.journal, f.mem = l.journal, l.mem
 	}
 	return f, nil
 }
@@ -96,6 +111,9 @@ func (inProcess) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, 
 		return nil, fmt.Errorf("fleet: start: %w", err)
 	}
 	c := &localCluster{journal: &journal{limit: cfg.JournalLimit}, servers: make([]*server, cfg.Servers), nodes: make([]driver.Node, cfg.Servers)}
+	if cfg.Memory {
+		c.mem = memnet.New(fmt.Sprintf("mem-%08x", rand.Uint32()))
+	}
 	for i := range c.servers {
 		if err := ctx.Err(); err != nil {
 			c.Stop(context.Background())
@@ -105,8 +123,11 @@ func (inProcess) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, 
 		s.services, s.handshake = cfg.Services, cfg.HandshakeTimeout
 		c.servers[i], c.nodes[i] = s, localNode{s}
 		addr := hostPort(cfg.Host, cfg.BasePort, i)
-		if cfg.UnixDir != "" {
+		switch {
+		case cfg.UnixDir != "":
 			s.network, addr = "unix", filepath.Join(cfg.UnixDir, fmt.Sprintf("server-%d.sock", s.index))
+		case c.mem != nil:
+			s.network, s.mem, addr = "memory", c.mem, c.mem.Addr(s.index)
 		}
 		if err := s.listen(addr); err != nil {
 			c.Stop(context.Background())

@@ -15,6 +15,7 @@ import (
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
 	"github.com/rpcfleet/rpcfleet/internal/inject"
+	"github.com/rpcfleet/rpcfleet/internal/memnet"
 	"github.com/rpcfleet/rpcfleet/internal/porthold"
 )
 
@@ -28,7 +29,8 @@ type server struct {
 	journal *journal
 
 	mu        sync.Mutex
-	network   string           // "tcp", or "unix" (WithUnixSockets)
+	network   string           // "tcp", "unix" (WithUnixSockets) or "memory" (WithMemory)
+	mem       *memnet.Network  // the network of "memory"
 	services  []driver.Service // the user's receivers (WithService)
 	handshake time.Duration    // WithHandshakeTimeout
 	ln        net.Listener     // nil while down
@@ -295,7 +297,10 @@ func (s *server) listen(addr string) error {
 // bind listens on addr, on the server's network: TCP, or a unix socket
 // whose stale file, if any, it removes first.
 func (s *server) bind(addr string) (net.Listener, error) {
-	if s.network != "unix" {
+	switch s.network {
+	case "memory":
+		return s.mem.Listen(addr)
+	case "tcp":
 		return net.Listen("tcp", addr)
 	}
 	if len(addr) > maxSocketPath {
