@@ -252,6 +252,16 @@ func (c *gatedConn) Close() error {
 	return c.Conn.Close()
 }
 
+// BufferSize is the size of the buffers to put in front of the
+// connection: the in-memory transport's own (see memnet), else bufio's
+// default.
+func (c *gatedConn) BufferSize() int {
+	if b, ok := c.Conn.(interface{ BufferSize() int }); ok {
+		return b.BufferSize()
+	}
+	return 4096
+}
+
 // SetLinger sets SO_LINGER on a TCP connection, or its like on an
 // in-memory one (the reset fault uses it).
 func (c *gatedConn) SetLinger(sec int) error {

@@ -446,7 +446,7 @@ func (s *server) serve(c *gatedConn, down <-chan struct{}) {
 			return
 		}
 	}
-	br := bufio.NewReader(c)
+	br := bufio.NewReaderSize(c, c.BufferSize())
 	proto, err := sniff(c, br, s.handshake)
 	if err != nil {
 		c.Close()

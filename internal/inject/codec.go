@@ -80,7 +80,11 @@ func newCodec(conn net.Conn, eng *Engine, host Host) *serverCodec {
 		held:    make(map[int]func()),
 		done:    make(chan struct{}),
 	}
-	c.buf = bufio.NewWriter(conn)
+	size := 4096 // bufio's default
+	if b, ok := conn.(interface{ BufferSize() int }); ok {
+		size = b.BufferSize() // smaller on an in-memory connection
+	}
+	c.buf = bufio.NewWriterSize(conn, size)
 	c.out.w = c.buf
 	return c
 }
