@@ -32,8 +32,8 @@ type Fleet struct {
 const MaxServers = 65535
 
 // MaxMemoryServers is the most servers a fleet WithMemory may have: it
-// holds no ports and no file descriptors, only memory (about 9 KiB per
-// server, see BENCHMARKS.md).
+// holds no ports and no file descriptors, only memory (about 7 KB per
+// server while idle, see BENCHMARKS.md).
 const MaxMemoryServers = 1 << 20
 
 // Start starts the servers and returns once every one of them accepts
