@@ -29,22 +29,24 @@ vet:
 
 ## unit: plain Go tests of every package outside suites/ (and of the image's build of cmd/rpcfleet)
 # The first line only compiles (and runs no test), so that the timing tests
-# after it do not share two cores with the compiler; experiment's tests,
-# which measure tail latencies, run alone after the others.
+# after it do not share two cores with the compiler; the tests that measure
+# tail latencies (experiment's, and the KV example's experiment beside its
+# plain conformance run) run alone after the others.
 unit:
 	go test -race -count=1 -run '^$$' ./... >/dev/null
-	go test -race -count=1 $$(go list ./... | grep -v -e /suites -e /experiment$$)
+	go test -race -count=1 $$(go list ./... | grep -v -e /suites -e /experiment$$ -e /examples/kv/fanout$$ -e /examples/kv/specs$$)
 	go test -race -count=1 ./experiment
+	go test -race -count=1 ./examples/kv/fanout
 	go test -race -count=1 -tags noexperiments ./cmd/rpcfleet
 
 ## fuzz: FuzzParse, the fault plan parser and its round trip through String
 fuzz:
 	go test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./faults
 
-## specs: the Ginkgo suites, in parallel, randomized, leak-checked, JUnit in reports/
+## specs: the Ginkgo suites (rpcfleet's and the KV example's), in parallel, randomized, leak-checked, JUnit in reports/
 specs:
 	$(GINKGO) -r -p --race --randomize-all --randomize-suites --keep-going --timeout=20m \
-		--junit-report=junit.xml --output-dir=$(REPORTS) --keep-separate-reports ./suites
+		--junit-report=junit.xml --output-dir=$(REPORTS) --keep-separate-reports ./suites ./examples/kv/specs
 
 ## mutants: the conformance suite against every broken caller of the gallery; fails unless each is caught within 30s
 mutants:
