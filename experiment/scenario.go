@@ -30,7 +30,7 @@ type Scenario struct {
 	Name        string        `yaml:"name"`
 	Description string        `yaml:"description"`
 	Servers     int           `yaml:"servers"`  // fleet size
-	Backend     string        `yaml:"backend"`  // "inprocess" (the default, also "") or "container"
+	Backend     string        `yaml:"backend"`  // "inprocess" (the default, also ""), "memory" (in process, in-memory transport) or "container"
 	Image       string        `yaml:"image"`    // the container backend's image (default rpcfleet:dev, see make image)
 	Seed        uint64        `yaml:"seed"`     // seed of every fault decision
 	Rounds      int           `yaml:"rounds"`   // fan-outs per strategy, or
@@ -238,6 +238,22 @@ func (e *pathError) Error() string { return e.msg } // the message names its key
 
 func bad(msg string, path ...string) error { return &pathError{path: path, msg: msg} }
 
+// maxServers is the largest fleet the scenario's backend can start.
+func (sc *Scenario) maxServers() int {
+	if sc.Backend == "memory" {
+		return fleet.MaxMemoryServers
+	}
+	return fleet.MaxServers
+}
+
+// serversWhy is the reason for maxServers.
+func (sc *Scenario) serversWhy() string {
+	if sc.Backend == "memory" {
+		return "an in-memory fleet's limit"
+	}
+	return "each server listens on a port of its own"
+}
+
 // Check validates a scenario built in code or changed by flags.
 func (sc *Scenario) Check() error { return sc.check(nil) }
 
@@ -245,10 +261,12 @@ func (sc *Scenario) Check() error { return sc.check(nil) }
 // WithFanOut run beside it, which stand in for strategies.
 func (sc *Scenario) check(fanOuts []string) error {
 	switch {
-	case sc.Servers < 1 || sc.Servers > fleet.MaxServers:
-		return bad(fmt.Sprintf("servers: want 1..%d (each server listens on a port of its own), got %d", fleet.MaxServers, sc.Servers), "servers")
-	case sc.Backend != "" && sc.Backend != "inprocess" && sc.Backend != "container":
-		return bad(fmt.Sprintf("backend: want inprocess or container, got %q", sc.Backend), "backend")
+	case sc.Servers < 1 || sc.Servers > sc.maxServers():
+		return bad(fmt.Sprintf("servers: want 1..%d (%s), got %d", sc.maxServers(), sc.serversWhy(), sc.Servers), "servers")
+	case sc.Backend != "" && sc.Backend != "inprocess" && sc.Backend != "memory" && sc.Backend != "container":
+		return bad(fmt.Sprintf("backend: want inprocess, memory or container, got %q", sc.Backend), "backend")
+	case sc.Backend == "memory" && len(fanOuts) > 0:
+		return bad(fmt.Sprintf("backend: memory: the fan-outs of WithFanOut (%s) dial addresses themselves and cannot reach an in-memory fleet; use inprocess", strings.Join(fanOuts, ", ")), "backend")
 	case sc.Backend == "container" && sc.Image == "":
 		return bad("image: want the container image to run, e.g. rpcfleet:dev (make image)", "image")
 	case sc.Rounds < 0:

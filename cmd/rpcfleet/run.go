@@ -127,7 +127,7 @@ Ctrl-C stops the run and prints the figures so far.`,
 	fl.Uint64Var(&seed, "seed", 0, "seed of every fault decision")
 	fl.DurationVar(&timeout, "timeout", 0, "per-call timeout")
 	fl.StringVar(&faultSpec, "faults", "", "fault plan, replacing the file's")
-	fl.StringVar(&backend, "backend", "", "inprocess or container (the image must exist: make image)")
+	fl.StringVar(&backend, "backend", "", "inprocess, memory (in process, on the in-memory transport: up to a million servers) or container (the image must exist: make image)")
 	fl.StringVar(&only, "strategies", "", "comma-separated names of the strategies to run (default: all)")
 	return cmd
 }
