@@ -31,7 +31,7 @@ type Scenario struct {
 	Name        string        `yaml:"name"`
 	Description string        `yaml:"description"`
 	Servers     int           `yaml:"servers"`  // fleet size
-	Backend     string        `yaml:"backend"`  // "inprocess" (the default, also ""), "container", or "attach" (implied by Attach)
+	Backend     string        `yaml:"backend"`  // "inprocess" (the default, also ""), "memory" (in process, in-memory transport), "container", or "attach" (implied by Attach)
 	Attach      string        `yaml:"attach"`   // servers to attach to (package fleet/attach): control addresses host:port,..., dns:NAME:PORT or srv:NAME
 	Image       string        `yaml:"image"`    // the container backend's image (default rpcfleet:dev, see make image)
 	Seed        uint64        `yaml:"seed"`     // seed of every fault decision
@@ -246,6 +246,22 @@ func checkAttach(s string) error {
 
 func bad(msg string, path ...string) error { return &pathError{path: path, msg: msg} }
 
+// maxServers is the largest fleet the scenario's backend can start.
+func (sc *Scenario) maxServers() int {
+	if sc.Backend == "memory" {
+		return fleet.MaxMemoryServers
+	}
+	return fleet.MaxServers
+}
+
+// serversWhy is the reason for maxServers.
+func (sc *Scenario) serversWhy() string {
+	if sc.Backend == "memory" {
+		return "an in-memory fleet's limit"
+	}
+	return "each server listens on a port of its own"
+}
+
 // Check validates a scenario built in code or changed by flags.
 func (sc *Scenario) Check() error { return sc.check(nil) }
 
@@ -253,13 +269,15 @@ func (sc *Scenario) Check() error { return sc.check(nil) }
 // WithFanOut run beside it, which stand in for strategies.
 func (sc *Scenario) check(fanOuts []string) error {
 	switch {
-	case sc.Servers < 1 || sc.Servers > fleet.MaxServers:
-		return bad(fmt.Sprintf("servers: want 1..%d (each server listens on a port of its own), got %d", fleet.MaxServers, sc.Servers), "servers")
-	case sc.Backend != "" && sc.Backend != "inprocess" && sc.Backend != "container" && sc.Backend != "attach":
-		return bad(fmt.Sprintf("backend: want inprocess, container or attach, got %q", sc.Backend), "backend")
+	case sc.Servers < 1 || sc.Servers > sc.maxServers():
+		return bad(fmt.Sprintf("servers: want 1..%d (%s), got %d", sc.maxServers(), sc.serversWhy(), sc.Servers), "servers")
+	case sc.Backend != "" && sc.Backend != "inprocess" && sc.Backend != "memory" && sc.Backend != "container" && sc.Backend != "attach":
+		return bad(fmt.Sprintf("backend: want inprocess, memory, container or attach, got %q", sc.Backend), "backend")
+	case sc.Backend == "memory" && len(fanOuts) > 0:
+		return bad(fmt.Sprintf("backend: memory: the fan-outs of WithFanOut (%s) dial addresses themselves and cannot reach an in-memory fleet; use inprocess", strings.Join(fanOuts, ", ")), "backend")
 	case sc.Backend == "attach" && sc.Attach == "":
 		return bad("attach: want the servers to attach to: host:port,... control addresses, dns:NAME:PORT or srv:NAME", "backend")
-	case sc.Attach != "" && sc.Backend == "container":
+	case sc.Attach != "" && (sc.Backend == "container" || sc.Backend == "memory"):
 		return bad("attach: attached servers run already: leave backend out (or set it to attach) with attach", "attach")
 	case sc.Backend == "container" && sc.Image == "":
 		return bad("image: want the container image to run, e.g. rpcfleet:dev (make image)", "image")

@@ -242,6 +242,7 @@ func TestRuleOfFaultAlone(t *testing.T) {
 		{faults.Error{Msg: "boom"}, "error=boom"},
 		{faults.Error{Msg: "disk full"}, `error="disk full"`},
 		{faults.Hang{}, "hang"},
+		{faults.Hold{}, "hold"},
 		{faults.Drop{}, "drop"},
 		{faults.Reset{}, "reset"},
 		{faults.Corrupt{}, "corrupt"},
@@ -263,7 +264,7 @@ func TestRuleOfFaultAlone(t *testing.T) {
 		kinds[kind] = true
 	}
 	_, err := faults.Parse("nosuchkind")
-	const list = "delay, error, hang, drop, reset, corrupt, truncate, throttle, slice, refuse, slowaccept, blackhole or crash"
+	const list = "delay, error, hang, hold, drop, reset, corrupt, truncate, throttle, slice, refuse, slowaccept, blackhole or crash"
 	if err == nil || !strings.HasSuffix(err.Error(), "unknown fault kind (want "+list+")") {
 		t.Errorf("unknown kind: %v, want the kinds listed: %s", err, list)
 	}

@@ -69,6 +69,10 @@ func (c control) Reset(args wire.Auth, _ *wire.Empty) error {
 	return nil
 }
 
+// Release sends the replies the server holds for a Hold fault and
+// returns once they are written.
+func (c control) Release(_ wire.Empty, _ *wire.Empty) error { return c.s.Release() }
+
 // Health reports the server's state.
 func (c control) Health(args wire.Auth, h *driver.Health) error {
 	if err := c.cs.auth(args.Token); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
 	"github.com/rpcfleet/rpcfleet/internal/inject"
+	"github.com/rpcfleet/rpcfleet/internal/memnet"
 )
 
 // Fleet is a set of running net/rpc servers reached on 127.0.0.1, in this
@@ -22,7 +24,8 @@ import (
 type Fleet struct {
 	cluster driver.Cluster
 	nodes   []driver.Node
-	journal *journal // the live journal of an in-process fleet, else nil
+	journal *journal        // the live journal of an in-process fleet, else nil
+	mem     *memnet.Network // the network of a fleet WithMemory, else nil
 	seed    uint64
 }
 
@@ -30,6 +33,11 @@ type Fleet struct {
 // server listens on a loopback port of its own (two with WithControl),
 // and a host has 65,535; in practice the open-file limit binds first.
 const MaxServers = 65535
+
+// MaxMemoryServers is the most servers a fleet WithMemory may have: it
+// holds no ports and no file descriptors, only memory (about 7 KB per
+// server while idle, see BENCHMARKS.md).
+const MaxMemoryServers = 1 << 20
 
 // Start starts the servers and returns once every one of them accepts
 // connections. ctx bounds the start only; the fleet runs until Stop. On
@@ -39,8 +47,12 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.Servers < 1 || cfg.Servers > MaxServers {
-		return nil, fmt.Errorf("fleet: WithServers(%d): want 1..%d servers", cfg.Servers, MaxServers)
+	limit := MaxServers
+	if cfg.Memory {
+		limit = MaxMemoryServers
+	}
+	if cfg.Servers < 1 || cfg.Servers > limit {
+		return nil, fmt.Errorf("fleet: WithServers(%d): want 1..%d servers", cfg.Servers, limit)
 	}
 	for _, b := range []struct {
 		name string
@@ -94,6 +106,9 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 			return nil, fmt.Errorf("fleet: WithUnixSockets(%q): not a directory", cfg.UnixDir)
 		}
 	}
+	if err := checkMemory(cfg); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fleet: start: %w", err)
 	}
@@ -107,7 +122,7 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	}
 	f := &Fleet{cluster: cl, nodes: cl.Nodes(), seed: cfg.Seed}
 	if l, ok := cl.(*localCluster); ok {
-		f.journal = l.journal
+		f.journal, f.mem = l.journal, l.mem
 	}
 	return f, nil
 }
@@ -118,6 +133,9 @@ func (inProcess) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, 
 		return nil, fmt.Errorf("fleet: start: %w", err)
 	}
 	c := &localCluster{journal: &journal{limit: cfg.JournalLimit}, servers: make([]*server, cfg.Servers), nodes: make([]driver.Node, cfg.Servers)}
+	if cfg.Memory {
+		c.mem = memnet.New(fmt.Sprintf("mem-%08x", rand.Uint32()))
+	}
 	for i := range c.servers {
 		if err := ctx.Err(); err != nil {
 			c.Stop(context.Background())
@@ -128,8 +146,11 @@ func (inProcess) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, 
 		s.limits = inject.Limits{MaxRequest: cfg.MaxRequestSize, MaxInFlight: cfg.MaxInFlight, Idle: cfg.IdleTimeout}
 		c.servers[i], c.nodes[i] = s, localNode{s}
 		addr := hostPort(cfg.Host, cfg.BasePort, i)
-		if cfg.UnixDir != "" {
+		switch {
+		case cfg.UnixDir != "":
 			s.network, addr = "unix", filepath.Join(cfg.UnixDir, fmt.Sprintf("server-%d.sock", s.index))
+		case c.mem != nil:
+			s.network, s.mem, addr = "memory", c.mem, c.mem.Addr(s.index)
 		}
 		if err := s.listen(addr); err != nil {
 			c.Stop(context.Background())
@@ -339,6 +360,34 @@ func (f *Fleet) Reconnect(ctx context.Context, i int) error {
 		}
 		return p.Reconnect(ctx)
 	})
+}
+
+// Release sends the replies server i holds for a Hold fault (faults.Hold),
+// in the order it held them, and returns once they are written: a test
+// that releases server 7 and then server 3 knows 7's reply was written
+// first. Replies held after Release began wait for the next one; the
+// Hold rule keeps holding until the plan changes. Releasing a server that
+// holds nothing does nothing. The error wraps errors.ErrUnsupported if
+// its backend cannot release (every backend of this module can).
+func (f *Fleet) Release(ctx context.Context, i int) error {
+	return f.do(ctx, "release", i, func(n driver.Node, ctx context.Context) error {
+		r, ok := n.(driver.Releaser)
+		if !ok {
+			return errors.ErrUnsupported
+		}
+		return r.Release(ctx)
+	})
+}
+
+// ReleaseAll releases what every server holds (see Release), server by
+// server in index order.
+func (f *Fleet) ReleaseAll(ctx context.Context) error {
+	for i := range f.nodes {
+		if err := f.Release(ctx, i); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // node returns node i, or an error naming op if there is none.

@@ -180,6 +180,9 @@ func (r recorder) Cut(id int, what string, _ time.Time) {
 
 var _ inject.Cutter = recorder{}
 
+// Held records that a Hold fault keeps the call's reply.
+func (r recorder) Held(id int, at time.Time) { r.ended(id, Held, "", at) }
+
 // Aborted records that the call ended without a reply, and why.
 func (r recorder) Aborted(id int, why string, at time.Time) { r.ended(id, Aborted, why, at) }
 

@@ -94,6 +94,19 @@ func WithService(name string, newRcvr func(index int) any) Option {
 // In process only; control ports stay on TCP.
 func WithUnixSockets(dir string) Option { return func(c *driver.Config) { c.UnixDir = dir } }
 
+// WithMemory makes the servers listen on an in-memory network of the
+// fleet's own instead of TCP: no sockets and no file descriptors, so a
+// fleet can have up to MaxMemoryServers servers, and no I/O a
+// testing/synctest bubble cannot see into, so a fleet started inside
+// synctest.Test runs in its virtual time. Addrs are addresses on that
+// network ("mem-1a2b3c4d:7" is server 7), reached only through the
+// fleet's Dial: give it to the reference caller as
+// caller.WithDialer(f.Dial). Every fault applies, and every lifecycle
+// method works (see the README's table of the transports' differences).
+// In process only, and not with WithUnixSockets, WithBasePort or
+// WithControl (other processes cannot reach the network).
+func WithMemory() Option { return func(c *driver.Config) { c.Memory = true } }
+
 // WithHandshakeTimeout sets how long a new connection, to a data or a
 // control port, may take to show which protocol it speaks (its first
 // bytes; the whole HTTP CONNECT handshake) and to send its first request

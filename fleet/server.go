@@ -15,6 +15,7 @@ import (
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
 	"github.com/rpcfleet/rpcfleet/internal/inject"
+	"github.com/rpcfleet/rpcfleet/internal/memnet"
 	"github.com/rpcfleet/rpcfleet/internal/porthold"
 )
 
@@ -28,7 +29,8 @@ type server struct {
 	journal *journal
 
 	mu        sync.Mutex
-	network   string           // "tcp", or "unix" (WithUnixSockets)
+	network   string           // "tcp", "unix" (WithUnixSockets) or "memory" (WithMemory)
+	mem       *memnet.Network  // the network of "memory"
 	services  []driver.Service // the user's receivers (WithService)
 	handshake time.Duration    // WithHandshakeTimeout
 	skew      time.Duration    // WithClockSkew: added to the journal's times and Control.Now
@@ -60,6 +62,8 @@ type server struct {
 	paused atomic.Pointer[chan struct{}]
 	life   life           // under mu: up, down, paused or disconnected
 	hold   *porthold.Hold // under mu: the port of a disconnected server
+
+	kept keeper // the replies a Hold fault keeps (release.go)
 
 	// lifeMu serialises SetFaults and the lifecycle methods, so that a
 	// WaitGroup is never added to while another goroutine waits on it.
@@ -295,7 +299,10 @@ func (s *server) listen(addr string) error {
 // bind listens on addr, on the server's network: TCP, or a unix socket
 // whose stale file, if any, it removes first.
 func (s *server) bind(addr string) (net.Listener, error) {
-	if s.network != "unix" {
+	switch s.network {
+	case "memory":
+		return s.mem.Listen(addr)
+	case "tcp":
 		return net.Listen("tcp", addr)
 	}
 	if len(addr) > maxSocketPath {
@@ -441,7 +448,7 @@ func (s *server) serve(c *gatedConn, down <-chan struct{}) {
 			return
 		}
 	}
-	br := bufio.NewReader(c)
+	br := bufio.NewReaderSize(c, c.BufferSize())
 	proto, err := sniff(c, br, s.handshake)
 	if err != nil {
 		c.Close()

@@ -137,7 +137,7 @@ Ctrl-C stops the run and prints the figures so far.`,
 	fl.Uint64Var(&seed, "seed", 0, "seed of every fault decision")
 	fl.DurationVar(&timeout, "timeout", 0, "per-call timeout")
 	fl.StringVar(&faultSpec, "faults", "", "fault plan, replacing the file's")
-	fl.StringVar(&backend, "backend", "", "inprocess, container (the image must exist: make image) or attach (with --attach)")
+	fl.StringVar(&backend, "backend", "", "inprocess, memory (in process, on the in-memory transport: up to a million servers), container (the image must exist: make image) or attach (with --attach)")
 	fl.StringVar(&attachTo, "attach", "", "attach to running servers instead of starting them: control addresses host:port,..., dns:NAME:PORT (A records) or srv:NAME (SRV records)")
 	fl.StringVar(&token, "control-token", "", "the attached servers' control token (default: $"+serve.TokenEnv+"); required beyond loopback")
 	fl.StringVar(&only, "strategies", "", "comma-separated names of the strategies to run (default: all)")

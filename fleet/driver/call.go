@@ -86,6 +86,10 @@ const (
 	// written; Err says which fault cut it (after the error reply's
 	// text, if it was one).
 	Cut
+	// Held: a Hold fault keeps the reply until the test releases it
+	// (fleet.Fleet.Release); it then ends as OK or Failed, or Aborted if
+	// its connection closed first.
+	Held
 )
 
 // String returns the outcome's name as the journal and matchers print it.
@@ -103,6 +107,8 @@ func (o Outcome) String() string {
 		return "aborted"
 	case Cut:
 		return "cut"
+	case Held:
+		return "held"
 	}
 	return "unknown"
 }

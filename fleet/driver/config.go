@@ -28,6 +28,7 @@ type Config struct {
 
 	Services []Service // receivers of the user's own types, on every server (WithService)
 	UnixDir  string    // listen on unix sockets in this directory, not TCP (WithUnixSockets)
+	Memory   bool      // listen on an in-memory network of the fleet's own, not TCP (WithMemory)
 
 	HandshakeTimeout time.Duration // a new connection shows its protocol and first request within this (WithHandshakeTimeout)
 	IdleTimeout      time.Duration // close a connection quiet this long with no call in flight (WithIdleTimeout)

@@ -17,11 +17,17 @@ import (
 )
 
 // Host is the server a ServerCodec works for: it is told about the life of
-// every call (it keeps the journal) and asked to crash. Crash must take the
-// whole server down without waiting for the codec.
+// every call (it keeps the journal), asked to crash and handed the replies
+// a Hold fault keeps. Crash must take the whole server down without
+// waiting for the codec. Hold keeps send until the server releases it,
+// then calls it once, from the releasing goroutine: send writes the reply
+// and returns once it is written (or lost). The codec calls forget, which
+// must not block, when the reply can no longer be sent (its connection
+// closed); send then does nothing.
 type Host interface {
 	Recorder
 	Crash()
+	Hold(send func()) (forget func())
 }
 
 // Recorder is told about the life of every call through a ServerCodec.
@@ -37,6 +43,9 @@ type Recorder interface {
 	Replied(id int, errText string, at time.Time)
 	Hung(id int, at time.Time)
 	Aborted(id int, why string, at time.Time)
+	// Held is told when a Hold fault keeps the call's reply; Replied or
+	// Aborted follow when it is released or lost.
+	Held(id int, at time.Time)
 }
 
 // Cutter is a Recorder told, when a fault cuts a connection (drop,
@@ -90,6 +99,7 @@ func newCodec(conn net.Conn, r io.Reader, gob bool, eng *Engine, host Host, opts
 		eng:     eng,
 		host:    host,
 		pending: make(map[uint64]pending),
+		held:    make(map[int]func()),
 		done:    make(chan struct{}),
 	}
 	for _, o := range opts {
@@ -97,7 +107,11 @@ func newCodec(conn net.Conn, r io.Reader, gob bool, eng *Engine, host Host, opts
 	}
 	c.slots = newSlots(c.lim.MaxInFlight)
 	c.in = NewLimitedReader(conn, r, gob, c.lim, c.slots.busy)
-	c.buf = bufio.NewWriter(conn)
+	size := 4096 // bufio's default
+	if b, ok := conn.(interface{ BufferSize() int }); ok {
+		size = b.BufferSize() // smaller on an in-memory connection
+	}
+	c.buf = bufio.NewWriterSize(conn, size)
 	c.out.w = c.buf
 	return c
 }
@@ -200,6 +214,7 @@ type serverCodec struct {
 	pending map[uint64]pending // by request Seq
 	cur     uint64             // Seq of the request whose body is read next
 	written []written          // recent replies written, oldest first (see Cutter)
+	held    map[int]func()     // replies a Hold keeps, by call id: their forget; nil once closed
 
 	lim    Limits
 	in     *LimitedReader  // the connection's requests, within lim
@@ -334,10 +349,37 @@ func (c *serverCodec) apply(p pending, r *rpc.Response, body any) error {
 		c.cut(p, "crash")
 		c.host.Crash()
 		return nil
+	case faults.Hold:
+		c.hold(p.id, copyOf(r), body)
+		return nil
 	case faults.Corrupt, faults.Truncate:
 		return c.mangle(p, r, body)
 	}
 	return c.reply(p.id, r, body)
+}
+
+// hold hands the reply to the host, which sends it when the test releases
+// it, unless the connection closes first.
+func (c *serverCodec) hold(id int, r *rpc.Response, body any) {
+	send := func() {
+		c.mu.Lock()
+		_, ok := c.held[id]
+		delete(c.held, id)
+		c.mu.Unlock()
+		if ok {
+			_ = c.reply(id, r, body)
+		}
+	}
+	c.mu.Lock()
+	closed := c.held == nil
+	if !closed {
+		c.host.Held(id, time.Now())
+		c.held[id] = c.host.Hold(send)
+	}
+	c.mu.Unlock()
+	if closed {
+		c.abort(id, "connection closed")
+	}
 }
 
 // abort records that call id ended without a reply, and why.
@@ -482,11 +524,15 @@ func (c *serverCodec) Close() error {
 		c.wg.Wait()
 		// Calls still pending will never be answered.
 		c.mu.Lock()
-		ps := c.pending
-		c.pending = nil
+		ps, held := c.pending, c.held
+		c.pending, c.held = nil, nil
 		c.mu.Unlock()
 		for _, p := range ps {
 			c.abort(p.id, "connection closed")
+		}
+		for id, forget := range held {
+			forget()
+			c.abort(id, "connection closed while the reply was held")
 		}
 	})
 	return err

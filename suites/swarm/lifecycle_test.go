@@ -59,4 +59,3 @@ var _ = Describe("A swarm-hosted fleet", Serial, Label("swarm"), func() {
 		Expect(hedged.SlowRate()).To(BeNumerically("<", all.SlowRate()/2), "hedging cuts it")
 	}, SpecTimeout(3*time.Minute))
 })
-
