@@ -28,8 +28,8 @@
 // replaced container or pod has a new address), then gives it the
 // fleet's seed and plan; a server that crashed (a crash fault) or was
 // killed in a process that stayed up is restarted through its control
-// port. Pause, Unpause, Disconnect and Reconnect are the in-process
-// server's, inside the server's process. OpenConns is unsupported.
+// port. Pause, Unpause, Disconnect, Reconnect and Release are the
+// in-process server's, inside the server's process. OpenConns is unsupported.
 //
 // Journals come from each server's control port. A server on another
 // host keeps another clock: the backend estimates each server's clock

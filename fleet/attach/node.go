@@ -40,6 +40,7 @@ var (
 	_ driver.Pauser      = (*node)(nil)
 	_ driver.Partitioner = (*node)(nil)
 	_ driver.Clocked     = (*node)(nil)
+	_ driver.Releaser    = (*node)(nil)
 )
 
 // clockRefresh is how old a clock estimate may grow before Calls measures
@@ -506,6 +507,20 @@ func (n *node) Disconnect(ctx context.Context) error {
 // Reconnect ends a Disconnect; the address stays.
 func (n *node) Reconnect(ctx context.Context) error {
 	return n.lifecycle(ctx, (*driver.ControlClient).Reconnect)
+}
+
+// Release sends the replies the server holds for a Hold fault, through
+// its control port; a killed server holds none.
+func (n *node) Release(ctx context.Context) error {
+	n.life.Lock()
+	defer n.life.Unlock()
+	n.mu.Lock()
+	killed := n.killed
+	n.mu.Unlock()
+	if killed {
+		return nil
+	}
+	return n.control(ctx, func(cc *driver.ControlClient, _ driver.Health) error { return cc.Release(ctx) })
 }
 
 // detach leaves the server serving with no faults, if it answers.
