@@ -159,20 +159,23 @@ func (s *Stack) Source() attach.Source {
 }
 
 // Remove runs `docker stack rm` and returns once the stack's containers
-// and network are gone, or with ctx's error.
+// and network are gone, or with ctx's error. The engine may refuse to
+// remove the network while tasks still shut down: Remove runs `docker
+// stack rm` again until it is gone.
 func (s *Stack) Remove(ctx context.Context) error {
-	if _, err := docker(ctx, nil, "stack", "rm", s.name); err != nil {
-		return fmt.Errorf("fleet/swarm: remove %s: %w", s.name, err)
-	}
+	_, rmErr := docker(ctx, nil, "stack", "rm", s.name)
 	for {
 		ctrs, err := docker(ctx, nil, "ps", "-aq", "--filter", "label=com.docker.stack.namespace="+s.name)
 		nets, err2 := docker(ctx, nil, "network", "ls", "-q", "--filter", "label=com.docker.stack.namespace="+s.name)
 		if err == nil && err2 == nil && ctrs == "" && nets == "" {
 			return nil
 		}
+		if err == nil && ctrs == "" && nets != "" {
+			_, rmErr = docker(ctx, nil, "stack", "rm", s.name) // the network, once its tasks are gone
+		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("fleet/swarm: remove %s: containers %q, networks %q left: %w", s.name, ctrs, nets, ctx.Err())
+			return fmt.Errorf("fleet/swarm: remove %s: containers %q, networks %q left: %w (last docker stack rm: %v)", s.name, ctrs, nets, ctx.Err(), rmErr)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

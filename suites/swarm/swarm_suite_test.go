@@ -77,11 +77,16 @@ var _ = SynchronizedAfterSuite(func() {}, func(ctx SpecContext) {
 	if leave == nil {
 		return
 	}
+	// Every step, whatever the one before did: the engine is shared.
+	var rmErr error
 	if stack != nil {
-		Expect(stack.Remove(ctx)).To(Succeed())
+		rmErr = stack.Remove(ctx)
 	}
-	Expect(leave(ctx)).To(Succeed())
-	Expect(exec.CommandContext(ctx, "docker", "image", "rm", image).Run()).To(Succeed(), "removing the suite's image %s", image)
+	leaveErr := leave(ctx)
+	imgErr := exec.CommandContext(ctx, "docker", "image", "rm", image).Run()
+	Expect(rmErr).NotTo(HaveOccurred(), "removing the stack")
+	Expect(leaveErr).NotTo(HaveOccurred(), "leaving the swarm")
+	Expect(imgErr).NotTo(HaveOccurred(), "removing the suite's image %s", image)
 }, NodeTimeout(5*time.Minute))
 
 // image is the suite's own image, built by the first process.
