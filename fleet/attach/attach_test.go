@@ -234,3 +234,30 @@ func TestTokenBeyondLoopback(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// WithSettle: Stop waits after a blackhole, for dials a port proxy
+// retries, and only then.
+func TestSettleAfterABlackhole(t *testing.T) {
+	ctx := t.Context()
+	under := served(t, fleet.WithServers(2))
+	const settle = 300 * time.Millisecond
+	for _, tc := range []struct {
+		plan string
+		wait bool
+	}{{"delay=1ms", false}, {"blackhole,servers=1", true}} {
+		f, err := fleet.Start(ctx, fleet.WithServers(2), fleet.WithBackend(attach.New(attach.Addrs(under.ControlAddrs()...), attach.WithSettle(settle))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.SetFaults(ctx, faults.MustParse(tc.plan)); err != nil {
+			t.Fatal(err)
+		}
+		began := time.Now()
+		if err := f.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(began); tc.wait && took < settle {
+			t.Errorf("%s: Stop took %v, want at least the settle time %v", tc.plan, took, settle)
+		}
+	}
+}

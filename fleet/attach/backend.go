@@ -26,6 +26,17 @@ func WithPoll(d time.Duration) Option { return func(b *backend) { b.poll = d } }
 // (default 16).
 func WithParallel(n int) Option { return func(b *backend) { b.parallel = max(1, n) } }
 
+// WithSettle makes Stop wait d, once it has cleared the faults, if any
+// server had a blackhole plan: a port proxy in front of the servers
+// (Docker's, for a Swarm task's published port) accepts a client's dial
+// itself and retries its own into the blackholed server's full backlog
+// (TCP's SYN retries: 1s, 3s, 7s, 15s after it began), so requests of the
+// fleet's specs may reach the servers seconds after the blackhole ended,
+// into the journal of the next fleet attached to them. Without a proxy
+// the client's own dial ends with its timeout, and nothing is needed
+// (default 0).
+func WithSettle(d time.Duration) Option { return func(b *backend) { b.settle = d } }
+
 // New returns a backend that attaches to the servers src finds. It may
 // attach any number of fleets, one after another or at once to disjoint
 // servers; two fleets attached to the same servers steer the same
@@ -42,6 +53,7 @@ type backend struct {
 	src      Source
 	poll     time.Duration
 	parallel int
+	settle   time.Duration // WithSettle
 }
 
 var _ driver.Backend = (*backend)(nil)
@@ -287,5 +299,14 @@ func (c *cluster) Stop(ctx context.Context) error {
 		return fmt.Errorf("fleet/attach: stop: %w", err)
 	}
 	c.stopped = true
+	if c.b.settle > 0 && slices.ContainsFunc(c.nodes, (*node).holed) {
+		t := time.NewTimer(c.b.settle)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return fmt.Errorf("fleet/attach: stop: settling after a blackhole: %w", ctx.Err())
+		}
+	}
 	return nil
 }

@@ -22,6 +22,7 @@ type node struct {
 	// from the state the one before left.
 	life sync.Mutex
 	plan faults.Plan // under life: set again in a process that replaced a killed one
+	hole bool        // under life: a plan with a blackhole was set (see WithSettle)
 
 	mu          sync.Mutex // guards the fields below
 	ep          Endpoint   // where the current process is reached
@@ -203,6 +204,7 @@ func (n *node) SetFaults(ctx context.Context, p faults.Plan) error {
 	p.Rules = slices.Clone(p.Rules)
 	n.life.Lock()
 	defer n.life.Unlock()
+	n.hole = n.hole || hasHole(p)
 	n.mu.Lock()
 	killed := n.killed
 	n.mu.Unlock()
@@ -213,6 +215,18 @@ func (n *node) SetFaults(ctx context.Context, p faults.Plan) error {
 	}
 	n.plan = p
 	return nil
+}
+
+// hasHole reports whether p has a blackhole rule.
+func hasHole(p faults.Plan) bool {
+	return slices.ContainsFunc(p.Rules, func(r faults.Rule) bool { _, ok := r.Fault.(faults.Blackhole); return ok })
+}
+
+// holed reports whether a plan with a blackhole was ever set on the node.
+func (n *node) holed() bool {
+	n.life.Lock()
+	defer n.life.Unlock()
+	return n.hole || hasHole(n.plan)
 }
 
 // Calls returns the journals of the server's killed processes, then the

@@ -100,10 +100,11 @@ var _ = BeforeEach(func() {
 	})
 })
 
-// start attaches a fleet to the stack's servers.
+// start attaches a fleet to the stack's servers. Docker's port proxy
+// retries a blackholed dial of one spec into the next (WithSettle).
 func start(ctx context.Context, opts ...fleet.Option) (*fleet.Fleet, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	return fleet.Start(ctx, append([]fleet.Option{fleet.WithBackend(attach.New(stack.Source(), attach.WithPoll(250*time.Millisecond))),
+	return fleet.Start(ctx, append([]fleet.Option{fleet.WithBackend(attach.New(stack.Source(), attach.WithPoll(250*time.Millisecond), attach.WithSettle(16*time.Second))),
 		fleet.WithControlToken(token), fleet.WithFleetID(stack.FleetID())}, opts...)...)
 }
