@@ -60,7 +60,7 @@ bench:
 bench-peers:
 	cd bench/peers && go tool ginkgo -p --race --randomize-all .
 	cd bench/peers && go test -run '^$$' -bench FanOut -benchtime 40x -count 5
-	cd bench/peers && go test -run '^$$' -bench Toxiproxy -benchtime 1s
+	cd bench/peers && go test -run '^$$' -bench Toxiproxy -benchtime 1s -count 5
 
 ## image: the container image $(IMAGE), FROM scratch with a static binary built here (nothing is pulled)
 image:
