@@ -11,8 +11,9 @@ package caller_test
 //
 // One op is one fan-out to every server. ns/call is ns/op divided by the
 // number of servers. BenchmarkPaired interleaves the caller and the floor
-// at 1,000 servers and reports their ratio. See BENCHMARKS.md for the
-// command and the figures.
+// at 1,000 servers and reports their ratio; bench/peers's BenchmarkFanOut
+// interleaves them with errgroup and conc fan-outs. See BENCHMARKS.md for
+// the commands and the figures.
 
 import (
 	"context"
