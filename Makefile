@@ -4,7 +4,7 @@ GINKGO  := go tool ginkgo
 REPORTS := reports
 IMAGE   := rpcfleet:dev
 
-.PHONY: run demo test vet unit fuzz specs mutants bench seed-demo image bench-containers bench-swarm bench-attach clean
+.PHONY: run demo test vet unit fuzz specs mutants bench bench-peers seed-demo image bench-containers bench-swarm bench-attach clean
 
 # How long `make fuzz` runs FuzzParse: 200,000 inputs in `make test` (a
 # count, not a duration: a timed run has ended once in "context deadline
@@ -67,6 +67,12 @@ mutants:
 ## bench: the benchmarks behind BENCHMARKS.md
 bench:
 	go test -run '^$$' -bench . -skip '/servers=100000' -benchtime=20x ./caller ./fleet
+
+## bench-peers: the errgroup and conc fan-outs through the conformance suite, then the reference caller beside them at 1,000 servers, and rpcfleet's faults beside Toxiproxy's (bench/peers, a module of its own)
+bench-peers:
+	cd bench/peers && go tool ginkgo -p --race --randomize-all .
+	cd bench/peers && go test -run '^$$' -bench FanOut -benchtime 40x -count 5
+	cd bench/peers && go test -run '^$$' -bench Toxiproxy -benchtime 1s -count 5
 
 ## image: the container image $(IMAGE), FROM scratch with a static binary built here (nothing is pulled)
 image:

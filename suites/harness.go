@@ -140,8 +140,14 @@ func (h *spec[A, R]) startFleet(ctx context.Context, n int, opts ...fleet.Option
 		all = append(all, h.call.Service)
 	}
 	all = append(all, h.cfg.fleetOpts...)
+	if h.cfg.virtual != nil {
+		all = append(all, fleet.WithMemory())
+	}
 	f, err := h.cfg.start(ctx, append(all, opts...)...)
 	h.Expect(err).NotTo(HaveOccurred(), "starting a fleet of %d servers", n)
+	if h.cfg.virtual != nil {
+		h.cfg.virtual.point(f)
+	}
 	h.Cleanup(func(ctx context.Context) {
 		h.Expect(f.Stop(ctx)).To(Succeed())
 	}, h.scale(30*time.Second))

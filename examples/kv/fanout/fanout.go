@@ -24,14 +24,30 @@ import (
 // concurrent use. Close it when done.
 type Client struct {
 	timeout time.Duration
+	dial    func(ctx context.Context, addr string) (net.Conn, error)
 	mu      sync.Mutex
 	conns   map[string]*rpc.Client
 }
 
+// Option configures a Client.
+type Option func(*Client)
+
+// WithDialer makes the Client connect with dial instead of over TCP: a
+// test's in-memory fleet (fleet.Fleet.Dial), a proxy.
+func WithDialer(dial func(ctx context.Context, addr string) (net.Conn, error)) Option {
+	return func(c *Client) { c.dial = dial }
+}
+
 // New returns a Client whose calls (dial and reply) fail after timeout,
 // with no connection yet; the caller must Close it.
-func New(timeout time.Duration) *Client {
-	return &Client{timeout: timeout, conns: map[string]*rpc.Client{}}
+func New(timeout time.Duration, opts ...Option) *Client {
+	var d net.Dialer
+	c := &Client{timeout: timeout, conns: map[string]*rpc.Client{}}
+	c.dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Result is one server's answer to Get: its value, or why there is none.
@@ -105,8 +121,7 @@ func (c *Client) conn(ctx context.Context, addr string) (*rpc.Client, error) {
 	if rc != nil {
 		return rc, nil
 	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	nc, err := c.dial(ctx, addr)
 	if err != nil && (ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded)) {
 		// A dial cut short by ctx or by its deadline (whose timer inside
 		// net may fire just before ctx's) reports an i/o timeout: say it

@@ -32,13 +32,13 @@ var Get = suites.Call[kv.GetArgs, kv.GetReply]{Method: "KV.Get", Service: fleet.
 
 // NewClient is the team's client with the suite's per-call timeout, as the suite's fan-out, closed by the suite.
 func NewClient(timeout time.Duration) suites.FanOuterOf[kv.GetArgs, kv.GetReply] {
-	c := fanout.New(timeout)
+	return Adapt(fanout.New(timeout))
+}
+
+// Adapt makes c the suite's fan-out: results by index, Close passed on.
+func Adapt(c *fanout.Client) suites.FanOuterOf[kv.GetArgs, kv.GetReply] {
 	return suites.Closing(func(ctx context.Context, addrs []string, args kv.GetArgs) ([]suites.ResultOf[kv.GetReply], error) {
 		results, err := c.Get(ctx, addrs, args.Key)
-		out := make([]suites.ResultOf[kv.GetReply], len(results))
-		for i, r := range results {
-			out[i] = suites.ResultOf[kv.GetReply]{Addr: addrs[i], Reply: kv.GetReply{Value: r.Value}, Err: r.Err}
-		}
-		return out, err
+		return suites.ResultsOf(addrs, func(i int) (kv.GetReply, error) { return kv.GetReply{Value: results[i].Value}, results[i].Err }), err
 	}, c.Close)
 }

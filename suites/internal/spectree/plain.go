@@ -11,36 +11,50 @@ import (
 	"github.com/onsi/gomega"
 )
 
+// Bubble runs f as a subtest of t in an environment of its own:
+// synctest.Test, for virtual time.
+type Bubble func(t *testing.T, f func(*testing.T))
+
 // Run runs root's specs as nested subtests of t, one at a time, in the
-// order they were written, each under its own timeout; notes are logged
-// first. Labels are ignored: select specs with go test -run.
-func Run(t *testing.T, root Node, seed int64, notes ...string) {
+// order they were written, each under its own timeout, and inside bubble
+// if it is not nil; notes are logged first. Labels are ignored: select
+// specs with go test -run.
+func Run(t *testing.T, root Node, seed int64, bubble Bubble, notes ...string) {
 	t.Helper()
 	for _, n := range notes {
 		t.Log(n)
 	}
 	for _, c := range root.children {
-		run(t, c, seed)
+		run(t, c, seed, bubble)
 	}
 }
 
-func run(t *testing.T, n Node, seed int64) {
+func run(t *testing.T, n Node, seed int64, bubble Bubble) {
 	if n.body == nil {
 		t.Run(n.text, func(t *testing.T) {
 			for _, c := range n.children {
-				run(t, c, seed)
+				run(t, c, seed, bubble)
 			}
 		})
 		return
 	}
 	t.Run(n.text, func(t *testing.T) {
-		s := &plainT{t: t, seed: seed}
-		s.Gomega = gomega.NewGomega(s.fail)
-		ctx, cancel := context.WithTimeout(t.Context(), n.timeout)
-		defer cancel()
-		defer s.Recover()
-		n.body(ctx, s)
+		if bubble != nil {
+			bubble(t, func(t *testing.T) { runSpec(t, n, seed) })
+			return
+		}
+		runSpec(t, n, seed)
 	})
+}
+
+// runSpec runs the spec n as the test t.
+func runSpec(t *testing.T, n Node, seed int64) {
+	s := &plainT{t: t, seed: seed}
+	s.Gomega = gomega.NewGomega(s.fail)
+	ctx, cancel := context.WithTimeout(t.Context(), n.timeout)
+	defer cancel()
+	defer s.Recover()
+	n.body(ctx, s)
 }
 
 // plainT is T inside a subtest.

@@ -57,6 +57,6 @@ func TestTree(t *testing.T) {
 			}, time.Second)
 		}),
 	)
-	spectree.Run(t, tree, 42, "a note")
+	spectree.Run(t, tree, 42, nil, "a note")
 	t.Cleanup(func() { t.Logf("cleaned: %v", cleaned) })
 }
