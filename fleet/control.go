@@ -71,7 +71,12 @@ func (c control) Reset(args wire.Auth, _ *wire.Empty) error {
 
 // Release sends the replies the server holds for a Hold fault and
 // returns once they are written.
-func (c control) Release(_ wire.Empty, _ *wire.Empty) error { return c.s.Release() }
+func (c control) Release(args wire.Auth, _ *wire.Empty) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
+	return c.s.Release()
+}
 
 // Health reports the server's state.
 func (c control) Health(args wire.Auth, h *driver.Health) error {

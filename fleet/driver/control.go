@@ -208,5 +208,5 @@ func (c *ControlClient) Now(ctx context.Context) (time.Time, error) {
 // Release sends the replies the server holds for a Hold fault and
 // returns once they are written (see fleet.Fleet.Release).
 func (c *ControlClient) Release(ctx context.Context) error {
-	return c.call(ctx, "Release", wire.Empty{}, &wire.Empty{})
+	return c.call(ctx, "Release", c.auth(), &wire.Empty{})
 }
