@@ -38,7 +38,7 @@ vet:
 # plain conformance run) run alone after the others.
 unit:
 	go test -race -count=1 -run '^$$' ./... >/dev/null
-	go test -race -count=1 $$(go list ./... | grep -v -e '/suites$$' -e /suites/container -e /suites/internal/mutants -e /experiment$$ -e /examples/kv/fanout$$ -e /examples/kv/specs$$)
+	go test -race -count=1 $$(go list ./... | grep -v -e '/suites$$' -e /suites/container -e /suites/attach -e /suites/swarm -e /suites/internal/mutants -e /experiment$$ -e /examples/kv/fanout$$ -e /examples/kv/specs$$)
 	go test -race -count=1 ./experiment
 	go test -race -count=1 ./examples/kv/fanout
 	go test -race -count=1 -tags noexperiments ./cmd/rpcfleet
