@@ -53,7 +53,7 @@ func TestParseErrors(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"unknown key", "name: x\nservers: 10\nrounds: 5\nbogus: 1\nstrategies:\n  - name: a\n",
-			`bad.yaml:4: unknown key "bogus" in scenario (want one of: name, description, servers, backend, image`},
+			`bad.yaml:4: unknown key "bogus" in scenario (want one of: name, description, servers, backend, attach, image`},
 		{"unknown strategy key", base + "    hegde: {after: 1ms}\n",
 			`bad.yaml:6: unknown key "hegde" in strategy (want one of: name, failfast, quorum, hedge`},
 		{"wrong type", "name: x\nservers: many\nrounds: 5\nstrategies:\n  - name: a\n",
@@ -75,7 +75,7 @@ func TestParseErrors(t *testing.T) {
 		{"more servers than memory takes", "name: x\nservers: 2000000000\nbackend: memory\nrounds: 5\nstrategies:\n  - name: a\n",
 			"bad.yaml:2: servers: want 1..1048576 (an in-memory fleet's limit), got 2000000000"},
 		{"unknown backend", "name: x\nservers: 3\nbackend: pipes\nrounds: 5\nstrategies:\n  - name: a\n",
-			`bad.yaml:3: backend: want inprocess, memory or container, got "pipes"`},
+			`bad.yaml:3: backend: want inprocess, memory, container or attach, got "pipes"`},
 		{"quorum above fleet", base + "    quorum: 11\n",
 			"bad.yaml:6: quorum: want 1..10 (the fleet size), or 0 for none, got 11"},
 		{"no strategies", "name: x\nservers: 3\nrounds: 5\n",
