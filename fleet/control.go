@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/rpc"
 	"net/rpc/jsonrpc"
+	"sync/atomic"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
@@ -59,7 +60,23 @@ func (c control) Reset(_ wire.Empty, _ *wire.Empty) error {
 // Health reports the server's state.
 func (c control) Health(_ wire.Empty, h *driver.Health) error {
 	*h = driver.Health{Index: c.s.index, Addr: c.s.addr, Up: c.s.Up(), Calls: c.s.eng.Calls(), Plan: c.s.Faults().String(),
-		FleetID: c.cs.fleetID}
+		FleetID: *c.cs.fleetID.Load()}
+	return nil
+}
+
+// Renew makes the server what a new one would be (see server.renew),
+// with the args' seed, fleet size and plan, and then reports the args'
+// fleet id. An invalid plan is an error naming the bad token, and
+// changes nothing.
+func (c control) Renew(args wire.RenewArgs, _ *wire.Empty) error {
+	p, err := faults.Parse(args.Plan)
+	if err != nil {
+		return err
+	}
+	if err := c.s.renew(args.Seed, args.FleetSize, p); err != nil {
+		return err
+	}
+	c.cs.fleetID.Store(&args.FleetID)
 	return nil
 }
 
@@ -67,12 +84,13 @@ func (c control) Health(_ wire.Empty, h *driver.Health) error {
 type controlServer struct {
 	ln        net.Listener
 	rpc       *rpc.Server
-	fleetID   string        // Health's FleetID
-	handshake time.Duration // see WithHandshakeTimeout
+	fleetID   atomic.Pointer[string] // Health's FleetID; Renew changes it
+	handshake time.Duration          // see WithHandshakeTimeout
 }
 
 func startControl(s *server, addr, fleetID string) (*controlServer, error) {
-	cs := &controlServer{rpc: rpc.NewServer(), fleetID: fleetID, handshake: s.handshake}
+	cs := &controlServer{rpc: rpc.NewServer(), handshake: s.handshake}
+	cs.fleetID.Store(&fleetID)
 	if err := cs.rpc.RegisterName("Control", control{s, cs}); err != nil {
 		return nil, err
 	}

@@ -80,12 +80,12 @@ func NewEngine(seed uint64, server, size int) *Engine {
 // SetFaults replaces the plan and restarts the targeting counts and clock.
 // The caller must not modify p afterwards.
 func (e *Engine) SetFaults(p faults.Plan) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	member := make([]bool, len(p.Rules))
 	for i, r := range p.Rules {
 		member[i] = selects(r.Servers, e.seed, e.server, e.size)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.plan, e.member = p, member
 	e.planN, e.planC, e.planSet = 0, 0, time.Now()
 }
@@ -110,6 +110,19 @@ func (e *Engine) Calls() uint64 {
 func (e *Engine) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.calls, e.conns, e.planN, e.planC, e.planSet = 0, 0, 0, 0, time.Now()
+}
+
+// Renew makes the engine what NewEngine(seed, server, size) makes, for
+// its own server: an empty plan, every count from zero, and the PRNG at
+// the start of the sequence seed gives. A server that is renewed and then
+// sees the same calls as a new one makes the same decisions.
+func (e *Engine) Renew(seed uint64, size int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.seed, e.size = seed, max(size, e.server+1)
+	e.plan, e.member = faults.Plan{}, nil
+	e.rng = rand.New(rand.NewPCG(seed, uint64(e.server)))
 	e.calls, e.conns, e.planN, e.planC, e.planSet = 0, 0, 0, 0, time.Now()
 }
 

@@ -15,3 +15,12 @@ type JournalReply[C any] struct{ Calls []C }
 
 // Empty is the argument or reply of Control methods that need none.
 type Empty struct{}
+
+// RenewArgs is the argument of Control.Renew: what the renewed server
+// is, its plan in text form.
+type RenewArgs struct {
+	Seed      uint64
+	FleetSize int
+	FleetID   string
+	Plan      string
+}
