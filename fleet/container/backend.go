@@ -81,19 +81,8 @@ func New(image string, opts ...Option) *Backend {
 // health check. If the image does not exist locally, Start fails at once:
 // it never pulls. On error it removes everything it created.
 func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, error) {
-	switch {
-	case cfg.BasePort != 0 || cfg.ControlBasePort != 0:
-		return nil, errors.New("fleet/container: containers publish ephemeral ports: WithBasePort and WithControl ports are not supported")
-	case cfg.FleetID != "":
-		return nil, fmt.Errorf("fleet/container: WithFleetID(%q): a container fleet names itself, with a random id", cfg.FleetID)
-	case cfg.Host != "" && cfg.Host != "127.0.0.1":
-		return nil, fmt.Errorf("fleet/container: WithHost(%q): containers publish on 127.0.0.1 only", cfg.Host)
-	case len(cfg.Services) > 0:
-		return nil, fmt.Errorf("fleet/container: WithService(%q): a container serves its image's own services: build an image of your own server main (fleet/serve) with BuildPackage and pass its tag to New", cfg.Services[0].Name)
-	case cfg.UnixDir != "":
-		return nil, fmt.Errorf("fleet/container: WithUnixSockets(%q): containers publish TCP ports", cfg.UnixDir)
-	case os.Getenv(RyukEnv) != "true":
-		return nil, fmt.Errorf("fleet/container: set %s=true: Ryuk's image cannot be pulled offline, and the backend removes its containers itself", RyukEnv)
+	if err := check(cfg); err != nil {
+		return nil, err
 	}
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
@@ -105,10 +94,8 @@ func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster,
 		cli.Close()
 		return nil, err
 	}
-	id := make([]byte, 6)
-	rand.Read(id)
 	labels := ownerLabels()
-	labels[labelFleet] = hex.EncodeToString(id)
+	labels[labelFleet] = randomID()
 	c := &cluster{cli: cli, id: labels[labelFleet], parallel: b.parallel, nodes: make([]*Node, cfg.Servers)}
 	// On error, Stop removes what was created, also what the engine
 	// created for a request that ctx interrupted: it finds it by label.
@@ -129,11 +116,35 @@ func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster,
 	if errs != nil {
 		return fail(fmt.Errorf("fleet/container: start: %w", errs))
 	}
-	c.fnodes = make([]driver.Node, len(c.nodes))
-	for i, n := range c.nodes {
-		c.fnodes[i] = n
-	}
+	c.ready()
 	return c, nil
+}
+
+// randomID returns a fleet's or a pool's random id.
+func randomID() string {
+	id := make([]byte, 6)
+	rand.Read(id)
+	return hex.EncodeToString(id)
+}
+
+// check returns an error naming the first option of cfg that containers
+// cannot honour.
+func check(cfg driver.Config) error {
+	switch {
+	case cfg.BasePort != 0 || cfg.ControlBasePort != 0:
+		return errors.New("fleet/container: containers publish ephemeral ports: WithBasePort and WithControl ports are not supported")
+	case cfg.FleetID != "":
+		return fmt.Errorf("fleet/container: WithFleetID(%q): a container fleet names itself, with a random id", cfg.FleetID)
+	case cfg.Host != "" && cfg.Host != "127.0.0.1":
+		return fmt.Errorf("fleet/container: WithHost(%q): containers publish on 127.0.0.1 only", cfg.Host)
+	case len(cfg.Services) > 0:
+		return fmt.Errorf("fleet/container: WithService(%q): a container serves its image's own services: build an image of your own server main (fleet/serve) with BuildPackage and pass its tag to New", cfg.Services[0].Name)
+	case cfg.UnixDir != "":
+		return fmt.Errorf("fleet/container: WithUnixSockets(%q): containers publish TCP ports", cfg.UnixDir)
+	case os.Getenv(RyukEnv) != "true":
+		return fmt.Errorf("fleet/container: set %s=true: Ryuk's image cannot be pulled offline, and the backend removes its containers itself", RyukEnv)
+	}
+	return nil
 }
 
 // imageExists returns an error unless the backend's image exists locally.
@@ -162,7 +173,7 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg driver.Config, i int,
 	}
 	// As in process, 0 keeps every call (serve's own default is a limit).
 	args = append(args, "--journal-limit", strconv.Itoa(cfg.JournalLimit))
-	n := &Node{cl: c, index: index, timeout: b.timeout, grace: b.grace}
+	n := &Node{cl: c, index: index, timeout: b.timeout, grace: b.grace, fleetID: c.id, born: c.id}
 	for try := 1; ; try++ {
 		ctr, err := testcontainers.Run(ctx, b.image,
 			testcontainers.WithCmd(args...),

@@ -21,6 +21,12 @@ type cluster struct {
 	nodes    []*Node // a nil or container-less node failed to start
 	fnodes   []driver.Node
 
+	// A Pool's fleet: Stop gives the pool its containers back, unless
+	// discard (a Start that failed) or the pool has closed.
+	pool    *Pool
+	limit   int // the fleet's journal limit, part of the pool's key
+	discard bool
+
 	mu      sync.Mutex // serialises Stop
 	stopped bool
 }
@@ -28,6 +34,14 @@ type cluster struct {
 var _ driver.Cluster = (*cluster)(nil)
 
 func (c *cluster) Nodes() []driver.Node { return c.fnodes }
+
+// ready makes Nodes return the nodes, once every one has started.
+func (c *cluster) ready() {
+	c.fnodes = make([]driver.Node, len(c.nodes))
+	for i, n := range c.nodes {
+		c.fnodes[i] = n
+	}
+}
 
 // each runs fn(i) for every node, at most c.parallel at once, and joins
 // the errors.
@@ -49,7 +63,9 @@ func (c *cluster) each(fn func(i int) error) error {
 // Stop removes every container (SIGKILL, then remove) and the network, and
 // closes the Docker client. Beyond the containers and the network it
 // knows, it removes every one labelled with the fleet's id: a request that
-// ctx interrupted may still have created one.
+// ctx interrupted may still have created one. A Pool's fleet gives the
+// pool back the containers it can keep (see Pool), removes the others,
+// and leaves the network, which is the pool's.
 func (c *cluster) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -67,6 +83,9 @@ func (c *cluster) Stop(ctx context.Context) error {
 		if n.ctr == nil || n.st == removed {
 			return nil
 		}
+		if c.pool != nil && !c.discard && c.pool.keep(ctx, n) {
+			return nil
+		}
 		if err := c.removeContainer(ctx, n.ctr.GetContainerID()); err != nil {
 			return fmt.Errorf("remove server %d: %w", n.index, err)
 		}
@@ -76,7 +95,7 @@ func (c *cluster) Stop(ctx context.Context) error {
 		n.releasePorts()
 		return nil
 	})
-	if err == nil {
+	if err == nil && c.pool == nil {
 		err = c.removeLabelled(ctx)
 	}
 	if err != nil {
