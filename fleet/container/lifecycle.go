@@ -267,7 +267,15 @@ func (n *Node) start(ctx context.Context) error {
 	for try := 1; ; try++ {
 		err := n.ctr.Start(ctx) // runs the health check, which reads the new ports
 		if !portTaken(err) || try == portTries {
-			return err
+			if err != nil || n.renewal == nil {
+				return err
+			}
+			// A Pool's container: the health check it was created with
+			// belongs to the node that created it, so the node that
+			// steers it now checks it again, and learns its ports.
+			wctx, cancel := context.WithTimeout(ctx, n.timeout)
+			defer cancel()
+			return healthy{n}.WaitUntilReady(wctx, n.ctr)
 		}
 	}
 }

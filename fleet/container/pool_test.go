@@ -96,6 +96,14 @@ func TestPoolReusesRenewedContainers(t *testing.T) {
 	defer fresh.Stop(ctx)
 
 	for _, f := range []*fleet.Fleet{reused, fresh} {
+		// A new process of a kept container has the command line of the
+		// first fleet (its seed, its faults): Restart renews it.
+		if err := f.Kill(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Restart(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
 		for range 8 {
 			fanOut(f.Addrs())
 		}
