@@ -45,11 +45,15 @@ func (c *cluster) ready() {
 
 // each runs fn(i) for every node, at most c.parallel at once, and joins
 // the errors.
-func (c *cluster) each(fn func(i int) error) error {
-	sem := make(chan struct{}, c.parallel)
-	errs := make([]error, len(c.nodes))
+func (c *cluster) each(fn func(i int) error) error { return each(len(c.nodes), c.parallel, fn) }
+
+// each runs fn(i) for i in [0, n), at most parallel at once, and joins the
+// errors.
+func each(n, parallel int, fn func(i int) error) error {
+	sem := make(chan struct{}, max(parallel, 1))
+	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i := range c.nodes {
+	for i := range n {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -113,23 +117,24 @@ func (c *cluster) removeContainer(ctx context.Context, id string) error {
 	return err
 }
 
-// removeLabelled removes every container, then every network, that
-// carries the fleet's label.
+// removeLabelled removes every container (at most c.parallel at once),
+// then every network, that carries the fleet's label.
 func (c *cluster) removeLabelled(ctx context.Context) error {
 	f := make(client.Filters).Add("label", labelFleet+"="+c.id)
 	ctrs, err := c.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return fmt.Errorf("list containers: %w", err)
 	}
-	var errs []error
-	for _, ct := range ctrs.Items {
-		if err := c.removeContainer(ctx, ct.ID); err != nil {
-			errs = append(errs, fmt.Errorf("remove container %.12s: %w", ct.ID, err))
+	err = each(len(ctrs.Items), c.parallel, func(i int) error {
+		if err := c.removeContainer(ctx, ctrs.Items[i].ID); err != nil {
+			return fmt.Errorf("remove container %.12s: %w", ctrs.Items[i].ID, err)
 		}
-	}
-	if err := errors.Join(errs...); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err // a network with containers cannot be removed
 	}
+	var errs []error
 	nets, err := c.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
 		return fmt.Errorf("list networks: %w", err)

@@ -247,7 +247,7 @@ func (p *Pool) Close(ctx context.Context) error {
 		return fmt.Errorf("fleet/container: docker: %w", err)
 	}
 	defer cli.Close()
-	if err := (&cluster{cli: cli, id: p.id}).removeLabelled(ctx); err != nil {
+	if err := (&cluster{cli: cli, id: p.id, parallel: p.b.parallel}).removeLabelled(ctx); err != nil {
 		return fmt.Errorf("fleet/container: close pool: %w", err)
 	}
 	return nil

@@ -56,8 +56,9 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
 // network behind.
 var _ = SynchronizedAfterSuite(func(ctx SpecContext) {
 	if container.Available(ctx) == nil {
-		AddReportEntry("container pool", pool.Stats())
+		AddReportEntry("container pools", pool.Stats(), gracefulPool.Stats())
 		Expect(pool.Close(ctx)).To(Succeed())
+		Expect(gracefulPool.Close(ctx)).To(Succeed())
 		Expect(container.Owned(ctx)).To(BeEmpty(), "containers and networks left behind")
 	}
 }, func(ctx SpecContext) {
@@ -97,6 +98,10 @@ func on(b driver.Backend) starter {
 // on containers that earlier specs' fleets left, renewed, and starts new
 // ones only where there are none. The suite closes it when it ends.
 var pool = container.NewPool(container.New(image))
+
+// gracefulPool is the pool of the specs whose Kill is graceful (SIGTERM,
+// then SIGKILL).
+var gracefulPool = container.NewPool(container.New(image, container.WithGracefulKill(5*time.Second)))
 
 // containers is the Docker backend of most specs: the process's pool.
 // Specs about creating and removing containers use container.New.

@@ -77,7 +77,7 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 			Expect(err).To(MatchError(syscall.ECONNREFUSED), "the stale address reaches no server")
 		},
 		Entry("killed (SIGKILL)", containers(), SpecTimeout(time.Minute)),
-		Entry("stopped (SIGTERM)", container.New(image, container.WithGracefulKill(5*time.Second)), SpecTimeout(time.Minute)),
+		Entry("stopped (SIGTERM)", gracefulPool, SpecTimeout(time.Minute)),
 	)
 
 	It("does not stop a running server whose control port does not answer", func(ctx SpecContext) {
@@ -137,7 +137,7 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 	}, SpecTimeout(time.Minute))
 
 	It("keeps faults set while a server is down, and applies them when it restarts, as in process", func(ctx SpecContext) {
-		f := on(container.New(image, container.WithGracefulKill(5*time.Second)))(ctx, 2)
+		f := on(gracefulPool)(ctx, 2)
 		c := newCaller()
 		Expect(f.Kill(ctx, 1)).To(Succeed())
 		Expect(f.SetServerFaults(ctx, 1, faults.MustParse("error=boom"))).To(Succeed(), "nothing is dialled")
