@@ -2,6 +2,7 @@ package container_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -56,9 +57,9 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
 // network behind.
 var _ = SynchronizedAfterSuite(func(ctx SpecContext) {
 	if container.Available(ctx) == nil {
-		AddReportEntry("container pools", pool.Stats(), gracefulPool.Stats())
-		Expect(pool.Close(ctx)).To(Succeed())
-		Expect(gracefulPool.Close(ctx)).To(Succeed())
+		stats := fmt.Sprintf("%+v; graceful kills: %+v", pool.Stats(), gracefulPool.Stats())
+		Expect(errors.Join(pool.Close(ctx), gracefulPool.Close(ctx))).To(Succeed())
+		AddReportEntry("container pools", stats)
 		Expect(container.Owned(ctx)).To(BeEmpty(), "containers and networks left behind")
 	}
 }, func(ctx SpecContext) {
