@@ -182,7 +182,7 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg driver.Config, i int,
 			testcontainers.WithLabels(labels),
 			testcontainers.WithLabels(map[string]string{labelIndex: strconv.Itoa(index)}),
 			network.WithNetwork(nil, c.net),
-			testcontainers.WithWaitStrategyAndDeadline(b.timeout, healthy{n}),
+			testcontainers.WithWaitStrategyAndDeadline(b.timeout, healthy{n: n}),
 			testcontainers.WithLogger(quiet{}),
 		)
 		if ctr != nil {

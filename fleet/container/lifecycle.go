@@ -275,7 +275,7 @@ func (n *Node) start(ctx context.Context) error {
 			// steers it now checks it again, and learns its ports.
 			wctx, cancel := context.WithTimeout(ctx, n.timeout)
 			defer cancel()
-			return healthy{n}.WaitUntilReady(wctx, n.ctr)
+			return healthy{n: n}.WaitUntilReady(wctx, n.ctr)
 		}
 	}
 }
@@ -362,7 +362,7 @@ func (n *Node) Reconnect(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
-	if err := (healthy{n}).WaitUntilReady(ctx, n.ctr); err != nil {
+	if err := (healthy{n: n}).WaitUntilReady(ctx, n.ctr); err != nil {
 		return err
 	}
 	n.releasePorts()

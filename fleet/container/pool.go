@@ -296,7 +296,7 @@ func (n *Node) recycle(ctx context.Context) (*kept, error) {
 	case !connected: // new ports
 		wctx, cancel := context.WithTimeout(ctx, n.timeout)
 		defer cancel()
-		if err := (healthy{n}).WaitUntilReady(wctx, n.ctr); err != nil {
+		if err := (healthy{n: n, orDown: true}).WaitUntilReady(wctx, n.ctr); err != nil {
 			return nil, err
 		}
 	}
