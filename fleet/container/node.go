@@ -16,7 +16,8 @@ import (
 )
 
 // Node is one server of a container fleet. Its methods are safe for
-// concurrent use.
+// concurrent use. Once its fleet has stopped they return errors: the
+// container is removed, or a Pool keeps it for another fleet.
 type Node struct {
 	cl      *cluster
 	index   int
