@@ -4,13 +4,16 @@ GINKGO  := go tool ginkgo
 REPORTS := reports
 IMAGE   := rpcfleet:dev
 
-.PHONY: run demo test vet unit fuzz specs mutants bench seed-demo image bench-containers clean
+.PHONY: run demo test vet unit fuzz specs mutants bench bench-peers seed-demo image bench-containers clean
 
-# How long `make fuzz` runs FuzzParse: 200,000 inputs in `make test` (a count,
-# not a duration: a timed run has ended once in "context deadline exceeded"
-# as its time ran out), longer by hand
-# (make fuzz FUZZTIME=2m).
+# How long `make fuzz` runs FuzzParse: 200,000 inputs in `make test` (a
+# count, not a duration: a timed run has ended once in "context deadline
+# exceeded" as its time ran out), longer by hand (make fuzz FUZZTIME=2m);
+# FuzzScenario, a YAML parse per input, 50,000 (about 8s); FuzzFirstBytes,
+# two connections per input, 2,000.
 FUZZTIME ?= 200000x
+FUZZSCENARIO ?= 50000x
+FUZZCONNS ?= 2000x
 
 ## run: the main job, a short "tail at scale" experiment on an in-process fleet (wait-all vs hedging)
 run:
@@ -27,24 +30,33 @@ vet:
 	go vet ./...
 	go vet -tags noexperiments ./cmd/rpcfleet
 
-## unit: plain Go tests of every package outside suites/ (and of the image's build of cmd/rpcfleet)
+## unit: plain Go tests of every package but the Ginkgo suites (and of the image's build of cmd/rpcfleet)
 # The first line only compiles (and runs no test), so that the timing tests
-# after it do not share two cores with the compiler; experiment's tests,
-# which measure tail latencies, run alone after the others.
+# after it do not share two cores with the compiler; the tests that measure
+# tail latencies (experiment's, and the KV example's experiment beside its
+# plain conformance run) run alone after the others.
 unit:
 	go test -race -count=1 -run '^$$' ./... >/dev/null
-	go test -race -count=1 $$(go list ./... | grep -v -e /suites -e /experiment$$)
+	go test -race -count=1 $$(go list ./... | grep -v -e '/suites$$' -e /suites/container -e /suites/internal/mutants -e /experiment$$ -e /examples/kv/fanout$$ -e /examples/kv/specs$$)
 	go test -race -count=1 ./experiment
+	go test -race -count=1 ./examples/kv/fanout
 	go test -race -count=1 -tags noexperiments ./cmd/rpcfleet
 
-## fuzz: FuzzParse, the fault plan parser and its round trip through String
+## fuzz: FuzzParse (fault plans and their round trip through String), FuzzScenario (scenario files), FuzzFirstBytes (a server's first bytes)
 fuzz:
 	go test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./faults
+	go test -run '^$$' -fuzz FuzzScenario -fuzztime $(FUZZSCENARIO) ./experiment
+	go test -run '^$$' -fuzz FuzzFirstBytes -fuzztime $(FUZZCONNS) ./fleet
 
-## specs: the Ginkgo suites, in parallel, randomized, leak-checked, JUnit in reports/
+## specs: the Ginkgo suites (rpcfleet's and the KV example's), in parallel, randomized, leak-checked, JUnit in reports/
+# suites/matchers and suites/internal/spectree have plain Go tests only,
+# which unit runs: under ginkgo
+# they would end the output with their -v chatter. The last lines are the
+# summary and the JUnit reports.
 specs:
-	$(GINKGO) -r -p --race --randomize-all --randomize-suites --keep-going --timeout=20m \
-		--junit-report=junit.xml --output-dir=$(REPORTS) --keep-separate-reports ./suites
+	$(GINKGO) -r -p --race --randomize-all --randomize-suites --keep-going --timeout=20m --skip-package=suites/matchers,suites/internal/spectree \
+		--junit-report=junit.xml --output-dir=$(REPORTS) --keep-separate-reports ./suites ./examples/kv/specs; \
+		status=$$?; ls $(REPORTS)/*junit.xml | sed 's/^/JUnit report: /'; exit $$status
 
 ## mutants: the conformance suite against every broken caller of the gallery; fails unless each is caught within 30s
 mutants:
@@ -52,7 +64,13 @@ mutants:
 
 ## bench: the benchmarks behind BENCHMARKS.md
 bench:
-	go test -run '^$$' -bench . -benchtime=20x ./caller ./fleet
+	go test -run '^$$' -bench . -skip '/servers=100000' -benchtime=20x ./caller ./fleet
+
+## bench-peers: the errgroup and conc fan-outs through the conformance suite, then the reference caller beside them at 1,000 servers, and rpcfleet's faults beside Toxiproxy's (bench/peers, a module of its own)
+bench-peers:
+	cd bench/peers && go tool ginkgo -p --race --randomize-all .
+	cd bench/peers && go test -run '^$$' -bench FanOut -benchtime 40x -count 5
+	cd bench/peers && go test -run '^$$' -bench Toxiproxy -benchtime 1s -count 5
 
 ## image: the container image $(IMAGE), FROM scratch with a static binary built here (nothing is pulled)
 image:

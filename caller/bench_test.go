@@ -11,8 +11,9 @@ package caller_test
 //
 // One op is one fan-out to every server. ns/call is ns/op divided by the
 // number of servers. BenchmarkPaired interleaves the caller and the floor
-// at 1,000 servers and reports their ratio. See BENCHMARKS.md for the
-// command and the figures.
+// at 1,000 servers and reports their ratio; bench/peers's BenchmarkFanOut
+// interleaves them with errgroup and conc fan-outs. See BENCHMARKS.md for
+// the commands and the figures.
 
 import (
 	"context"
@@ -30,10 +31,15 @@ import (
 var benchSizes = []int{10, 100, 1000}
 
 // startBenchFleet starts n servers with no faults and stops them when the
-// benchmark ends.
+// benchmark ends. Its journal keeps only the last page of calls
+// (fleet.WithJournalLimit), so that memory stays flat over any number of
+// fan-outs with no reset between them: ResetCalls resets server by server,
+// and on 1,000 servers it copied the journal 1,000 times, which took most
+// of a benchmark's CPU and its garbage collections ran into the timed
+// fan-outs.
 func startBenchFleet(b *testing.B, n int) *fleet.Fleet {
 	b.Helper()
-	f, err := fleet.Start(context.Background(), fleet.WithServers(n))
+	f, err := fleet.Start(context.Background(), fleet.WithServers(n), fleet.WithJournalLimit(1))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -43,15 +49,6 @@ func startBenchFleet(b *testing.B, n int) *fleet.Fleet {
 		}
 	})
 	return f
-}
-
-// resetJournal keeps the fleet journal's memory bounded: it grows by n
-// calls per fan-out. Reset is O(1), so it is done inside the timer, every
-// op, for all three benchmarks alike.
-func resetJournal(f *fleet.Fleet) {
-	if err := f.ResetCalls(context.Background()); err != nil {
-		panic(err)
-	}
 }
 
 // warmUp makes c dial every address. A fan-out whose dials time out on an
@@ -86,7 +83,6 @@ func BenchmarkFanOut(b *testing.B) {
 
 			// Warm up: dial every connection once.
 			warmUp(b, ctx, c, addrs)
-			resetJournal(f)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
@@ -97,7 +93,6 @@ func BenchmarkFanOut(b *testing.B) {
 				if len(res) != n {
 					b.Fatalf("got %d results, want %d", len(res), n)
 				}
-				resetJournal(f)
 			}
 			b.StopTimer()
 			reportPerCall(b, n)
@@ -120,7 +115,6 @@ func BenchmarkSeedFanOut(b *testing.B) {
 				if len(msgs) != n {
 					b.Fatalf("got %d messages, want %d", len(msgs), n)
 				}
-				resetJournal(f)
 			}
 			b.StopTimer()
 			reportPerCall(b, n)
@@ -164,12 +158,10 @@ func BenchmarkFloorFanOut(b *testing.B) {
 				}
 			}
 			fanOut()
-			resetJournal(f)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
 				fanOut()
-				resetJournal(f)
 			}
 			b.StopTimer()
 			reportPerCall(b, n)
@@ -229,12 +221,10 @@ func BenchmarkPaired(b *testing.B) {
 				t0 := time.Now()
 				fn()
 				d := time.Since(t0)
-				resetJournal(f)
 				return float64(d.Nanoseconds())
 			}
 			floor()
 			warmUp(b, ctx, c, addrs)
-			resetJournal(f)
 
 			var floorNs, callerNs, ratios []float64
 			b.ResetTimer()

@@ -1,12 +1,15 @@
 // Package caller is the reference fan-out caller: it sends one net/rpc call
-// to each of many addresses, joined by a sync.WaitGroup, and returns one
-// Result per address in input order.
+// to each of many addresses and returns one Result per address in input
+// order.
 //
-// By default every call starts at once, one goroutine per address, and
-// FanOut waits for all of them: the seed article's semantics. (Requests on
-// connections already open are written by FanOut itself, one after
-// another, and each address's goroutine waits for its reply: that is
-// cheaper than 1,000 goroutines writing at once.) Options of
+// By default every call starts at once and FanOut waits for all of them:
+// the seed article's semantics. Requests on connections already open are
+// written by FanOut itself, one after another, and FanOut takes their
+// replies as they come from one channel they all share, as a hand-written
+// loop over rpc.Client.Go would (net/rpc's own reader goroutine per
+// connection does the waiting); an address that needs a dial gets a
+// goroutine of its own, joined by a sync.WaitGroup. That is cheaper than
+// 1,000 goroutines writing and waiting at once (BENCHMARKS.md). Options of
 // New add strategies, which compose: WithConcurrency (at most c calls in
 // flight), WithFailFast (the first failure cancels the rest), WithQuorum
 // (return after k successes), WithHedge and WithHedgeQuantile (backup calls

@@ -161,12 +161,16 @@ func (p *pool) dial(ctx context.Context, addr string, cn *conn) {
 	if err != nil && !endedBy(ctx, err) && endedBy(dctx, err) {
 		err = &TimeoutError{After: p.cfg.dialTimeout, Dial: true} // the dial's own timeout, not the call's
 	}
+	var client *rpc.Client
+	if err == nil {
+		client = newClient(p.cfg.protocol, c) // outside the lock: 100,000 dials at once queue on it
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		// Close came first, and may have cancelled the dial itself.
-		if c != nil {
-			c.Close()
+		if client != nil {
+			client.Close()
 		}
 		err = ErrClosed
 	}
@@ -177,7 +181,7 @@ func (p *pool) dial(ctx context.Context, addr string, cn *conn) {
 		}
 		return
 	}
-	cn.client = newClient(p.cfg.protocol, c)
+	cn.client = client
 }
 
 // release ends one active call on cn, got from get. An abandoned call

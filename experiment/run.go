@@ -68,17 +68,19 @@ func Run(ctx context.Context, sc *Scenario, progress Progress, opts ...Option) (
 }
 
 // subject is a strategy or a fan-out of the user's, as runOne drives it:
-// start is called once the fleet is up and returns one fan-out's round and
-// what to close when the subject is done.
+// start is called once the fleet is up, with the fleet, and returns one
+// fan-out's round and what to close when the subject is done.
 type subject struct {
 	name  string
-	start func() (round func(ctx context.Context, addrs []string) outcome, stop func())
+	start func(f *fleet.Fleet) (round func(ctx context.Context, addrs []string) outcome, stop func())
 }
 
 // strategySubject runs a strategy of the reference caller, making call.
 func strategySubject(sc *Scenario, st Strategy, call call) subject {
-	return subject{name: st.Name, start: func() (func(context.Context, []string) outcome, func()) {
-		c := caller.New(callerOptions(sc, st)...)
+	return subject{name: st.Name, start: func(f *fleet.Fleet) (func(context.Context, []string) outcome, func()) {
+		// Through the fleet's dialer, which reaches every transport, the
+		// in-memory one included.
+		c := caller.New(append(callerOptions(sc, st), caller.WithDialer(f.Dial))...)
 		return func(ctx context.Context, addrs []string) outcome { return call(ctx, c, addrs) },
 			func() { c.Close() }
 	}}
@@ -87,7 +89,7 @@ func strategySubject(sc *Scenario, st Strategy, call call) subject {
 // fanOutSubject runs a fan-out of WithFanOut, each round bounded by the
 // scenario's timeout.
 func fanOutSubject(sc *Scenario, f namedFanOut) subject {
-	return subject{name: f.name, start: func() (func(context.Context, []string) outcome, func()) {
+	return subject{name: f.name, start: func(*fleet.Fleet) (func(context.Context, []string) outcome, func()) {
 		return func(ctx context.Context, addrs []string) outcome {
 			ctx, cancel := context.WithTimeout(ctx, sc.Timeout)
 			defer cancel()
@@ -107,15 +109,18 @@ func runOne(ctx context.Context, sc *Scenario, fleetOpts []fleet.Option, s subje
 	// memory stays flat.
 	opts := append(fleetOpts[:len(fleetOpts):len(fleetOpts)], fleet.WithServers(sc.Servers), fleet.WithSeed(sc.Seed),
 		fleet.WithFaults(sc.Faults.Plan), fleet.WithJournalLimit(1))
-	if sc.Backend == "container" {
+	switch sc.Backend {
+	case "container":
 		opts = append(opts, fleet.WithBackend(container.New(sc.Image)))
+	case "memory":
+		opts = append(opts, fleet.WithMemory())
 	}
 	f, err := fleet.Start(ctx, opts...)
 	if err != nil {
 		return Result{}, err
 	}
 	defer f.Stop(context.Background())
-	round, stop := s.start()
+	round, stop := s.start(f)
 	defer stop()
 	addrs := f.Addrs()
 
@@ -140,7 +145,14 @@ func runOne(ctx context.Context, sc *Scenario, fleetOpts []fleet.Option, s subje
 		}
 		progress(s.name, res.Rounds, sc.Rounds)
 	}
-	for range sc.InFlight {
+	workers := sc.InFlight
+	if sc.Duration == 0 {
+		workers = min(workers, sc.Rounds) // more would find no round to run
+	}
+	for range workers {
+		if ctx.Err() != nil {
+			break // interrupted: start no more
+		}
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				if sc.Duration > 0 {

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,5 +140,26 @@ func TestInterruptKeepsTheFiguresSoFar(t *testing.T) {
 	}
 	if r := rep.Results[0]; r.Rounds == 0 || r.Rounds >= sc.Rounds || r.Latency.TotalCount() != int64(r.Rounds) {
 		t.Errorf("figures so far: %d rounds, %d latencies", r.Rounds, r.Latency.TotalCount())
+	}
+}
+
+// backend: memory runs the strategies on the in-memory transport, and
+// refuses a fan-out of the user's, which could not reach it.
+func TestMemoryBackend(t *testing.T) {
+	sc := load(t, "tail-at-scale")
+	sc.Backend, sc.Servers, sc.Rounds, sc.InFlight = "memory", 2_000, 2, 1
+	sc.Faults = Plan{faults.MustParse("error=boom,servers=7")}
+	rep, err := Run(context.Background(), sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Results {
+		if r.Rounds != 2 || r.Calls != 4_000 || r.Errors["error-reply"] != 2 {
+			t.Errorf("%s: %d rounds, %d calls, errors %v; want 2 rounds of 2,000 calls, server 7's error reply in each", r.Strategy, r.Rounds, r.Calls, r.Errors)
+		}
+	}
+	_, err = Run(context.Background(), sc, nil, WithFanOut("mine", func(context.Context, []string) error { return nil }))
+	if err == nil || !strings.Contains(err.Error(), "cannot reach an in-memory fleet") {
+		t.Errorf("a fan-out of the user's on backend memory: %v, want it refused", err)
 	}
 }

@@ -3,6 +3,7 @@ package experiment
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -70,7 +71,11 @@ func TestParseErrors(t *testing.T) {
 		{"negative duration", "name: x\nservers: 3\nrounds: 5\ntimeout: -1s\nstrategies:\n  - name: a\n",
 			"bad.yaml:4: timeout: want a positive duration, got -1s"},
 		{"more servers than ports", "name: x\nservers: 2000000000\nrounds: 5\nstrategies:\n  - name: a\n",
-			"bad.yaml:2: servers: want 1..65535, got 2000000000"},
+			"bad.yaml:2: servers: want 1..65535 (each server listens on a port of its own), got 2000000000"},
+		{"more servers than memory takes", "name: x\nservers: 2000000000\nbackend: memory\nrounds: 5\nstrategies:\n  - name: a\n",
+			"bad.yaml:2: servers: want 1..1048576 (an in-memory fleet's limit), got 2000000000"},
+		{"unknown backend", "name: x\nservers: 3\nbackend: pipes\nrounds: 5\nstrategies:\n  - name: a\n",
+			`bad.yaml:3: backend: want inprocess, memory or container, got "pipes"`},
 		{"quorum above fleet", base + "    quorum: 11\n",
 			"bad.yaml:6: quorum: want 1..10 (the fleet size), or 0 for none, got 11"},
 		{"no strategies", "name: x\nservers: 3\nrounds: 5\n",
@@ -85,7 +90,24 @@ func TestParseErrors(t *testing.T) {
 		{"NaN budget", base + "    budget: {tokens: .nan, ratio: 0.1}\n", "bad.yaml:6: budget.tokens: want a positive number, got NaN"},
 		{"NaN quantile", base + "    hedge: {quantile: .nan, max: 1}\n", "bad.yaml:6: hedge.quantile: want a quantile in (0, 1), got NaN"},
 		{"not yaml", "name: [x\n", "bad.yaml:"},
-		{"empty", "", "bad.yaml: empty scenario"},
+		{"empty", "", "bad.yaml:1: empty scenario"},
+		{"fraction for servers", "name: x\nservers: 2.5\nrounds: 5\nstrategies:\n  - name: a\n", "bad.yaml:2: servers: want a whole number, got 2.5"},
+		{"fraction for rounds", "name: x\nservers: 2\nrounds: 2.9\nstrategies:\n  - name: a\n", "bad.yaml:3: rounds: want a whole number, got 2.9"},
+		{"fraction for seed", "name: x\nservers: 2\nrounds: 2\nseed: 1.5\nstrategies:\n  - name: a\n", "bad.yaml:4: seed: want a whole number, got 1.5"},
+		{"float form of a whole number", "name: x\nservers: 2.0\nrounds: 2\nstrategies:\n  - name: a\n", "bad.yaml:2: servers: want a whole number, got 2.0"},
+		{"fraction in a strategy", base + "    quorum: 1.5\n", "bad.yaml:6: quorum: want a whole number, got 1.5"},
+		{"fraction in a hedge", base + "    hedge: {after: 1ms, max: 1.5}\n", "bad.yaml:6: max: want a whole number, got 1.5"},
+		{"second document", base + "---\nname: y\n", "bad.yaml:6: a second YAML document: a scenario file holds one"},
+		{"rounds and duration", "name: x\nservers: 2\nrounds: 5\nduration: 1s\nstrategies:\n  - name: a\n", "bad.yaml:4: want rounds or duration, not both (rounds 5, duration 1s)"},
+		{"inflight above the bound", "name: x\nservers: 2\nrounds: 5\ninflight: 100000000\nstrategies:\n  - name: a\n",
+			"bad.yaml:4: inflight: want at most 1000 (each fan-out in flight holds a call on every server's connection"},
+		{"rounds above the bound", "name: x\nservers: 2\nrounds: 100000000\nstrategies:\n  - name: a\n",
+			"bad.yaml:3: rounds: want at most 10000000 (a longer run takes hours: give a duration instead), got 100000000"},
+		{"duration above the bound", "name: x\nservers: 2\nduration: 100h\nstrategies:\n  - name: a\n", "bad.yaml:3: duration: want at most 24h0m0s"},
+		{"control character", "name: x\nservers: 2\nrounds: 5\x01\n", "bad.yaml:3: control characters are not allowed"},
+		{"too many rules", "name: x\nservers: 2\nrounds: 5\nstrategies:\n  - name: a\nfaults:\n" + strings.Repeat("  - delay=1ms,p=0.5\n", 1001),
+			"bad.yaml:1007: faults: want at most 1000 rules (each call is matched against them in turn), got more"},
+		{"too large", "name: x\n" + strings.Repeat("# filler\n", MaxScenarioSize/9+1), "bad.yaml:1: more than 1048576 bytes: a scenario is a page of YAML"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,6 +121,54 @@ func TestParseErrors(t *testing.T) {
 		})
 	}
 }
+
+// Load reads no more than MaxScenarioSize bytes of a file, however large
+// (here endless: /dev/zero).
+func TestLoadBoundsTheFile(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	_, err := Load("/dev/zero")
+	if err == nil || !strings.Contains(err.Error(), "/dev/zero:1: more than 1048576 bytes") {
+		t.Errorf("Load(/dev/zero): %v, want the size named", err)
+	}
+}
+
+// FuzzScenario holds Parse to its promise on any input: no panic, and
+// either a scenario that Check accepts or an *Error naming the file and a
+// line.
+func FuzzScenario(f *testing.F) {
+	files, _ := filepath.Glob("../scenarios/*.yaml")
+	for _, name := range files {
+		if data, err := os.ReadFile(name); err == nil {
+			f.Add(data)
+		}
+	}
+	for _, seed := range []string{
+		"", "name: x\nservers: 2.5\nrounds: 5\nstrategies:\n  - name: a\n", "a: b\n---\nc: d\n",
+		"servers: &a 3\nrounds: *a\nstrategies: [{name: a, hedge: {quantile: 0.5, max: 1}}]\n",
+		"faults: [delay=1ms, error=x]\n", "- 1\n- 2\n", "name: \x01\n", "rounds: 1e9\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := Parse("f.yaml", data)
+		if err == nil {
+			if err := sc.Check(); err != nil {
+				t.Fatalf("Parse accepted a scenario that Check refuses: %v", err)
+			}
+			return
+		}
+		for _, line := range strings.Split(err.Error(), "\n") {
+			if !lineRef.MatchString(line) {
+				t.Fatalf("error line %q does not name the file and a line (all of it: %v)", line, err)
+			}
+		}
+	})
+}
+
+// lineRef is how an error names where it is: file:line: message.
+var lineRef = regexp.MustCompile(`^f\.yaml:[1-9][0-9]*: `)
 
 func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))

@@ -1,8 +1,8 @@
 // Package faults is the vocabulary of misbehaviour for net/rpc servers:
 // the plans users write, in Go or as text, and read back.
 //
-// A Plan is an ordered list of Rules; each Rule pairs a Fault (one of thirteen
-// kinds, one per file: Delay, Error, Hang, Drop, Reset, Corrupt, Truncate,
+// A Plan is an ordered list of Rules; each Rule pairs a Fault (one of fourteen
+// kinds, one per file: Delay, Error, Hang, Hold, Drop, Reset, Corrupt, Truncate,
 // Throttle, Slice, Refuse, SlowAccept, Blackhole, Crash) with the calls it applies to:
 // servers, method, call numbers, a per-call probability and a time window.
 // A plan can be written as a Go value:

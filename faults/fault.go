@@ -8,7 +8,7 @@ import (
 )
 
 // Fault is one kind of misbehaviour: a value of one of this package's
-// kinds, Delay, Error, Hang, Drop, Reset, Corrupt, Truncate, Throttle,
+// kinds, Delay, Error, Hang, Hold, Drop, Reset, Corrupt, Truncate, Throttle,
 // Slice, Refuse, SlowAccept, Blackhole or Crash, whose exported fields are
 // its settings. The set of kinds is closed: Fault has unexported methods,
 // so only this package implements it. Rule{Fault: f}.String() gives the
@@ -43,7 +43,7 @@ type checker interface {
 // kind in it by name, and kindNames lists its names.
 func kinds() []setter {
 	return []setter{
-		&Delay{}, &Error{}, &Hang{}, &Drop{}, &Reset{}, &Corrupt{}, &Truncate{},
+		&Delay{}, &Error{}, &Hang{}, &Hold{}, &Drop{}, &Reset{}, &Corrupt{}, &Truncate{},
 		&Throttle{}, &Slice{}, &Refuse{}, &SlowAccept{}, &Blackhole{}, &Crash{},
 	}
 }

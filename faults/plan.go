@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Plan is an ordered list of rules. Each call gets at most one delay, from
@@ -47,9 +48,30 @@ type ParseError struct {
 	msg    string // what was wrong
 }
 
-// Error names the plan, the column and the token that is wrong.
+// Error names the plan, the column and the token that is wrong. A plan
+// longer than maxQuoted bytes is named by its size instead, and a token
+// that long is cut, so a long bad plan is not echoed whole, nor twice.
 func (e *ParseError) Error() string {
-	return fmt.Sprintf("faults: invalid plan %q: at column %d, %q: %s", e.input, e.offset+1, e.token, e.msg)
+	if len(e.input) <= maxQuoted {
+		return fmt.Sprintf("faults: invalid plan %q: at column %d, %q: %s", e.input, e.offset+1, e.token, e.msg)
+	}
+	return fmt.Sprintf("faults: invalid plan of %d bytes: at column %d, %s: %s", len(e.input), e.offset+1, shorten(e.token), e.msg)
+}
+
+// maxQuoted is the longest plan or token an error quotes whole.
+const maxQuoted = 80
+
+// shorten quotes s, cut to its first maxQuoted bytes (on a rune boundary)
+// with its length when it is longer.
+func shorten(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q... (%d bytes)", s[:cut], len(s))
 }
 
 // MustParse is Parse for plans known to be valid, such as literals in

@@ -242,6 +242,7 @@ func TestRuleOfFaultAlone(t *testing.T) {
 		{faults.Error{Msg: "boom"}, "error=boom"},
 		{faults.Error{Msg: "disk full"}, `error="disk full"`},
 		{faults.Hang{}, "hang"},
+		{faults.Hold{}, "hold"},
 		{faults.Drop{}, "drop"},
 		{faults.Reset{}, "reset"},
 		{faults.Corrupt{}, "corrupt"},
@@ -263,11 +264,24 @@ func TestRuleOfFaultAlone(t *testing.T) {
 		kinds[kind] = true
 	}
 	_, err := faults.Parse("nosuchkind")
-	const list = "delay, error, hang, drop, reset, corrupt, truncate, throttle, slice, refuse, slowaccept, blackhole or crash"
+	const list = "delay, error, hang, hold, drop, reset, corrupt, truncate, throttle, slice, refuse, slowaccept, blackhole or crash"
 	if err == nil || !strings.HasSuffix(err.Error(), "unknown fault kind (want "+list+")") {
 		t.Errorf("unknown kind: %v, want the kinds listed: %s", err, list)
 	}
 	if len(kinds) != strings.Count(list, ",")+2 {
 		t.Errorf("%d kinds tested, %s listed", len(kinds), list)
+	}
+}
+
+// A long bad plan is named once, by its size, and its bad token cut.
+func TestLongPlanErrorIsShort(t *testing.T) {
+	in := "error=a;" + strings.Repeat("x", 10000)
+	_, err := faults.Parse(in)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	const want = `faults: invalid plan of 10008 bytes: at column 9, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"... (10000 bytes): unknown fault kind`
+	if !strings.HasPrefix(err.Error(), want) || len(err.Error()) > 400 {
+		t.Errorf("error of %d bytes:\n%s\nwant it to begin %s", len(err.Error()), err, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
+	"github.com/rpcfleet/rpcfleet/internal/memnet"
 )
 
 // InProcess returns the default backend: servers in this process, on
@@ -19,6 +20,7 @@ type localCluster struct {
 	servers []*server
 	nodes   []driver.Node
 	journal *journal
+	mem     *memnet.Network // WithMemory's network, else nil
 }
 
 var _ driver.Cluster = (*localCluster)(nil)
@@ -96,7 +98,10 @@ var _ driver.ConnCounter = localNode{}
 var (
 	_ driver.Pauser      = localNode{}
 	_ driver.Partitioner = localNode{}
+	_ driver.Releaser    = localNode{}
 )
+
+func (n localNode) Release(context.Context) error { return n.s.Release() }
 
 func (n localNode) Pause(context.Context) error      { return n.s.Pause() }
 func (n localNode) Unpause(context.Context) error    { return n.s.Unpause() }

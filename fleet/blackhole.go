@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/rpcfleet/rpcfleet/internal/memnet"
 )
 
 // A blackhole (faults.Blackhole) makes dials hang and open connections go
@@ -50,10 +52,13 @@ func (s *server) plug() {
 	if dl, ok := s.ln.(deadliner); ok {
 		_ = dl.SetDeadline(time.Unix(1, 0)) // wakes the accept loop, which then waits
 	}
+	if ml, ok := s.ln.(*memnet.Listener); ok {
+		ml.SetBacklog(0) // nothing accepts and nothing queues: dials hang
+	}
 	tl, ok := s.ln.(*net.TCPListener)
 	if !ok {
-		// A unix socket: SetFaults waits only for the loop to park, so
-		// that no dial after it is accepted.
+		// A unix socket or a memory listener: SetFaults waits only for
+		// the loop to park, so that no dial after it is accepted.
 		s.plugged = make(chan struct{})
 		return
 	}
@@ -98,8 +103,11 @@ func (s *server) endHole() {
 	if g == nil {
 		return
 	}
-	if tl, ok := s.ln.(*net.TCPListener); ok {
-		_ = setBacklog(tl, listenBacklog())
+	switch l := s.ln.(type) {
+	case *net.TCPListener:
+		_ = setBacklog(l, listenBacklog())
+	case *memnet.Listener:
+		l.SetBacklog(memnet.DefaultBacklog)
 	}
 	if dl, ok := s.ln.(deadliner); ok && s.paused.Load() == nil {
 		_ = dl.SetDeadline(time.Time{})
@@ -244,10 +252,21 @@ func (c *gatedConn) Close() error {
 	return c.Conn.Close()
 }
 
-// SetLinger sets SO_LINGER on a TCP connection (the reset fault uses it).
+// BufferSize is the size of the buffers to put in front of the
+// connection: the in-memory transport's own (see memnet), else bufio's
+// default.
+func (c *gatedConn) BufferSize() int {
+	if b, ok := c.Conn.(interface{ BufferSize() int }); ok {
+		return b.BufferSize()
+	}
+	return 4096
+}
+
+// SetLinger sets SO_LINGER on a TCP connection, or its like on an
+// in-memory one (the reset fault uses it).
 func (c *gatedConn) SetLinger(sec int) error {
-	if tc, ok := c.Conn.(*net.TCPConn); ok {
-		return tc.SetLinger(sec)
+	if lc, ok := c.Conn.(interface{ SetLinger(sec int) error }); ok {
+		return lc.SetLinger(sec)
 	}
 	return nil
 }

@@ -22,4 +22,10 @@ const (
 	Hung = driver.Hung
 	// Aborted: the connection closed before the reply could be written.
 	Aborted = driver.Aborted
+	// Cut: a reply was written, then a fault of another call in flight on
+	// the same connection cut it before the client may have read it.
+	Cut = driver.Cut
+	// Held: a Hold fault keeps the reply until Release or ReleaseAll
+	// sends it.
+	Held = driver.Held
 )

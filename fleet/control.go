@@ -2,17 +2,18 @@ package fleet
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/rpc"
-	"net/rpc/jsonrpc"
 	"sync/atomic"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
+	"github.com/rpcfleet/rpcfleet/internal/inject"
 	"github.com/rpcfleet/rpcfleet/internal/wire"
 )
 
@@ -31,6 +32,9 @@ type control struct {
 // SetFaults replaces the server's plan; an invalid plan is an error naming
 // the bad token, and leaves the plan as it was.
 func (c control) SetFaults(args wire.FaultsArgs, _ *wire.Empty) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
 	p, err := faults.Parse(args.Plan)
 	if err != nil {
 		return err
@@ -40,25 +44,41 @@ func (c control) SetFaults(args wire.FaultsArgs, _ *wire.Empty) error {
 }
 
 // ClearFaults removes the server's faults.
-func (c control) ClearFaults(_ wire.Empty, _ *wire.Empty) error {
+func (c control) ClearFaults(args wire.Auth, _ *wire.Empty) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
 	c.s.SetFaults(faults.Plan{})
 	return nil
 }
 
 // Journal returns the calls the server received, in order.
-func (c control) Journal(_ wire.Empty, r *wire.JournalReply[driver.Call]) error {
+func (c control) Journal(args wire.Auth, r *wire.JournalReply[driver.Call]) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
 	r.Calls = c.s.journal.Server(c.s.index)
 	return nil
 }
 
 // Reset forgets the server's journal and restarts its call counters.
-func (c control) Reset(_ wire.Empty, _ *wire.Empty) error {
+func (c control) Reset(args wire.Auth, _ *wire.Empty) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
 	c.s.resetCalls()
 	return nil
 }
 
+// Release sends the replies the server holds for a Hold fault and
+// returns once they are written.
+func (c control) Release(_ wire.Empty, _ *wire.Empty) error { return c.s.Release() }
+
 // Health reports the server's state.
-func (c control) Health(_ wire.Empty, h *driver.Health) error {
+func (c control) Health(args wire.Auth, h *driver.Health) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
 	*h = driver.Health{Index: c.s.index, Addr: c.s.addr, Up: c.s.Up(), Calls: c.s.eng.Calls(), Plan: c.s.Faults().String(),
 		FleetID: *c.cs.fleetID.Load()}
 	return nil
@@ -69,6 +89,9 @@ func (c control) Health(_ wire.Empty, h *driver.Health) error {
 // fleet id. An invalid plan is an error naming the bad token, and
 // changes nothing.
 func (c control) Renew(args wire.RenewArgs, _ *wire.Empty) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
 	p, err := faults.Parse(args.Plan)
 	if err != nil {
 		return err
@@ -86,10 +109,31 @@ type controlServer struct {
 	rpc       *rpc.Server
 	fleetID   atomic.Pointer[string] // Health's FleetID; Renew changes it
 	handshake time.Duration          // see WithHandshakeTimeout
+	limits    inject.Limits          // those of the server's data port
+	token     [sha256.Size]byte
+	hasToken  bool
 }
 
-func startControl(s *server, addr, fleetID string) (*controlServer, error) {
-	cs := &controlServer{rpc: rpc.NewServer(), handshake: s.handshake}
+// ErrControlToken is the error of a control call without the token the
+// server was started with (WithControlToken).
+var ErrControlToken = errors.New("fleet: control: missing or wrong control token (WithControlToken; rpcfleet serve --control-token or RPCFLEET_CONTROL_TOKEN)")
+
+// auth checks a call's token in constant time: it compares digests, so
+// neither the token's bytes nor its length show in the time taken.
+func (cs *controlServer) auth(token string) error {
+	if !cs.hasToken {
+		return nil
+	}
+	got := sha256.Sum256([]byte(token))
+	if subtle.ConstantTimeCompare(got[:], cs.token[:]) != 1 {
+		return ErrControlToken
+	}
+	return nil
+}
+
+func startControl(s *server, addr, fleetID, token string) (*controlServer, error) {
+	cs := &controlServer{rpc: rpc.NewServer(), handshake: s.handshake, limits: s.limits,
+		token: sha256.Sum256([]byte(token)), hasToken: token != ""}
 	cs.fleetID.Store(&fleetID)
 	if err := cs.rpc.RegisterName("Control", control{s, cs}); err != nil {
 		return nil, err
@@ -137,16 +181,7 @@ func (cs *controlServer) serve(c net.Conn) {
 	if err != nil {
 		return
 	}
-	rwc := struct {
-		io.Reader
-		io.Writer
-		io.Closer
-	}{br, c, c}
-	if proto == jsonProtocol {
-		cs.rpc.ServeCodec(jsonrpc.NewServerCodec(rwc))
-		return
-	}
-	cs.rpc.ServeConn(rwc)
+	cs.rpc.ServeCodec(inject.NewPlainCodec(c, br, proto == gobProtocol, cs.limits))
 }
 
 // resetCalls forgets the server's journal and restarts its call counters.

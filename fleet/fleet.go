@@ -1,16 +1,21 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
+	"github.com/rpcfleet/rpcfleet/internal/inject"
+	"github.com/rpcfleet/rpcfleet/internal/memnet"
 )
 
 // Fleet is a set of running net/rpc servers reached on 127.0.0.1, in this
@@ -19,7 +24,8 @@ import (
 type Fleet struct {
 	cluster driver.Cluster
 	nodes   []driver.Node
-	journal *journal // the live journal of an in-process fleet, else nil
+	journal *journal        // the live journal of an in-process fleet, else nil
+	mem     *memnet.Network // the network of a fleet WithMemory, else nil
 	seed    uint64
 }
 
@@ -27,6 +33,11 @@ type Fleet struct {
 // server listens on a loopback port of its own (two with WithControl),
 // and a host has 65,535; in practice the open-file limit binds first.
 const MaxServers = 65535
+
+// MaxMemoryServers is the most servers a fleet WithMemory may have: it
+// holds no ports and no file descriptors, only memory (about 7 KB per
+// server while idle, see BENCHMARKS.md).
+const MaxMemoryServers = 1 << 20
 
 // Start starts the servers and returns once every one of them accepts
 // connections. ctx bounds the start only; the fleet runs until Stop. On
@@ -36,8 +47,12 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.Servers < 1 || cfg.Servers > MaxServers {
-		return nil, fmt.Errorf("fleet: WithServers(%d): want 1..%d servers", cfg.Servers, MaxServers)
+	limit := MaxServers
+	if cfg.Memory {
+		limit = MaxMemoryServers
+	}
+	if cfg.Servers < 1 || cfg.Servers > limit {
+		return nil, fmt.Errorf("fleet: WithServers(%d): want 1..%d servers", cfg.Servers, limit)
 	}
 	for _, b := range []struct {
 		name string
@@ -59,6 +74,25 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	if cfg.HandshakeTimeout == 0 {
 		cfg.HandshakeTimeout = DefaultHandshakeTimeout
 	}
+	for _, b := range []struct {
+		name string
+		bad  bool
+		val  any
+	}{
+		{"WithIdleTimeout", cfg.IdleTimeout < 0, cfg.IdleTimeout},
+		{"WithMaxRequestSize", cfg.MaxRequestSize < 0, cfg.MaxRequestSize},
+		{"WithMaxInFlight", cfg.MaxInFlight < 0, cfg.MaxInFlight},
+	} {
+		if b.bad {
+			return nil, fmt.Errorf("fleet: %s(%v): must not be negative", b.name, b.val)
+		}
+	}
+	cfg.IdleTimeout = cmp.Or(cfg.IdleTimeout, DefaultIdleTimeout)
+	cfg.MaxRequestSize = cmp.Or(cfg.MaxRequestSize, DefaultMaxRequestSize)
+	cfg.MaxInFlight = cmp.Or(cfg.MaxInFlight, DefaultMaxInFlight)
+	if cfg.Control && cfg.ControlToken == "" && cfg.Backend == nil && !Loopback(cfg.Host) {
+		return nil, fmt.Errorf("fleet: WithControl on host %q needs WithControlToken: a control port beyond loopback steers the server for anyone who reaches it", cfg.Host)
+	}
 	for _, sv := range cfg.Services {
 		if sv.Name == "" || sv.New == nil {
 			return nil, fmt.Errorf("fleet: WithService(%q): needs a name and a constructor", sv.Name)
@@ -71,6 +105,9 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 		if fi, err := os.Stat(cfg.UnixDir); err != nil || !fi.IsDir() {
 			return nil, fmt.Errorf("fleet: WithUnixSockets(%q): not a directory", cfg.UnixDir)
 		}
+	}
+	if err := checkMemory(cfg); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fleet: start: %w", err)
@@ -85,7 +122,7 @@ func Start(ctx context.Context, opts ...Option) (*Fleet, error) {
 	}
 	f := &Fleet{cluster: cl, nodes: cl.Nodes(), seed: cfg.Seed}
 	if l, ok := cl.(*localCluster); ok {
-		f.journal = l.journal
+		f.journal, f.mem = l.journal, l.mem
 	}
 	return f, nil
 }
@@ -96,6 +133,9 @@ func (inProcess) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, 
 		return nil, fmt.Errorf("fleet: start: %w", err)
 	}
 	c := &localCluster{journal: &journal{limit: cfg.JournalLimit}, servers: make([]*server, cfg.Servers), nodes: make([]driver.Node, cfg.Servers)}
+	if cfg.Memory {
+		c.mem = memnet.New(fmt.Sprintf("mem-%08x", rand.Uint32()))
+	}
 	for i := range c.servers {
 		if err := ctx.Err(); err != nil {
 			c.Stop(context.Background())
@@ -103,17 +143,21 @@ func (inProcess) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, 
 		}
 		s := newServer(cfg.FirstIndex+i, max(cfg.FleetSize, cfg.FirstIndex+cfg.Servers), cfg.Seed, c.journal)
 		s.services, s.handshake = cfg.Services, cfg.HandshakeTimeout
+		s.limits = inject.Limits{MaxRequest: cfg.MaxRequestSize, MaxInFlight: cfg.MaxInFlight, Idle: cfg.IdleTimeout}
 		c.servers[i], c.nodes[i] = s, localNode{s}
 		addr := hostPort(cfg.Host, cfg.BasePort, i)
-		if cfg.UnixDir != "" {
+		switch {
+		case cfg.UnixDir != "":
 			s.network, addr = "unix", filepath.Join(cfg.UnixDir, fmt.Sprintf("server-%d.sock", s.index))
+		case c.mem != nil:
+			s.network, s.mem, addr = "memory", c.mem, c.mem.Addr(s.index)
 		}
 		if err := s.listen(addr); err != nil {
 			c.Stop(context.Background())
 			return nil, err
 		}
 		if cfg.Control {
-			ctl, err := startControl(s, hostPort(cfg.Host, cfg.ControlBasePort, i), cfg.FleetID)
+			ctl, err := startControl(s, hostPort(cfg.Host, cfg.ControlBasePort, i), cfg.FleetID, cfg.ControlToken)
 			if err != nil {
 				c.Stop(context.Background())
 				return nil, err
@@ -296,6 +340,34 @@ func (f *Fleet) Reconnect(ctx context.Context, i int) error {
 	})
 }
 
+// Release sends the replies server i holds for a Hold fault (faults.Hold),
+// in the order it held them, and returns once they are written: a test
+// that releases server 7 and then server 3 knows 7's reply was written
+// first. Replies held after Release began wait for the next one; the
+// Hold rule keeps holding until the plan changes. Releasing a server that
+// holds nothing does nothing. The error wraps errors.ErrUnsupported if
+// its backend cannot release (every backend of this module can).
+func (f *Fleet) Release(ctx context.Context, i int) error {
+	return f.do(ctx, "release", i, func(n driver.Node, ctx context.Context) error {
+		r, ok := n.(driver.Releaser)
+		if !ok {
+			return errors.ErrUnsupported
+		}
+		return r.Release(ctx)
+	})
+}
+
+// ReleaseAll releases what every server holds (see Release), server by
+// server in index order.
+func (f *Fleet) ReleaseAll(ctx context.Context) error {
+	for i := range f.nodes {
+		if err := f.Release(ctx, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // node returns node i, or an error naming op if there is none.
 func (f *Fleet) node(op string, i int) (driver.Node, error) {
 	if i < 0 || i >= len(f.nodes) {
@@ -323,6 +395,17 @@ func (f *Fleet) do(ctx context.Context, op string, i int, fn func(driver.Node, c
 // than once; a stopped fleet cannot be restarted.
 func (f *Fleet) Stop(ctx context.Context) error {
 	return f.cluster.Stop(ctx)
+}
+
+// Loopback reports whether host (a name or an IP address, as WithHost
+// takes it) names only the loopback interface: "localhost" or an address
+// in 127.0.0.0/8 or ::1. "", 0.0.0.0 and :: are every interface.
+func Loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // hostPort is host:base+i, or host:0 for an ephemeral port when base is 0.

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"sort"
 	"sync"
@@ -157,6 +158,28 @@ func (r recorder) Replied(id int, errText string, at time.Time) {
 
 // Hung records that the call's reply was swallowed.
 func (r recorder) Hung(id int, at time.Time) { r.ended(id, Hung, "", at) }
+
+// Cut records that the call's reply was written, and then a fault on the
+// same connection cut it (see inject.Cutter).
+func (r recorder) Cut(id int, what string, _ time.Time) {
+	j := r.j
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	c := j.find(id)
+	if c == nil || (c.Outcome != OK && c.Outcome != Failed) {
+		return // forgotten, or the write failed
+	}
+	why := fmt.Sprintf("reply written, then the connection was cut by a %s fault on another call in flight", what)
+	if c.Err != "" {
+		why = c.Err + "; " + why
+	}
+	c.Outcome, c.Err = Cut, why
+}
+
+var _ inject.Cutter = recorder{}
+
+// Held records that a Hold fault keeps the call's reply.
+func (r recorder) Held(id int, at time.Time) { r.ended(id, Held, "", at) }
 
 // Aborted records that the call ended without a reply, and why.
 func (r recorder) Aborted(id int, why string, at time.Time) { r.ended(id, Aborted, why, at) }

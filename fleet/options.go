@@ -94,11 +94,58 @@ func WithService(name string, newRcvr func(index int) any) Option {
 // In process only; control ports stay on TCP.
 func WithUnixSockets(dir string) Option { return func(c *driver.Config) { c.UnixDir = dir } }
 
+// WithMemory makes the servers listen on an in-memory network of the
+// fleet's own instead of TCP: no sockets and no file descriptors, so a
+// fleet can have up to MaxMemoryServers servers, and no I/O a
+// testing/synctest bubble cannot see into, so a fleet started inside
+// synctest.Test runs in its virtual time. Addrs are addresses on that
+// network ("mem-1a2b3c4d:7" is server 7), reached only through the
+// fleet's Dial: give it to the reference caller as
+// caller.WithDialer(f.Dial). Every fault applies, and every lifecycle
+// method works (see the README's table of the transports' differences).
+// In process only, and not with WithUnixSockets, WithBasePort or
+// WithControl (other processes cannot reach the network).
+func WithMemory() Option { return func(c *driver.Config) { c.Memory = true } }
+
 // WithHandshakeTimeout sets how long a new connection, to a data or a
 // control port, may take to show which protocol it speaks (its first
-// bytes; the whole HTTP CONNECT handshake) before the server closes it
-// (default DefaultHandshakeTimeout), so a client that sends nothing or
-// half a handshake holds nothing for long.
+// bytes; the whole HTTP CONNECT handshake) and to send its first request
+// before the server closes it (default DefaultHandshakeTimeout), so a
+// client that sends nothing or half a handshake holds nothing for long.
 func WithHandshakeTimeout(d time.Duration) Option {
 	return func(c *driver.Config) { c.HandshakeTimeout = d }
 }
+
+// WithIdleTimeout closes a connection, to a data or a control port, on
+// which nothing arrived for d while none of its calls was in flight, and
+// one whose request takes longer than d to arrive (default
+// DefaultIdleTimeout; a hung call does not keep its connection busy). A
+// net/rpc client does not redial: its next call on a closed connection
+// fails, so keep d above the longest pause of a client you test.
+func WithIdleTimeout(d time.Duration) Option { return func(c *driver.Config) { c.IdleTimeout = d } }
+
+// WithMaxRequestSize bounds one request, in bytes (default
+// DefaultMaxRequestSize, as a gRPC server's receive limit): a gob message
+// claiming more is refused before anything of it is read or held, and a
+// JSON-RPC request is cut once it exceeds n. The server records the call
+// as aborted ("request of N bytes or more, over the limit"; its method
+// only if its header was read) and closes the connection. It applies to
+// control ports too.
+func WithMaxRequestSize(n int) Option { return func(c *driver.Config) { c.MaxRequestSize = n } }
+
+// WithMaxInFlight bounds the calls of one connection a server serves at
+// once (default DefaultMaxInFlight, as a gRPC server's concurrent-stream
+// cap): with n calls in flight, from their request to their reply's
+// write, it reads nothing more from that connection until a reply is
+// written. A client that pipelines requests and never reads a reply so
+// holds at most n calls' goroutines. It applies to control ports too.
+func WithMaxInFlight(n int) Option { return func(c *driver.Config) { c.MaxInFlight = n } }
+
+// WithControlToken makes every server's control endpoint (WithControl)
+// refuse a call that does not carry token, compared in constant time;
+// driver.DialControl's WithToken gives it. Without a token a control
+// endpoint may only listen on loopback: Start refuses WithControl on
+// another WithHost. A backend that steers its servers through their
+// control ports passes the token on to them (the container backend draws
+// a random one when none is given).
+func WithControlToken(token string) Option { return func(c *driver.Config) { c.ControlToken = token } }

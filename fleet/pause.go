@@ -110,8 +110,10 @@ func (s *server) Disconnect() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.life = lifeCut
-	if h, err := porthold.Addr(s.addr); err == nil {
-		s.hold = h
+	if s.network != "memory" { // a memory address is the fleet's own: nobody takes it meanwhile
+		if h, err := porthold.Addr(s.addr); err == nil {
+			s.hold = h
+		}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
 	"github.com/rpcfleet/rpcfleet/internal/inject"
+	"github.com/rpcfleet/rpcfleet/internal/memnet"
 	"github.com/rpcfleet/rpcfleet/internal/porthold"
 )
 
@@ -28,9 +29,11 @@ type server struct {
 	journal *journal
 
 	mu        sync.Mutex
-	network   string           // "tcp", or "unix" (WithUnixSockets)
+	network   string           // "tcp", "unix" (WithUnixSockets) or "memory" (WithMemory)
+	mem       *memnet.Network  // the network of "memory"
 	services  []driver.Service // the user's receivers (WithService)
 	handshake time.Duration    // WithHandshakeTimeout
+	limits    inject.Limits    // WithMaxRequestSize, WithMaxInFlight, WithIdleTimeout
 	ln        net.Listener     // nil while down
 	conns     map[net.Conn]struct{}
 	wg        sync.WaitGroup // the accept loop and one goroutine per connection
@@ -58,6 +61,8 @@ type server struct {
 	paused atomic.Pointer[chan struct{}]
 	life   life           // under mu: up, down, paused or disconnected
 	hold   *porthold.Hold // under mu: the port of a disconnected server
+
+	kept keeper // the replies a Hold fault keeps (release.go)
 
 	// lifeMu serialises SetFaults and the lifecycle methods, so that a
 	// WaitGroup is never added to while another goroutine waits on it.
@@ -298,7 +303,10 @@ func (s *server) listen(addr string) error {
 // bind listens on addr, on the server's network: TCP, or a unix socket
 // whose stale file, if any, it removes first.
 func (s *server) bind(addr string) (net.Listener, error) {
-	if s.network != "unix" {
+	switch s.network {
+	case "memory":
+		return s.mem.Listen(addr)
+	case "tcp":
 		return net.Listen("tcp", addr)
 	}
 	if len(addr) > maxSocketPath {
@@ -444,7 +452,7 @@ func (s *server) serve(c *gatedConn, down <-chan struct{}) {
 			return
 		}
 	}
-	br := bufio.NewReader(c)
+	br := bufio.NewReaderSize(c, c.BufferSize())
 	proto, err := sniff(c, br, s.handshake)
 	if err != nil {
 		c.Close()
@@ -455,7 +463,7 @@ func (s *server) serve(c *gatedConn, down <-chan struct{}) {
 	if proto == jsonProtocol {
 		newCodec = inject.NewJSONServerCodec
 	}
-	s.rpc.ServeCodec(newCodec(c, gatedReader{br: br, c: c}, s.eng, h))
+	s.rpc.ServeCodec(newCodec(c, gatedReader{br: br, c: c}, s.eng, h, inject.WithLimits(s.limits, c.closed)))
 }
 
 // host lets a codec record calls and crash the server.

@@ -18,12 +18,26 @@ import (
 // net/rpc's HTTP handler answers it (405), then closed.
 
 // DefaultHandshakeTimeout bounds how long a new connection may take to
-// show its protocol (and finish an HTTP handshake) unless
-// WithHandshakeTimeout says otherwise: one that sends nothing, or half a
-// handshake, is closed then. It is generous: a client of a thousand
-// servers on a loaded machine under -race has been seen to write its
-// first request 13s after its dial.
+// show its protocol (and finish an HTTP handshake) and send its first
+// request unless WithHandshakeTimeout says otherwise: one that sends
+// nothing, half a handshake or half a request, is closed then. It is
+// generous: a client of a thousand servers on a loaded machine under
+// -race has been seen to write its first request 13s after its dial.
 const DefaultHandshakeTimeout = 30 * time.Second
+
+// The bounds on what one connection can make a server hold, unless
+// WithIdleTimeout, WithMaxRequestSize and WithMaxInFlight say otherwise.
+// No spec or experiment of rpcfleet's comes near them.
+const (
+	// DefaultIdleTimeout closes a connection quiet for 5 minutes with no
+	// call in flight.
+	DefaultIdleTimeout = 5 * time.Minute
+	// DefaultMaxRequestSize is 4 MiB, a gRPC server's default receive
+	// limit.
+	DefaultMaxRequestSize = 4 << 20
+	// DefaultMaxInFlight is 1,024 calls per connection.
+	DefaultMaxInFlight = 1024
+)
 
 // wireProtocol is the protocol a connection speaks once sniffed.
 type wireProtocol int
@@ -38,7 +52,8 @@ const (
 var errNotRPC = errors.New("fleet: an HTTP request other than net/rpc's CONNECT")
 
 // sniff reads c's first bytes through br, within d, answers an HTTP
-// CONNECT, and says which protocol follows.
+// CONNECT, and says which protocol follows. c's read deadline stays set:
+// it bounds the first request too.
 func sniff(c net.Conn, br *bufio.Reader, d time.Duration) (wireProtocol, error) {
 	if d <= 0 {
 		d = DefaultHandshakeTimeout
@@ -46,11 +61,7 @@ func sniff(c net.Conn, br *bufio.Reader, d time.Duration) (wireProtocol, error) 
 	if err := c.SetReadDeadline(time.Now().Add(d)); err != nil {
 		return 0, err
 	}
-	p, err := sniffBytes(br, c)
-	if err != nil {
-		return 0, err
-	}
-	return p, c.SetReadDeadline(time.Time{})
+	return sniffBytes(br, c)
 }
 
 func sniffBytes(br *bufio.Reader, w io.Writer) (wireProtocol, error) {

@@ -24,27 +24,19 @@
 // serves it, the args of a fan-out and the Check of server i's reply
 // (Want compares with an expected reply). Conformance is
 // ConformanceOf(ServiceMethod(), …); SeedStyleOf, FanOutFuncOf, ResultOf
-// and Closing take any types. A KV.Get fan-out on examples/kv's shards
-// (kv_test.go):
+// and Closing take any types. examples/kv/kvtest wires a KV client of
+// examples/kv this way.
 //
-//	var _ = Describe("my KV fan-out", Label("kv"), func() {
-//		suites.ConformanceOf(suites.Call[kv.GetArgs, kv.GetReply]{
-//			Method:  "KV.Get",
-//			Service: fleet.WithService("KV", kv.Loading(shardValue)), // every key has a value per shard
-//			Args:    func(who string) kv.GetArgs { return kv.GetArgs{Key: who} },
-//			Check: suites.Want(func(who string, server int) kv.GetReply {
-//				return kv.GetReply{Value: shardValue(server, who)}
-//			}),
-//		}, func(timeout time.Duration) suites.FanOuterOf[kv.GetArgs, kv.GetReply] {
-//			return suites.FanOutFuncOf[kv.GetArgs, kv.GetReply](func(ctx context.Context, addrs []string, args kv.GetArgs) ([]suites.ResultOf[kv.GetReply], error) {
-//				return getAll(ctx, timeout, addrs, args) // your code
-//			})
-//		}, suites.TimesOut(), suites.HonoursCancel(), suites.KeepsInputOrder(), suites.AggregatesErrors())
-//	})
+// Run and RunOf run the same specs, not a copy, in a plain go test, as
+// subtests of a *testing.T, with no Ginkgo in the test's own code:
+//
+//	func TestConformance(t *testing.T) {
+//		suites.RunOf(t, kvtest.Get, kvtest.NewClient, kvtest.Claims...)
+//	}
 //
 // Package suites/matchers holds the Gomega matchers the specs use. This
 // package's own specs run the conformance suite against the reference
-// caller, the seed article's caller and the KV.Get caller above, plus
+// caller and the seed article's caller, plus
 // specs of the fleet and of the reference caller's error types and pool:
 //
 //	go tool ginkgo -p --race --randomize-all ./suites

@@ -9,13 +9,14 @@ import (
 	"sync"
 	"time"
 
-	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gcustom"
 	"github.com/onsi/gomega/gleak"
 	"github.com/onsi/gomega/types"
 
 	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/suites/internal/spectree"
 	"github.com/rpcfleet/rpcfleet/suites/matchers"
 )
 
@@ -74,76 +75,82 @@ type env[A, R any] struct {
 // behind. It runs at the latest when the spec ends, before the fleet stops;
 // calling it earlier makes the check part of the spec.
 func (e *env[A, R]) Finish(ctx context.Context) {
-	GinkgoHelper()
+	ginkgo.GinkgoHelper()
 	e.once.Do(func() { e.finish(ctx) })
 }
 
 // setup starts a fleet of n servers, then a fresh implementation with the
 // long timeout. When the spec ends the implementation is closed and
 // checked (see Finish), then the fleet stops.
-func (h *harness[A, R]) setup(ctx context.Context, n int, opts ...fleet.Option) *env[A, R] {
-	GinkgoHelper()
+func (h *spec[A, R]) setup(ctx context.Context, n int, opts ...fleet.Option) *env[A, R] {
+	ginkgo.GinkgoHelper()
 	return h.setupWith(ctx, n, h.long(), opts...)
 }
 
 // setupWith is setup with the implementation's per-call timeout.
-func (h *harness[A, R]) setupWith(ctx context.Context, n int, timeout time.Duration, opts ...fleet.Option) *env[A, R] {
-	GinkgoHelper()
+func (h *spec[A, R]) setupWith(ctx context.Context, n int, timeout time.Duration, opts ...fleet.Option) *env[A, R] {
+	ginkgo.GinkgoHelper()
 	f := h.startFleet(ctx, n, opts...)
 	baseline := gleak.Goroutines()
 	conns := openConns(ctx, f)
 	e := &env[A, R]{f: f}
 	e.finish = func(ctx context.Context) {
-		GinkgoHelper()
+		ginkgo.GinkgoHelper()
 		h.close(e.impl)
 		closed := "returned and closed"
 		if _, ok := e.impl.(interface{ Close() error }); !ok {
 			closed = "returned (it has no Close method: if it keeps connections between fan-outs, " +
 				"pass its Close with it, suites.Closing(fanOut, close))"
 		}
-		Eventually(gleak.Goroutines).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).ShouldNot(
+		h.Eventually(gleak.Goroutines).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).ShouldNot(
 			matchers.HaveLeaked(baseline, notOwnedByImpl()),
 			"goroutines the implementation left behind after it %s, while the fleet still runs", closed)
 		if conns >= 0 {
-			Eventually(func() int { return openConns(ctx, f) }).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).Should(
+			h.Eventually(func() int { return openConns(ctx, f) }).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).Should(
 				Equal(conns), "connections to the fleet still open after the implementation %s", closed)
 		}
 	}
-	DeferCleanup(func(ctx SpecContext) { e.Finish(ctx) }, NodeTimeout(h.scale(20*time.Second)))
+	h.Cleanup(e.Finish, h.scale(20*time.Second))
 	e.impl = h.newImpl(timeout)
 	return e
 }
 
 // implOnly returns a fresh implementation, closed when the spec ends, for
 // specs that need no fleet.
-func (h *harness[A, R]) implOnly() FanOuterOf[A, R] {
+func (h *spec[A, R]) implOnly() FanOuterOf[A, R] {
 	impl := h.newImpl(h.long())
-	DeferCleanup(func() { h.close(impl) })
+	h.Cleanup(func(context.Context) { h.close(impl) }, h.scale(20*time.Second))
 	return impl
 }
 
 // close closes impl if it has a Close method.
-func (h *harness[A, R]) close(impl FanOuterOf[A, R]) {
-	GinkgoHelper()
+func (h *spec[A, R]) close(impl FanOuterOf[A, R]) {
+	ginkgo.GinkgoHelper()
 	if c, ok := impl.(interface{ Close() error }); ok {
-		Expect(c.Close()).To(Succeed(), "closing the implementation")
+		h.Expect(c.Close()).To(Succeed(), "closing the implementation")
 	}
 }
 
 // startFleet starts n servers seeded from Ginkgo's random seed and stops
 // them when the spec ends.
-func (h *harness[A, R]) startFleet(ctx context.Context, n int, opts ...fleet.Option) *fleet.Fleet {
-	GinkgoHelper()
-	all := []fleet.Option{fleet.WithServers(n), fleet.WithSeed(uint64(GinkgoRandomSeed()))}
+func (h *spec[A, R]) startFleet(ctx context.Context, n int, opts ...fleet.Option) *fleet.Fleet {
+	ginkgo.GinkgoHelper()
+	all := []fleet.Option{fleet.WithServers(n), fleet.WithSeed(uint64(h.Seed()))}
 	if h.call.Service != nil {
 		all = append(all, h.call.Service)
 	}
 	all = append(all, h.cfg.fleetOpts...)
+	if h.cfg.virtual != nil {
+		all = append(all, fleet.WithMemory())
+	}
 	f, err := h.cfg.start(ctx, append(all, opts...)...)
-	Expect(err).NotTo(HaveOccurred(), "starting a fleet of %d servers", n)
-	DeferCleanup(func(ctx SpecContext) {
-		Expect(f.Stop(ctx)).To(Succeed())
-	}, NodeTimeout(h.scale(30*time.Second)))
+	h.Expect(err).NotTo(HaveOccurred(), "starting a fleet of %d servers", n)
+	if h.cfg.virtual != nil {
+		h.cfg.virtual.point(f)
+	}
+	h.Cleanup(func(ctx context.Context) {
+		h.Expect(f.Stop(ctx)).To(Succeed())
+	}, h.scale(30*time.Second))
 	return f
 }
 
@@ -196,15 +203,15 @@ func createdBy(prefixes []string) types.GomegaMatcher {
 // returns what it observed, with the journal of the calls received since
 // it started, read after the return. If FanOut
 // does not return within d, the spec fails, showing the journal.
-func (h *harness[A, R]) fanOut(ctx context.Context, e *env[A, R], addrs []string, d time.Duration) observed[R] {
-	GinkgoHelper()
+func (h *spec[A, R]) fanOut(ctx context.Context, e *env[A, R], addrs []string, d time.Duration) observed[R] {
+	ginkgo.GinkgoHelper()
 	return h.fanOutUnder(ctx, ctx, e.f, e.impl, addrs, d)
 }
 
 // fanOutUnder is fanOut with the fan-out's own ctx, fctx; f may be nil.
 // The implementation gets a private copy of addrs.
-func (h *harness[A, R]) fanOutUnder(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuterOf[A, R], addrs []string, d time.Duration) observed[R] {
-	GinkgoHelper()
+func (h *spec[A, R]) fanOutUnder(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuterOf[A, R], addrs []string, d time.Duration) observed[R] {
+	ginkgo.GinkgoHelper()
 	return h.run(ctx, fctx, f, impl, slices.Clone(addrs), name, d)
 }
 
@@ -212,8 +219,8 @@ func (h *harness[A, R]) fanOutUnder(ctx, fctx context.Context, f *fleet.Fleet, i
 // concurrent fan-outs may share) and the call's Args(who). The Run's Addrs
 // are a copy of in taken before the call, so a caller that rewrites its
 // input is judged by what it was given.
-func (h *harness[A, R]) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuterOf[A, R], in []string, who string, d time.Duration) observed[R] {
-	GinkgoHelper()
+func (h *spec[A, R]) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOuterOf[A, R], in []string, who string, d time.Duration) observed[R] {
+	ginkgo.GinkgoHelper()
 	args := h.call.Args(who)
 	type result struct {
 		outcomes []ResultOf[R]
@@ -237,13 +244,13 @@ func (h *harness[A, R]) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanO
 	case r := <-done:
 		returned := time.Now()
 		if r.panicked != nil {
-			Fail(fmt.Sprintf("FanOut panicked: %v", r.panicked))
+			h.Fail(fmt.Sprintf("FanOut panicked: %v", r.panicked))
 		}
 		run := matchers.Run{Addrs: addrs, Results: forMatchers(r.outcomes), Err: r.err, Elapsed: returned.Sub(start), Returned: returned}
 		if f != nil {
 			run.Servers = f.Addrs()
 			calls, err := f.Calls(ctx)
-			Expect(err).NotTo(HaveOccurred(), "reading the fleet's journal")
+			h.Expect(err).NotTo(HaveOccurred(), "reading the fleet's journal")
 			// Only this fan-out's calls: not those of an earlier one, nor a
 			// stray call from another process that dialled a port it had
 			// just freed (killed a server) as this fleet took it.
@@ -258,9 +265,9 @@ func (h *harness[A, R]) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanO
 				msg += " The fleet's journal so far:\n" + matchers.JournalTable(calls, f.Addrs())
 			}
 		}
-		Fail(msg)
+		h.Fail(msg)
 	case <-ctx.Done():
-		Fail("the spec ran out of time while FanOut was running")
+		h.Fail("the spec ran out of time while FanOut was running")
 	}
 	return observed[R]{}
 }
@@ -284,13 +291,13 @@ func forMatchers[R any](outcomes []ResultOf[R]) []matchers.Result {
 // inOrder checks that the run has one outcome per address, in input order
 // if the implementation claims it, and returns the outcomes in input
 // order.
-func (h *harness[A, R]) inOrder(run observed[R]) []ResultOf[R] {
-	GinkgoHelper()
+func (h *spec[A, R]) inOrder(run observed[R]) []ResultOf[R] {
+	ginkgo.GinkgoHelper()
 	if h.cfg.inputOrder {
-		Expect(run.Run).To(matchers.BeInInputOrder(nil))
+		h.Expect(run.Run).To(matchers.BeInInputOrder(nil))
 		return run.outcomes
 	}
-	Expect(run.Run).To(matchers.HaveOneResultPerAddress(nil))
+	h.Expect(run.Run).To(matchers.HaveOneResultPerAddress(nil))
 	pos := map[string][]int{}
 	for i, a := range run.Addrs {
 		pos[a] = append(pos[a], i)
@@ -305,24 +312,24 @@ func (h *harness[A, R]) inOrder(run observed[R]) []ResultOf[R] {
 
 // expectReplies checks that every successful outcome carries the reply of
 // the server at its address to the suite's usual name.
-func (h *harness[A, R]) expectReplies(f *fleet.Fleet, addrs []string, outcomes []ResultOf[R]) {
-	GinkgoHelper()
+func (h *spec[A, R]) expectReplies(f *fleet.Fleet, addrs []string, outcomes []ResultOf[R]) {
+	ginkgo.GinkgoHelper()
 	h.expectRepliesTo(f, name, addrs, outcomes)
 }
 
 // expectRepliesTo checks, by the call's Check, that every successful
 // outcome carries the reply of the server at its address to Args(who): a
 // reply meant for another fan-out, or another server, fails it.
-func (h *harness[A, R]) expectRepliesTo(f *fleet.Fleet, who string, addrs []string, outcomes []ResultOf[R]) {
-	GinkgoHelper()
+func (h *spec[A, R]) expectRepliesTo(f *fleet.Fleet, who string, addrs []string, outcomes []ResultOf[R]) {
+	ginkgo.GinkgoHelper()
 	servers := f.Addrs()
 	for i, o := range outcomes {
 		if o.Err != nil {
 			continue
 		}
 		s := slices.Index(servers, addrs[i])
-		Expect(s).To(BeNumerically(">=", 0), "outcome %d: %s is not an address of the fleet", i, addrs[i])
-		Expect(h.call.Check(who, s, o.Reply)).To(Succeed(), "the reply of outcome %d, for %s", i, addrs[i])
+		h.Expect(s).To(BeNumerically(">=", 0), "outcome %d: %s is not an address of the fleet", i, addrs[i])
+		h.Expect(h.call.Check(who, s, o.Reply)).To(Succeed(), "the reply of outcome %d, for %s", i, addrs[i])
 	}
 }
 
@@ -330,30 +337,30 @@ func (h *harness[A, R]) expectRepliesTo(f *fleet.Fleet, who string, addrs []stri
 // otherwise, if the implementation claims AggregatesErrors, an error that
 // names exactly the failed addresses and matches every cause (errors.Is
 // for error values, or a matcher).
-func (h *harness[A, R]) expectAggregate(run observed[R], failed []string, causes ...any) {
-	GinkgoHelper()
+func (h *spec[A, R]) expectAggregate(run observed[R], failed []string, causes ...any) {
+	ginkgo.GinkgoHelper()
 	if len(failed) == 0 {
-		Expect(run.Err).NotTo(HaveOccurred(), "the fan-out's error, when every call succeeded")
+		h.Expect(run.Err).NotTo(HaveOccurred(), "the fan-out's error, when every call succeeded")
 		return
 	}
 	if !h.cfg.aggregates {
 		return
 	}
-	Expect(run.Err).To(HaveOccurred(), "the fan-out's error, when %d calls failed", len(failed))
+	h.Expect(run.Err).To(HaveOccurred(), "the fan-out's error, when %d calls failed", len(failed))
 	text := run.Err.Error()
 	for _, a := range run.Addrs {
 		if slices.Contains(failed, a) {
-			Expect(mentions(text, a)).To(BeTrue(), "the fan-out's error names failed address %s: %q", a, text)
+			h.Expect(mentions(text, a)).To(BeTrue(), "the fan-out's error names failed address %s: %q", a, text)
 		} else {
-			Expect(mentions(text, a)).To(BeFalse(), "the fan-out's error does not name %s, which succeeded: %q", a, text)
+			h.Expect(mentions(text, a)).To(BeFalse(), "the fan-out's error does not name %s, which succeeded: %q", a, text)
 		}
 	}
 	for _, c := range causes {
 		if m, ok := c.(types.GomegaMatcher); ok {
-			Expect(run.Err).To(m)
+			h.Expect(run.Err).To(m)
 			continue
 		}
-		Expect(run.Err).To(MatchError(c), "errors.Is finds the cause through the fan-out's error")
+		h.Expect(run.Err).To(MatchError(c), "errors.Is finds the cause through the fan-out's error")
 	}
 }
 
@@ -363,15 +370,41 @@ func mentions(text, addr string) bool {
 	return regexp.MustCompile(`(^|[^0-9.])` + regexp.QuoteMeta(addr) + `($|[^0-9])`).MatchString(text)
 }
 
-// it registers a spec only when it applies: a behaviour the
-// implementation does not claim, or the backend cannot show, is left out
-// rather than skipped, so that no spec of a run is a skipped one. want
-// names the option that would add it; Conformance prints the left-out
-// specs once. The spec reports the line of its caller, not this one.
-func (h *harness[A, R]) it(applies bool, want, text string, args ...any) {
+// spec is a running spec: the harness, and the framework that runs the
+// spec (Ginkgo or a plain subtest), whose assertions fail it.
+type spec[A, R any] struct {
+	*harness[A, R]
+	spectree.T
+}
+
+// spec returns the spec text whose body runs with a ctx that ends after
+// timeout (scaled by the slack). Before the body it registers the last
+// cleanup to run: after the implementation is closed and the fleet
+// stopped, no goroutine is left, and no data race was reported while the
+// spec ran. The spec reports the line of its caller, not this one.
+func (h *harness[A, R]) spec(text string, body func(ctx context.Context, h *spec[A, R]), timeout time.Duration) spectree.Node {
+	ginkgo.GinkgoHelper()
+	return spectree.It(text, h.scale(timeout), func(ctx context.Context, t spectree.T) {
+		s := &spec[A, R]{h, t}
+		baseline, raced := gleak.Goroutines(), races()
+		s.Cleanup(func(ctx context.Context) {
+			s.Expect(races()-raced).To(BeZero(), "data races reported while this spec ran: see WARNING: DATA RACE in its output")
+			s.Eventually(gleak.Goroutines).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).ShouldNot(
+				matchers.HaveLeaked(baseline, notOwnedByBackend()), "goroutines left after the spec")
+		}, h.scale(20*time.Second))
+		body(ctx, s)
+	})
+}
+
+// it is spec, only when the spec applies: a behaviour the implementation
+// does not claim, or the backend cannot show, is left out rather than
+// skipped, so that no spec of a run is a skipped one. want names the
+// option that would add it; the run reports the left-out specs once.
+func (h *harness[A, R]) it(applies bool, want, text string, body func(ctx context.Context, h *spec[A, R]), timeout time.Duration) spectree.Node {
+	ginkgo.GinkgoHelper()
 	if applies {
-		It(text, append([]any{Offset(1)}, args...)...)
-		return
+		return h.spec(text, body, timeout)
 	}
 	h.leftOut = append(h.leftOut, fmt.Sprintf("%q (with %s)", text, want))
+	return spectree.Node{}
 }

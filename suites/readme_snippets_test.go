@@ -18,8 +18,8 @@ import (
 )
 
 // TestREADMESnippetsAreCompiled checks that every Go snippet of the README
-// appears, whitespace aside, in a _test.go file of the module, where the
-// compiler sees it.
+// appears, whitespace and comments aside, in a Go file of the module
+// (outside testdata), where the compiler sees it.
 func TestREADMESnippetsAreCompiled(t *testing.T) {
 	// The module's root, from this file's path: a test binary built with
 	// go test -c may run anywhere.
@@ -31,7 +31,10 @@ func TestREADMESnippetsAreCompiled(t *testing.T) {
 	}
 	var tests strings.Builder
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+		if err == nil && d.IsDir() && d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
 			return err
 		}
 		b, err := os.ReadFile(path)
@@ -48,7 +51,7 @@ func TestREADMESnippetsAreCompiled(t *testing.T) {
 	}
 	for i, b := range blocks {
 		if !strings.Contains(code, squash(b[1])) {
-			t.Errorf("README.md's Go snippet %d is in no _test.go file, so nothing compiles it:\n%s", i+1, b[1])
+			t.Errorf("README.md's Go snippet %d is in no Go file, so nothing compiles it:\n%s", i+1, b[1])
 		}
 	}
 }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,6 +56,11 @@ Ctrl-C stops the run and prints the figures so far.`,
 			}
 			if ext := strings.ToLower(filepath.Ext(plotFile)); plotFile != "" && ext != ".png" && ext != ".svg" {
 				return cli.Usagef("--plot %s: want a .png or .svg file", plotFile)
+			}
+			if plotFile != "" {
+				if err := writable(plotFile); err != nil {
+					return cli.Usagef("--plot %s: %w", plotFile, err)
+				}
 			}
 			sc, err := experiment.Load(args[0])
 			if err != nil {
@@ -121,7 +127,7 @@ Ctrl-C stops the run and prints the figures so far.`,
 	fl.Uint64Var(&seed, "seed", 0, "seed of every fault decision")
 	fl.DurationVar(&timeout, "timeout", 0, "per-call timeout")
 	fl.StringVar(&faultSpec, "faults", "", "fault plan, replacing the file's")
-	fl.StringVar(&backend, "backend", "", "inprocess or container (the image must exist: make image)")
+	fl.StringVar(&backend, "backend", "", "inprocess, memory (in process, on the in-memory transport: up to a million servers) or container (the image must exist: make image)")
 	fl.StringVar(&only, "strategies", "", "comma-separated names of the strategies to run (default: all)")
 	return cmd
 }
@@ -152,6 +158,24 @@ func runExperiment(ctx context.Context, sc *experiment.Scenario, stdout, stderr 
 	return nil
 }
 
+// writable checks, before a run, that its plot can be written at path:
+// the directory exists and takes a new file.
+func writable(path string) error {
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("no directory %s", dir)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return errors.New("a directory, not a file")
+	}
+	f, err := os.CreateTemp(dir, ".rpcfleet-plot-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 func amount(sc *experiment.Scenario) string {
 	if sc.Duration > 0 {
 		return fmt.Sprintf("%v per strategy", sc.Duration)
@@ -159,8 +183,8 @@ func amount(sc *experiment.Scenario) string {
 	return fmt.Sprintf("%d rounds per strategy", sc.Rounds)
 }
 
-// progressTo shows a progress bar on a terminal, and a plain line every
-// tenth of the way otherwise.
+// progressTo shows a progress bar on a terminal, and otherwise one line
+// per strategy, as it starts: a log in a pipe stays short.
 func progressTo(w io.Writer) experiment.Progress {
 	f, isFile := w.(*os.File)
 	if isFile && term.IsTerminal(int(f.Fd())) {
@@ -183,13 +207,11 @@ func progressTo(w io.Writer) experiment.Progress {
 			bar.Set(done)
 		}
 	}
-	last := map[string]int{}
-	return func(strategy string, done, total int) {
-		tenth := 10 * done / max(total, 1)
-		if prev, ok := last[strategy]; ok && tenth <= prev {
-			return
+	var name string
+	return func(strategy string, _, _ int) {
+		if strategy != name {
+			name = strategy
+			fmt.Fprintf(w, "running %s\n", strategy)
 		}
-		last[strategy] = tenth
-		fmt.Fprintf(w, "%s: %d%%\n", strategy, 10*tenth)
 	}
 }

@@ -3,12 +3,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestRunUsageErrors(t *testing.T) {
@@ -72,5 +77,110 @@ func TestRunWritesEveryFormat(t *testing.T) {
 		if !strings.Contains(stderr.String(), "seed 7") {
 			t.Errorf("the seed is not printed on stderr: %q", stderr.String())
 		}
+	}
+}
+
+// What can be checked before a run is: a plot that cannot be written is a
+// usage error at once, not a failure after the experiment.
+func TestRunChecksThePlotFirst(t *testing.T) {
+	sc := filepath.Join(t.TempDir(), "long.yaml")
+	if err := os.WriteFile(sc, []byte("name: long\nservers: 3\nduration: 1h\nstrategies:\n  - name: a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ plot, want string }{
+		{"/nonexistent/x.png", "--plot /nonexistent/x.png: no directory /nonexistent"},
+		{t.TempDir(), "want a .png or .svg file"},
+		{filepath.Join(t.TempDir(), "dir.png") + "/x.svg", "no directory"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(t.Context(), []string{"run", sc, "--plot", tc.plot}, &stdout, &stderr); code != 2 {
+			t.Errorf("--plot %s: exit %d, want 2 (stderr %q)", tc.plot, code, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), tc.want) || stdout.Len() > 0 {
+			t.Errorf("--plot %s: stderr %q, stdout %q; want %q and no report", tc.plot, stderr.String(), stdout.String(), tc.want)
+		}
+	}
+}
+
+// Into a pipe, progress is one line per strategy.
+func TestRunProgressInAPipe(t *testing.T) {
+	sc := filepath.Join(t.TempDir(), "s.yaml")
+	if err := os.WriteFile(sc, []byte("name: s\nservers: 3\nrounds: 50\nstrategies:\n  - name: a\n  - name: b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"run", sc}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if len(lines) != 3 || lines[1] != "running a" || lines[2] != "running b" {
+		t.Errorf("stderr:\n%s\nwant the heading and one line per strategy", stderr.String())
+	}
+}
+
+// SIGTERM ends a run promptly, and the figures so far are printed.
+func TestRunStopsOnSIGTERM(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "rpcfleet")
+	build(t, bin, ".")
+	sc := filepath.Join(dir, "long.yaml")
+	if err := os.WriteFile(sc, []byte("name: long\nservers: 50\nduration: 1h\ninflight: 200\nstrategies:\n  - name: a\n  - name: b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "run", sc)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() && lines.Text() != "running a" {
+	}
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var rest []string
+	for lines.Scan() {
+		rest = append(rest, lines.Text())
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v, want 0", err)
+		}
+	case <-time.After(30 * time.Second): // a hang guard, not a timing assertion
+		t.Fatal("rpcfleet run did not exit within 30s of SIGTERM")
+	}
+	t.Logf("exited %v after SIGTERM", time.Since(sent))
+	if !slices.Contains(rest, "interrupted: printing the figures so far") || !strings.Contains(stdout.String(), "strategy") {
+		t.Errorf("stderr after SIGTERM %q, stdout %q: want the figures so far", rest, stdout.String())
+	}
+}
+
+// A run on the container backend prints no testcontainers-go banner, here
+// before its "image not found" error: stderr is the heading and the
+// error.
+func TestRunContainerErrorIsQuiet(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "rpcfleet")
+	build(t, bin, ".")
+	sc := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(sc, []byte("name: c\nservers: 1\nrounds: 1\nbackend: container\nimage: rpcfleet-missing:none\nstrategies:\n  - name: a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "run", sc).CombinedOutput()
+	if err == nil {
+		t.Fatalf("a run of a missing image succeeded:\n%s", out)
+	}
+	if strings.Contains(string(out), "Connected to docker") || strings.Count(string(out), "\n") > 2 {
+		t.Errorf("output:\n%s\nwant the heading and one error line, no banner", out)
 	}
 }

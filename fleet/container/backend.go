@@ -10,11 +10,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	dcontainer "github.com/moby/moby/api/types/container"
 	dnetwork "github.com/moby/moby/api/types/network"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/network"
 
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
@@ -33,6 +35,10 @@ const (
 	labelFleet   = "rpcfleet.fleet"   // the fleet's random id
 	labelIndex   = "rpcfleet.index"   // the server's index, on containers
 )
+
+// TokenEnv is the variable through which `rpcfleet serve` (and a
+// fleet/serve main) takes its control token, as the backend passes it on.
+const TokenEnv = "RPCFLEET_CONTROL_TOKEN"
 
 // RyukEnv must be "true": the backend removes what it creates itself.
 const RyukEnv = "TESTCONTAINERS_RYUK_DISABLED"
@@ -84,6 +90,7 @@ func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster,
 	if err := check(cfg); err != nil {
 		return nil, err
 	}
+	silenceBanner.Do(func() { tclog.SetDefault(quiet{}) })
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fleet/container: docker: %w", err)
@@ -96,7 +103,12 @@ func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster,
 	}
 	labels := ownerLabels()
 	labels[labelFleet] = randomID()
-	c := &cluster{cli: cli, id: labels[labelFleet], parallel: b.parallel, nodes: make([]*Node, cfg.Servers)}
+	c := &cluster{cli: cli, id: labels[labelFleet], token: cfg.ControlToken, parallel: b.parallel, nodes: make([]*Node, cfg.Servers)}
+	if c.token == "" {
+		// Inside its container a server's control port listens beyond
+		// loopback, which takes a token: one of the fleet's own.
+		c.token = newToken()
+	}
 	// On error, Stop removes what was created, also what the engine
 	// created for a request that ctx interrupted: it finds it by label.
 	fail := func(err error) (driver.Cluster, error) {
@@ -118,6 +130,14 @@ func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster,
 	}
 	c.ready()
 	return c, nil
+}
+
+// newToken returns a random control token, for the servers of a fleet
+// or a pool that was given none.
+func newToken() string {
+	tok := make([]byte, 16)
+	rand.Read(tok)
+	return hex.EncodeToString(tok)
 }
 
 // randomID returns a fleet's or a pool's random id.
@@ -173,10 +193,15 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg driver.Config, i int,
 	}
 	// As in process, 0 keeps every call (serve's own default is a limit).
 	args = append(args, "--journal-limit", strconv.Itoa(cfg.JournalLimit))
+	if cfg.MaxRequestSize > 0 {
+		args = append(args, "--max-request-size", strconv.Itoa(cfg.MaxRequestSize))
+	}
 	n := &Node{cl: c, index: index, timeout: b.timeout, grace: b.grace, fleetID: c.id, born: c.id}
 	for try := 1; ; try++ {
 		ctr, err := testcontainers.Run(ctx, b.image,
 			testcontainers.WithCmd(args...),
+			// In the environment, not the command line, which ps shows.
+			testcontainers.WithEnv(map[string]string{TokenEnv: c.token}),
 			testcontainers.WithExposedPorts(dataPort, controlPort),
 			testcontainers.WithHostConfigModifier(publishOnLoopback),
 			testcontainers.WithLabels(labels),
@@ -224,6 +249,16 @@ func publishOnLoopback(hc *dcontainer.HostConfig) {
 		hc.PortBindings[dnetwork.MustParsePort(p)] = []dnetwork.PortBinding{{HostIP: lo, HostPort: "0"}}
 	}
 }
+
+// silenceBanner makes testcontainers-go's package-wide default logger
+// quiet, once per process, before the backend first connects: it prints
+// a banner of a dozen lines through it when a process first connects to
+// Docker, whatever logger a request is given (WithLogger, which each
+// request of the backend sets to quiet, covers only the request's own
+// log). The backend prints nothing of its own; to see testcontainers-go's
+// log, give it a logger of yours (log.SetDefault of its log package)
+// after the first Start.
+var silenceBanner sync.Once
 
 // quiet drops testcontainers-go's progress log.
 type quiet struct{}

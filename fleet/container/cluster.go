@@ -16,6 +16,7 @@ import (
 type cluster struct {
 	cli      *testcontainers.DockerClient
 	id       string                        // the fleet's label value
+	token    string                        // every server's control token
 	net      *testcontainers.DockerNetwork // nil until created
 	parallel int
 	nodes    []*Node // a nil or container-less node failed to start

@@ -92,7 +92,7 @@ var errStale = errors.New("a stale address: it reaches another server")
 // once it has checked that the server there is the node's: the same
 // index and the same fleet id. The caller closes the client.
 func (n *Node) dial(ctx context.Context, ctlAddr string) (*driver.ControlClient, driver.Health, error) {
-	cc, err := driver.DialControl(ctx, ctlAddr)
+	cc, err := driver.DialControl(ctx, ctlAddr, driver.WithToken(n.cl.token))
 	if err != nil {
 		return nil, driver.Health{}, err
 	}

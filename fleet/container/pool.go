@@ -39,8 +39,9 @@ import (
 // The fleet's Stop ends its hold on them: its Node methods return errors
 // afterwards, as after any Stop.
 //
-// A container is kept for the server index it was started as, and for its
-// journal limit: a fleet of 10 servers reuses those of an earlier fleet
+// A container is kept for the server index it was started as, its
+// journal limit and its control token (fleet.WithControlToken, or one the
+// pool draws for fleets given none): a fleet of 10 servers reuses those of an earlier fleet
 // of 3 for its first three servers and starts seven. Every fleet of a
 // pool runs on the pool's one network (created by the first Start), so a
 // Disconnect cuts a server off from the others of its fleet as on a
@@ -55,6 +56,7 @@ type Pool struct {
 	b      *Backend
 	id     string            // the label of every container and the network
 	labels map[string]string // of every container and the network
+	token  string            // the control token of fleets given none
 
 	mu     sync.Mutex
 	net    *testcontainers.DockerNetwork // nil until the first Start
@@ -66,8 +68,12 @@ type Pool struct {
 var _ driver.Backend = (*Pool)(nil)
 
 // poolKey is what a kept container can serve as: a server of that index,
-// with that journal limit.
-type poolKey struct{ index, limit int }
+// with that journal limit and that control token (its container's
+// environment holds it).
+type poolKey struct {
+	index, limit int
+	token        string
+}
 
 // kept is a container that the pool keeps between fleets: up, unpaused,
 // connected, its server renewed.
@@ -91,7 +97,7 @@ type PoolStats struct {
 func NewPool(b *Backend) *Pool {
 	labels := ownerLabels()
 	labels[labelFleet] = randomID()
-	return &Pool{b: b, id: labels[labelFleet], labels: labels, idle: map[poolKey][]*kept{}}
+	return &Pool{b: b, id: labels[labelFleet], labels: labels, token: newToken(), idle: map[poolKey][]*kept{}}
 }
 
 // Start starts a fleet of cfg.Servers servers, on kept containers where
@@ -116,9 +122,12 @@ func (p *Pool) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, er
 		cli.Close()
 		return nil, err
 	}
-	c := &cluster{cli: cli, id: randomID(), net: nw, parallel: p.b.parallel, nodes: make([]*Node, cfg.Servers), pool: p, limit: cfg.JournalLimit}
+	c := &cluster{cli: cli, id: randomID(), token: cfg.ControlToken, net: nw, parallel: p.b.parallel, nodes: make([]*Node, cfg.Servers), pool: p, limit: cfg.JournalLimit}
+	if c.token == "" {
+		c.token = p.token
+	}
 	r := driver.Renewal{Seed: cfg.Seed, FleetSize: max(cfg.FleetSize, cfg.FirstIndex+cfg.Servers), FleetID: c.id, Faults: cfg.Faults}
-	taken := p.take(cfg)
+	taken := p.take(cfg, c.token)
 	errs := c.each(func(i int) error {
 		if k := taken[i]; k != nil {
 			n := &Node{cl: c, index: k.key.index, timeout: p.b.timeout, grace: p.b.grace, ctr: k.ctr,
@@ -170,13 +179,13 @@ func (p *Pool) network(ctx context.Context) (*testcontainers.DockerNetwork, erro
 }
 
 // take takes, for each server of cfg, a kept container that can serve as
-// it, or nil.
-func (p *Pool) take(cfg driver.Config) []*kept {
+// it with token, or nil.
+func (p *Pool) take(cfg driver.Config, token string) []*kept {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := make([]*kept, cfg.Servers)
 	for i := range out {
-		key := poolKey{cfg.FirstIndex + i, cfg.JournalLimit}
+		key := poolKey{cfg.FirstIndex + i, cfg.JournalLimit, token}
 		if ks := p.idle[key]; len(ks) > 0 {
 			out[i], p.idle[key] = ks[len(ks)-1], ks[:len(ks)-1]
 			p.stats.Idle--
@@ -214,7 +223,7 @@ func (p *Pool) keep(ctx context.Context, n *Node) bool {
 		p.count(func(s *PoolStats) { s.Removed++ })
 		return false
 	}
-	k.key = poolKey{n.index, n.cl.limit}
+	k.key = poolKey{n.index, n.cl.limit, n.cl.token}
 	n.mu.Lock()
 	n.setState(removed) // the fleet's Node is done with it
 	n.mu.Unlock()

@@ -49,6 +49,19 @@ const (
 	Hung
 	// Aborted: the connection closed before the reply could be written.
 	Aborted
+	// Cut: a reply (or an error reply) was written, then a fault of
+	// another call on the same connection (drop, reset, corrupt,
+	// truncate, crash), in flight while it was written, cut the
+	// connection: the client may not have read the reply by then, and a
+	// client that fails every call in flight on a connection it sees
+	// fail reports an error. Replied and RepliedAt say when it was
+	// written; Err says which fault cut it (after the error reply's
+	// text, if it was one).
+	Cut
+	// Held: a Hold fault keeps the reply until the test releases it
+	// (fleet.Fleet.Release); it then ends as OK or Failed, or Aborted if
+	// its connection closed first.
+	Held
 )
 
 // String returns the outcome's name as the journal and matchers print it.
@@ -64,6 +77,10 @@ func (o Outcome) String() string {
 		return "hung"
 	case Aborted:
 		return "aborted"
+	case Cut:
+		return "cut"
+	case Held:
+		return "held"
 	}
 	return "unknown"
 }

@@ -28,8 +28,18 @@ type Config struct {
 
 	Services []Service // receivers of the user's own types, on every server (WithService)
 	UnixDir  string    // listen on unix sockets in this directory, not TCP (WithUnixSockets)
+	Memory   bool      // listen on an in-memory network of the fleet's own, not TCP (WithMemory)
 
-	HandshakeTimeout time.Duration // a new connection shows its protocol within this (WithHandshakeTimeout)
+	HandshakeTimeout time.Duration // a new connection shows its protocol and first request within this (WithHandshakeTimeout)
+	IdleTimeout      time.Duration // close a connection quiet this long with no call in flight (WithIdleTimeout)
+	MaxRequestSize   int           // bytes of one request; a connection sending more is closed (WithMaxRequestSize)
+	MaxInFlight      int           // calls of one connection served at once; then reads wait (WithMaxInFlight)
+
+	// ControlToken is the shared secret every control call must carry
+	// (WithControlToken); "" for none, which only a control endpoint on
+	// loopback may have. A backend that steers its servers through their
+	// control ports passes it on to them and uses it in its own calls.
+	ControlToken string
 
 	Backend Backend // runs the servers; nil: in this process (WithBackend)
 }

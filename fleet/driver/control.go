@@ -35,18 +35,34 @@ type Health struct {
 // ControlClient steers one server through its control port. It is safe for
 // concurrent use; the caller must Close it.
 type ControlClient struct {
-	c *rpc.Client
+	c     *rpc.Client
+	token string
 }
 
+// DialOption configures DialControl.
+type DialOption func(*ControlClient)
+
+// WithToken makes every call carry the control token the server was
+// started with (fleet.WithControlToken; rpcfleet serve --control-token or
+// RPCFLEET_CONTROL_TOKEN). A server with a token refuses calls without it.
+func WithToken(token string) DialOption { return func(c *ControlClient) { c.token = token } }
+
 // DialControl connects to the control port at addr.
-func DialControl(ctx context.Context, addr string) (*ControlClient, error) {
+func DialControl(ctx context.Context, addr string, opts ...DialOption) (*ControlClient, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("fleet: control %s: %w", addr, err)
 	}
-	return &ControlClient{c: rpc.NewClient(conn)}, nil
+	c := &ControlClient{c: rpc.NewClient(conn)}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
 }
+
+// auth is the argument of the calls that take only the token.
+func (c *ControlClient) auth() wire.Auth { return wire.Auth{Token: c.token} }
 
 // Close closes the connection.
 func (c *ControlClient) Close() error { return c.c.Close() }
@@ -66,18 +82,18 @@ func (c *ControlClient) call(ctx context.Context, method string, args, reply any
 
 // SetFaults replaces the server's plan.
 func (c *ControlClient) SetFaults(ctx context.Context, p faults.Plan) error {
-	return c.call(ctx, "SetFaults", wire.FaultsArgs{Plan: p.String()}, &wire.Empty{})
+	return c.call(ctx, "SetFaults", wire.FaultsArgs{Plan: p.String(), Token: c.token}, &wire.Empty{})
 }
 
 // ClearFaults removes the server's faults.
 func (c *ControlClient) ClearFaults(ctx context.Context) error {
-	return c.call(ctx, "ClearFaults", wire.Empty{}, &wire.Empty{})
+	return c.call(ctx, "ClearFaults", c.auth(), &wire.Empty{})
 }
 
 // Journal returns the calls the server received.
 func (c *ControlClient) Journal(ctx context.Context) ([]Call, error) {
 	var r wire.JournalReply[Call]
-	if err := c.call(ctx, "Journal", wire.Empty{}, &r); err != nil {
+	if err := c.call(ctx, "Journal", c.auth(), &r); err != nil {
 		return nil, err // a late reply may still be decoded into r
 	}
 	return r.Calls, nil
@@ -85,7 +101,7 @@ func (c *ControlClient) Journal(ctx context.Context) ([]Call, error) {
 
 // Reset forgets the server's journal and restarts its call counters.
 func (c *ControlClient) Reset(ctx context.Context) error {
-	return c.call(ctx, "Reset", wire.Empty{}, &wire.Empty{})
+	return c.call(ctx, "Reset", c.auth(), &wire.Empty{})
 }
 
 // Renewal is what Renew makes a server: a new one with this seed, in a
@@ -106,14 +122,20 @@ type Renewal struct {
 // container) is then indistinguishable from a new process but for its
 // ports and the IDs of its journal's calls, which fleet.Fleet renumbers.
 func (c *ControlClient) Renew(ctx context.Context, r Renewal) error {
-	return c.call(ctx, "Renew", wire.RenewArgs{Seed: r.Seed, FleetSize: r.FleetSize, FleetID: r.FleetID, Plan: r.Faults.String()}, &wire.Empty{})
+	return c.call(ctx, "Renew", wire.RenewArgs{Seed: r.Seed, FleetSize: r.FleetSize, FleetID: r.FleetID, Plan: r.Faults.String(), Token: c.token}, &wire.Empty{})
 }
 
 // Health reports the server's state; a nil error means it is serving.
 func (c *ControlClient) Health(ctx context.Context) (Health, error) {
 	var h Health
-	if err := c.call(ctx, "Health", wire.Empty{}, &h); err != nil {
+	if err := c.call(ctx, "Health", c.auth(), &h); err != nil {
 		return Health{}, err // a late reply may still be decoded into h
 	}
 	return h, nil
+}
+
+// Release sends the replies the server holds for a Hold fault and
+// returns once they are written (see fleet.Fleet.Release).
+func (c *ControlClient) Release(ctx context.Context) error {
+	return c.call(ctx, "Release", wire.Empty{}, &wire.Empty{})
 }

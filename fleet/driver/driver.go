@@ -57,6 +57,16 @@ type ConnCounter interface {
 	OpenConns(ctx context.Context) int
 }
 
+// Releaser is a Node that can send the replies its server keeps for a
+// Hold fault (see fleet.Fleet.Release).
+type Releaser interface {
+	// Release sends every reply the server holds, in the order they were
+	// held, and returns once they are written (or lost, if their
+	// connections closed meanwhile). Replies held after it began wait
+	// for the next Release.
+	Release(ctx context.Context) error
+}
+
 // Pauser is a Node that can be frozen: while paused it accepts no
 // connection and answers no call, and nothing is refused either.
 type Pauser interface {

@@ -5,9 +5,12 @@
 //
 //	func main() { serve.Main(fleet.WithService("KV", kv.New)) }
 //
-// Flags: --count, --port, --control-port, --faults, --seed, --host,
-// --index, --fleet-size, --journal-limit, --fleet-id and --unix, as
-// `rpcfleet serve --help` lists them. It prints one address per line
+// Flags: --count, --port, --control-port, --control-token, --faults,
+// --seed, --host, --index, --fleet-size, --journal-limit, --fleet-id,
+// --max-request-size and --unix, as `rpcfleet serve --help` lists them.
+// The control token defaults to $RPCFLEET_CONTROL_TOKEN; a control port
+// beyond loopback needs one, and data ports beyond loopback are served
+// with a warning on stderr. It prints one address per line
 // ("DATA CONTROL" with --control-port) and serves until SIGINT or SIGTERM.
 // Exit codes: 0 after a clean stop, 1 on a failure, 2 on a usage error,
 // printed as one line naming the flag and a line pointing to --help.
@@ -49,8 +52,7 @@ func Main(opts ...fleet.Option) {
 // errors to stderr, prefixed with the program's name (os.Args[0]'s base).
 // opts are added after the options the flags set.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, opts ...fleet.Option) int {
-	prog := filepath.Base(os.Args[0])
-	return cli.Execute(ctx, command(path(os.Args, args), opts), prog, args, stdout, stderr)
+	return cli.Execute(ctx, command(path(os.Args, args), opts), progName(), args, stdout, stderr)
 }
 
 // path names the command in its help: the program and, when args is what
@@ -80,6 +82,8 @@ func command(name string, extra []fleet.Option) *cobra.Command {
 		journal   int
 		fleetID   string
 		unixDir   string
+		token     string
+		maxReq    int
 	)
 	cmd := &cobra.Command{
 		Use:         "serve",
@@ -110,11 +114,33 @@ fleet from another fleet's.`,
 			if ctlPort < -1 || ctlPort > 0 && ctlPort+count-1 > 65535 {
 				return cli.Usagef("--control-port %d with --count %d: ports must lie in 0..65535", ctlPort, count)
 			}
+			if port > 0 && ctlPort > 0 && port <= ctlPort+count-1 && ctlPort <= port+count-1 {
+				return cli.Usagef("--port %d and --control-port %d with --count %d: the ranges %s and %s overlap",
+					port, ctlPort, count, span(port, count), span(ctlPort, count))
+			}
 			if index < 0 {
 				return cli.Usagef("--index %d: must not be negative", index)
 			}
+			if index+count > fleet.MaxServers {
+				return cli.Usagef("--index %d with --count %d: server indices must stay below fleet.MaxServers (%d)", index, count, fleet.MaxServers)
+			}
 			if fleetSize < 0 {
 				return cli.Usagef("--fleet-size %d: must not be negative", fleetSize)
+			}
+			if fleetSize > 0 && fleetSize < index+count {
+				return cli.Usagef("--fleet-size %d below --index %d + --count %d: the fleet holds at least servers 0..%d", fleetSize, index, count, index+count-1)
+			}
+			if fleetSize > fleet.MaxServers {
+				return cli.Usagef("--fleet-size %d: at most fleet.MaxServers (%d)", fleetSize, fleet.MaxServers)
+			}
+			if maxReq < 0 {
+				return cli.Usagef("--max-request-size %d: must not be negative", maxReq)
+			}
+			if !cmd.Flags().Changed("control-token") {
+				token = os.Getenv(TokenEnv)
+			}
+			if ctlPort >= 0 && token == "" && !fleet.Loopback(host) {
+				return cli.Usagef("--control-port with --host %s needs --control-token (or %s): a control port beyond loopback steers the servers for anyone who reaches it", host, TokenEnv)
 			}
 			if journal < 0 {
 				return cli.Usagef("--journal-limit %d: must not be negative", journal)
@@ -125,7 +151,8 @@ fleet from another fleet's.`,
 			}
 			opts := []fleet.Option{fleet.WithServers(count), fleet.WithBasePort(port), fleet.WithHost(host),
 				fleet.WithFaults(plan), fleet.WithSeed(seed), fleet.WithFirstIndex(index), fleet.WithFleetSize(fleetSize),
-				fleet.WithJournalLimit(journal), fleet.WithFleetID(fleetID)}
+				fleet.WithJournalLimit(journal), fleet.WithFleetID(fleetID), fleet.WithMaxRequestSize(maxReq),
+				fleet.WithControlToken(token)}
 			if ctlPort >= 0 {
 				opts = append(opts, fleet.WithControl(ctlPort))
 			}
@@ -137,6 +164,9 @@ fleet from another fleet's.`,
 					return cli.Usagef("--unix %s: not a directory", unixDir)
 				}
 				opts = append(opts, fleet.WithUnixSockets(unixDir))
+			}
+			if unixDir == "" && !fleet.Loopback(host) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: warning: --host %s: the data ports are reachable beyond this host, and they take no credentials (a test double's calls are not authenticated)\n", progName(), host)
 			}
 			return serve(cmd.Context(), cmd.OutOrStdout(), append(opts, extra...))
 		},
@@ -153,8 +183,20 @@ fleet from another fleet's.`,
 	fl.IntVar(&journal, "journal-limit", 100000, "keep at least this many recent calls in the journal, forgetting older ones (0: keep all)")
 	fl.StringVar(&fleetID, "fleet-id", "", "identity of the fleet these servers belong to, reported by the control endpoint's health reply")
 	fl.StringVar(&unixDir, "unix", "", "listen on unix sockets DIR/server-i.sock instead of TCP ports, printing one path per line")
+	fl.StringVar(&token, "control-token", "", "shared secret every control call must carry (default: $"+TokenEnv+"); required with --control-port beyond loopback")
+	fl.IntVar(&maxReq, "max-request-size", fleet.DefaultMaxRequestSize, "largest request in bytes; a connection sending a larger one is closed and the call journaled as aborted")
 	return cmd
 }
+
+// TokenEnv is the environment variable that gives --control-token its
+// default, as the container backend passes the token on.
+const TokenEnv = "RPCFLEET_CONTROL_TOKEN"
+
+// span is a range of count ports from first, as errors name it.
+func span(first, count int) string { return fmt.Sprintf("%d-%d", first, first+count-1) }
+
+// progName is the program's name as errors are prefixed with it.
+func progName() string { return filepath.Base(os.Args[0]) }
 
 // serve starts the fleet, prints its addresses to out and serves until
 // SIGINT, SIGTERM or the end of parent, then stops it.

@@ -43,8 +43,17 @@ func TestUsageErrors(t *testing.T) {
 		{"not a number", []string{"--count", "many"}, `invalid argument "many" for "-n, --count"`},
 		{"stray argument", []string{"extra"}, `unknown command "extra"`},
 		{"unix with a port", []string{"--unix", ".", "--port", "9000"}, "--unix . with --port 9000: sockets have no ports"},
+		{"overlapping port ranges", []string{"--port", "39000", "--count", "3", "--control-port", "39001"},
+			"--port 39000 and --control-port 39001 with --count 3: the ranges 39000-39002 and 39001-39003 overlap"},
+		{"fleet size below index and count", []string{"--fleet-size", "1", "--count", "3"},
+			"--fleet-size 1 below --index 0 + --count 3: the fleet holds at least servers 0..2"},
+		{"index beyond MaxServers", []string{"--index", "70000"}, "--index 70000 with --count 3: server indices must stay below fleet.MaxServers (65535)"},
+		{"control beyond loopback without a token", []string{"--host", "0.0.0.0", "--control-port", "0"},
+			"--control-port with --host 0.0.0.0 needs --control-token (or RPCFLEET_CONTROL_TOKEN)"},
+		{"negative request size", []string{"--max-request-size", "-1"}, "--max-request-size -1: must not be negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(serve.TokenEnv, "")
 			var stdout, stderr bytes.Buffer
 			code := serve.Run(t.Context(), tc.args, &stdout, &stderr, fleet.WithService("Echo", newEcho))
 			if code != 2 {
@@ -209,5 +218,41 @@ func TestFailures(t *testing.T) {
 				t.Errorf("stderr %q, want it to name %s", stderr.String(), tc.want)
 			}
 		})
+	}
+}
+
+// Beyond loopback, serve warns that the data ports take no credentials,
+// and its control ports take the token from the environment.
+func TestServeBeyondLoopback(t *testing.T) {
+	t.Setenv(serve.TokenEnv, "from-env")
+	ctx, cancel := context.WithCancel(t.Context())
+	r := start(t, ctx, 1, []string{"--count", "1", "--host", "0.0.0.0", "--control-port", "0"})
+	data, ctl := r.lines[0][0], r.lines[0][1]
+	_, port, _ := net.SplitHostPort(ctl)
+	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer dcancel()
+	for _, tc := range []struct {
+		token string
+		ok    bool
+	}{{"", false}, {"from-env", true}} {
+		cc, err := driver.DialControl(dctx, net.JoinHostPort("127.0.0.1", port), driver.WithToken(tc.token))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cc.Health(dctx)
+		cc.Close()
+		if (err == nil) != tc.ok {
+			t.Errorf("Health with token %q: %v, want ok=%v", tc.token, err, tc.ok)
+		}
+	}
+	if !strings.HasPrefix(data, "0.0.0.0:") && !strings.HasPrefix(data, "[::]:") {
+		t.Errorf("data address %q, want one on every interface", data)
+	}
+	cancel()
+	if code := r.wait(t); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if want := "warning: --host 0.0.0.0: the data ports are reachable beyond this host, and they take no credentials"; !strings.Contains(r.stderr.String(), want) {
+		t.Errorf("stderr %q, want the warning %q", r.stderr.String(), want)
 	}
 }

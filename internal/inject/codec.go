@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/gob"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -16,11 +17,17 @@ import (
 )
 
 // Host is the server a ServerCodec works for: it is told about the life of
-// every call (it keeps the journal) and asked to crash. Crash must take the
-// whole server down without waiting for the codec.
+// every call (it keeps the journal), asked to crash and handed the replies
+// a Hold fault keeps. Crash must take the whole server down without
+// waiting for the codec. Hold keeps send until the server releases it,
+// then calls it once, from the releasing goroutine: send writes the reply
+// and returns once it is written (or lost). The codec calls forget, which
+// must not block, when the reply can no longer be sent (its connection
+// closed); send then does nothing.
 type Host interface {
 	Recorder
 	Crash()
+	Hold(send func()) (forget func())
 }
 
 // Recorder is told about the life of every call through a ServerCodec.
@@ -36,6 +43,18 @@ type Recorder interface {
 	Replied(id int, errText string, at time.Time)
 	Hung(id int, at time.Time)
 	Aborted(id int, why string, at time.Time)
+	// Held is told when a Hold fault keeps the call's reply; Replied or
+	// Aborted follow when it is released or lost.
+	Held(id int, at time.Time)
+}
+
+// Cutter is a Recorder told, when a fault cuts a connection (drop,
+// reset, corrupt, truncate, crash), about the calls on it whose replies
+// were written while the call that cut it was in flight: the client may
+// not have read them by then (a client that sees its connection fail may
+// fail every call in flight on it). Implementing it is optional.
+type Cutter interface {
+	Cut(id int, why string, at time.Time)
 }
 
 // NewServerCodec returns a gob rpc.ServerCodec, wire-compatible with
@@ -47,30 +66,52 @@ type Recorder interface {
 // delayed call's outcome (an error reply, a drop, a corrupt reply...) is
 // applied by that goroutine once the delay has passed. Close
 // closes conn and returns only when every such goroutine has exited.
-func NewServerCodec(conn net.Conn, r io.Reader, eng *Engine, host Host) rpc.ServerCodec {
-	c := newCodec(conn, eng, host)
-	c.wire = &gobWire{dec: gob.NewDecoder(r), enc: gob.NewEncoder(&c.out)}
+func NewServerCodec(conn net.Conn, r io.Reader, eng *Engine, host Host, opts ...Option) rpc.ServerCodec {
+	c := newCodec(conn, r, true, eng, host, opts)
+	c.wire = &gobWire{dec: gob.NewDecoder(c.in), enc: gob.NewEncoder(&c.out)}
 	return c
 }
 
 // NewJSONServerCodec is NewServerCodec for JSON-RPC 1.0 as
 // net/rpc/jsonrpc speaks it: every fault applies to its calls as to gob's
 // (a corrupt reply is random bytes in place of the JSON).
-func NewJSONServerCodec(conn net.Conn, r io.Reader, eng *Engine, host Host) rpc.ServerCodec {
-	c := newCodec(conn, eng, host)
-	c.wire = jsonrpc.NewServerCodec(wireConn{r: r, w: &c.out, c: conn})
+func NewJSONServerCodec(conn net.Conn, r io.Reader, eng *Engine, host Host, opts ...Option) rpc.ServerCodec {
+	c := newCodec(conn, r, false, eng, host, opts)
+	c.wire = jsonrpc.NewServerCodec(wireConn{r: c.in, w: &c.out, c: conn})
 	return c
 }
 
-func newCodec(conn net.Conn, eng *Engine, host Host) *serverCodec {
+// Option configures NewServerCodec and NewJSONServerCodec.
+type Option func(*serverCodec)
+
+// WithLimits bounds what the connection can make the server hold (see
+// Limits). A request over lim.MaxRequest is recorded as an aborted call
+// (its method, if its header was read) and its connection closed. closed,
+// if not nil, closes when conn is closed, by the codec or anyone else: a
+// read waiting for a slot of lim.MaxInFlight then gives up.
+func WithLimits(lim Limits, closed <-chan struct{}) Option {
+	return func(c *serverCodec) { c.lim, c.closed = lim, closed }
+}
+
+func newCodec(conn net.Conn, r io.Reader, gob bool, eng *Engine, host Host, opts []Option) *serverCodec {
 	c := &serverCodec{
 		conn:    conn,
 		eng:     eng,
 		host:    host,
 		pending: make(map[uint64]pending),
+		held:    make(map[int]func()),
 		done:    make(chan struct{}),
 	}
-	c.buf = bufio.NewWriter(conn)
+	for _, o := range opts {
+		o(c)
+	}
+	c.slots = newSlots(c.lim.MaxInFlight)
+	c.in = NewLimitedReader(conn, r, gob, c.lim, c.slots.busy)
+	size := 4096 // bufio's default
+	if b, ok := conn.(interface{ BufferSize() int }); ok {
+		size = b.BufferSize() // smaller on an in-memory connection
+	}
+	c.buf = bufio.NewWriterSize(conn, size)
 	c.out.w = c.buf
 	return c
 }
@@ -110,6 +151,49 @@ type switchWriter struct{ w io.Writer }
 
 func (s *switchWriter) Write(p []byte) (int, error) { return s.w.Write(p) }
 
+// written is a reply written on the connection, for Cutter.
+type written struct {
+	id int
+	at time.Time
+}
+
+// maxWritten bounds the replies a codec remembers for Cutter.
+const maxWritten = 1024
+
+// wrote remembers that call id's reply was written, its write begun at
+// at: before the client could have seen it, and so before any request
+// the client sent once it had.
+func (c *serverCodec) wrote(id int, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.written) == maxWritten {
+		c.written = append(c.written[:0], c.written[maxWritten/2:]...)
+	}
+	c.written = append(c.written, written{id: id, at: at})
+}
+
+// cut tells the host about the replies written while call p was in
+// flight, now that a fault of p's (what) cuts the connection.
+func (c *serverCodec) cut(p pending, what string) {
+	ct, ok := c.host.(Cutter)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	var ids []int
+	for _, w := range c.written {
+		if !w.at.Before(p.received) {
+			ids = append(ids, w.id)
+		}
+	}
+	c.written = nil
+	c.mu.Unlock()
+	now := time.Now()
+	for _, id := range ids {
+		ct.Cut(id, what, now)
+	}
+}
+
 type pending struct {
 	id       int
 	d        Decision
@@ -128,6 +212,14 @@ type serverCodec struct {
 
 	mu      sync.Mutex
 	pending map[uint64]pending // by request Seq
+	cur     uint64             // Seq of the request whose body is read next
+	written []written          // recent replies written, oldest first (see Cutter)
+	held    map[int]func()     // replies a Hold keeps, by call id: their forget; nil once closed
+
+	lim    Limits
+	in     *LimitedReader  // the connection's requests, within lim
+	slots  *slots          // calls in flight
+	closed <-chan struct{} // closes with conn (WithLimits); nil: never
 
 	done      chan struct{} // closed once no request can come: slow replies give up
 	doneOnce  sync.Once
@@ -136,12 +228,24 @@ type serverCodec struct {
 }
 
 func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {
+	if !c.slots.acquire(c.done, c.closed) {
+		c.stop()
+		return io.EOF // closed while at the cap of calls in flight
+	}
+	c.in.Begin()
 	if err := c.wire.ReadRequestHeader(r); err != nil {
+		c.slots.release()
 		// net/rpc reads no more and, before it calls Close, waits for
 		// every WriteResponse in progress, which may wait for c.wmu held
 		// by a paced reply: wake slow replies now, or a slice with a long
 		// gap would hold up Stop and Kill for the whole gap.
 		c.stop()
+		if tl := (*TooLargeError)(nil); errors.As(err, &tl) {
+			// Journal it: the client sees only the connection's end.
+			id := c.host.Received(r.ServiceMethod, r.Seq, Decision{Rule: -1, DelayRule: -1}, time.Now())
+			c.abort(id, err.Error())
+			c.conn.Close()
+		}
 		return err
 	}
 	now := time.Now()
@@ -151,12 +255,26 @@ func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {
 	if c.pending != nil {
 		c.pending[r.Seq] = pending{id: id, d: d, received: now}
 	}
+	c.cur = r.Seq
 	c.mu.Unlock()
 	return nil
 }
 
 func (c *serverCodec) ReadRequestBody(body any) error {
-	return c.wire.ReadRequestBody(body)
+	err := c.wire.ReadRequestBody(body)
+	if err != nil && overLimits(err) {
+		// The call ends here, and the connection with it.
+		c.mu.Lock()
+		p, ok := c.pending[c.cur]
+		delete(c.pending, c.cur)
+		c.mu.Unlock()
+		if ok {
+			c.abort(p.id, err.Error())
+			c.slots.release()
+		}
+		c.conn.Close()
+	}
+	return err
 }
 
 func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
@@ -168,9 +286,12 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 		// Not a request we saw (cannot happen with net/rpc's server); reply plainly.
 		return c.write(r, body)
 	}
+	// The call holds its slot until its reply is written, here or by a
+	// goroutine of the codec: apply gives it back.
 	if _, ok := p.d.Fault.(faults.Hang); ok {
 		// Nothing will be written: a delay before it changes nothing.
 		c.host.Hung(p.id, time.Now())
+		c.slots.release()
 		return nil
 	}
 	if p.d.DelayRule >= 0 {
@@ -182,6 +303,7 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 					_ = c.apply(p, &resp, body)
 				} else {
 					c.abort(p.id, "connection closed during delay")
+					c.slots.release()
 				}
 			})
 			return nil
@@ -191,39 +313,73 @@ func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
 }
 
 // apply ends the call as its outcome fault says, once its delay has
-// passed. Replies written later by a goroutine use a copy of r, which
+// passed, and gives back its slot once its reply is written (or will
+// never be). Replies written later by a goroutine use a copy of r, which
 // net/rpc reuses once WriteResponse returns.
 func (c *serverCodec) apply(p pending, r *rpc.Response, body any) error {
 	copyOf := func(r *rpc.Response) *rpc.Response { c := *r; return &c }
+	switch f := p.d.Fault.(type) {
+	case faults.Throttle:
+		resp := copyOf(r)
+		c.spawn(func() { defer c.slots.release(); c.paced(p.id, resp, body, max(f.Rate/100, 1), 10*time.Millisecond) })
+		return nil
+	case faults.Slice:
+		resp := copyOf(r)
+		c.spawn(func() { defer c.slots.release(); c.paced(p.id, resp, body, f.Size, f.Gap) })
+		return nil
+	}
+	defer c.slots.release()
 	switch f := p.d.Fault.(type) {
 	case faults.Error:
 		r = copyOf(r)
 		r.Error = f.Msg
 	case faults.Drop:
 		c.abort(p.id, "dropped")
+		c.cut(p, "drop")
 		return c.conn.Close()
 	case faults.Reset:
 		c.abort(p.id, "reset")
+		c.cut(p, "reset")
 		if tc, ok := c.conn.(interface{ SetLinger(sec int) error }); ok {
 			_ = tc.SetLinger(0) // *net.TCPConn, or a wrapper of one
 		}
 		return c.conn.Close()
 	case faults.Crash:
 		c.abort(p.id, "server crashed")
+		c.cut(p, "crash")
 		c.host.Crash()
+		return nil
+	case faults.Hold:
+		c.hold(p.id, copyOf(r), body)
 		return nil
 	case faults.Corrupt, faults.Truncate:
 		return c.mangle(p, r, body)
-	case faults.Throttle:
-		resp := copyOf(r)
-		c.spawn(func() { c.paced(p.id, resp, body, max(f.Rate/100, 1), 10*time.Millisecond) })
-		return nil
-	case faults.Slice:
-		resp := copyOf(r)
-		c.spawn(func() { c.paced(p.id, resp, body, f.Size, f.Gap) })
-		return nil
 	}
 	return c.reply(p.id, r, body)
+}
+
+// hold hands the reply to the host, which sends it when the test releases
+// it, unless the connection closes first.
+func (c *serverCodec) hold(id int, r *rpc.Response, body any) {
+	send := func() {
+		c.mu.Lock()
+		_, ok := c.held[id]
+		delete(c.held, id)
+		c.mu.Unlock()
+		if ok {
+			_ = c.reply(id, r, body)
+		}
+	}
+	c.mu.Lock()
+	closed := c.held == nil
+	if !closed {
+		c.host.Held(id, time.Now())
+		c.held[id] = c.host.Hold(send)
+	}
+	c.mu.Unlock()
+	if closed {
+		c.abort(id, "connection closed")
+	}
 }
 
 // abort records that call id ended without a reply, and why.
@@ -279,9 +435,9 @@ func (c *serverCodec) mangle(p pending, r *rpc.Response, body any) error {
 		c.abort(p.id, err.Error())
 		return c.conn.Close()
 	}
-	what := "truncated"
+	what, kind := "truncated", "truncate"
 	if _, ok := p.d.Fault.(faults.Corrupt); ok {
-		what = "corrupted"
+		what, kind = "corrupted", "corrupt"
 		rng := rand.New(rand.NewPCG(p.d.Noise, 0))
 		for i := range b {
 			b[i] = byte(rng.Uint32())
@@ -290,6 +446,7 @@ func (c *serverCodec) mangle(p pending, r *rpc.Response, body any) error {
 		b = b[:len(b)/2]
 	}
 	c.abort(p.id, what)
+	c.cut(p, kind)
 	_, _ = c.buf.Write(b)
 	_ = c.buf.Flush()
 	return c.conn.Close()
@@ -308,15 +465,20 @@ func (c *serverCodec) paced(id int, r *rpc.Response, body any, chunk int64, gap 
 	}
 	for len(b) > 0 {
 		n := min(int64(len(b)), chunk)
+		var at time.Time
 		if int64(len(b)) == n {
 			// The last chunk completes the reply: record it first, as reply does.
-			c.host.Replied(id, r.Error, time.Now())
+			at = time.Now()
+			c.host.Replied(id, r.Error, at)
 		}
 		if _, err := c.conn.Write(b[:n]); err != nil {
 			c.abort(id, err.Error())
 			return
 		}
 		b = b[n:]
+		if len(b) == 0 {
+			c.wrote(id, at)
+		}
 		if len(b) > 0 && !c.sleep(gap) {
 			c.abort(id, "connection closed while writing")
 			return
@@ -328,12 +490,15 @@ func (c *serverCodec) paced(id int, r *rpc.Response, body any, chunk int64, gap 
 // recorded just before it is written, so a client never sees a reply that
 // the journal does not hold yet; a failed write is recorded again as Aborted.
 func (c *serverCodec) reply(id int, r *rpc.Response, body any) error {
-	c.host.Replied(id, r.Error, time.Now())
+	at := time.Now()
+	c.host.Replied(id, r.Error, at)
 	err := c.write(r, body)
 	if err != nil {
 		c.abort(id, err.Error())
+		return err
 	}
-	return err
+	c.wrote(id, at)
+	return nil
 }
 
 func (c *serverCodec) write(r *rpc.Response, body any) error {
@@ -359,11 +524,15 @@ func (c *serverCodec) Close() error {
 		c.wg.Wait()
 		// Calls still pending will never be answered.
 		c.mu.Lock()
-		ps := c.pending
-		c.pending = nil
+		ps, held := c.pending, c.held
+		c.pending, c.held = nil, nil
 		c.mu.Unlock()
 		for _, p := range ps {
 			c.abort(p.id, "connection closed")
+		}
+		for id, forget := range held {
+			forget()
+			c.abort(id, "connection closed while the reply was held")
 		}
 	})
 	return err

@@ -22,10 +22,13 @@ var _ = Describe("docker/compose.yaml", Label("container", "compose"), func() {
 		const n = 3
 		compose := composeCommand()
 		project := fmt.Sprintf("rpcfleet-check-%d", os.Getpid())
+		token := fmt.Sprintf("token-%d-%d", os.Getpid(), GinkgoRandomSeed())
 		run := func(ctx context.Context, args ...string) string {
 			GinkgoHelper()
 			args = append(append(compose[1:len(compose):len(compose)], "-p", project, "-f", "../../docker/compose.yaml"), args...)
-			out, err := exec.CommandContext(ctx, compose[0], args...).CombinedOutput()
+			cmd := exec.CommandContext(ctx, compose[0], args...)
+			cmd.Env = append(os.Environ(), "RPCFLEET_CONTROL_TOKEN="+token)
+			out, err := cmd.CombinedOutput()
 			Expect(err).NotTo(HaveOccurred(), "%s %s:\n%s", compose[0], strings.Join(args, " "), out)
 			return strings.TrimSpace(string(out))
 		}
@@ -41,7 +44,7 @@ var _ = Describe("docker/compose.yaml", Label("container", "compose"), func() {
 			Expect(addr).To(HavePrefix("127.0.0.1:"))
 			Expect(ctl).To(HavePrefix("127.0.0.1:"))
 			Eventually(func(ctx context.Context) error {
-				cc, err := driver.DialControl(ctx, ctl)
+				cc, err := driver.DialControl(ctx, ctl, driver.WithToken(token))
 				if err != nil {
 					return err
 				}

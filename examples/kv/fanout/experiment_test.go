@@ -8,20 +8,10 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/examples/kv/fanout"
 	"github.com/rpcfleet/rpcfleet/examples/kv/kv"
+	"github.com/rpcfleet/rpcfleet/examples/kv/kvtest"
 	"github.com/rpcfleet/rpcfleet/experiment"
 	"github.com/rpcfleet/rpcfleet/faults"
-	"github.com/rpcfleet/rpcfleet/fleet"
 )
-
-// withKey returns server index's shard holding key "k", so that every
-// server has an answer for KV.Get and a hedge to another server gets one.
-func withKey(index int) any {
-	s := kv.New(index).(*kv.KV)
-	if err := s.Put(kv.PutArgs{Key: "k", Value: "v"}, new(kv.PutReply)); err != nil {
-		panic(err) // a map write on a fresh shard cannot fail
-	}
-	return s
-}
 
 // The tail-at-scale scenario against the team's KV fan-out and against
 // the reference caller's strategies on KV.Get, in one report: waiting for
@@ -40,14 +30,14 @@ func TestTailAtScaleOnKV(t *testing.T) {
 	sc.Slow = 390 * time.Millisecond
 	sc.Rounds, sc.InFlight = 100, 8
 
-	c := fanout.New()
+	c := fanout.New(2 * time.Second)
 	defer c.Close()
 	mine := func(ctx context.Context, addrs []string) error {
 		_, err := c.Get(ctx, addrs, "k")
 		return err
 	}
 	rep, err := experiment.Run(t.Context(), sc, nil,
-		experiment.WithFleet(fleet.WithService("KV", withKey)),
+		experiment.WithFleet(kvtest.Get.Service), // shards with a value of every key
 		experiment.WithCall[kv.GetArgs, kv.GetReply]("KV.Get", kv.GetArgs{Key: "k"}),
 		experiment.WithFanOut("kv-fanout", mine))
 	if err != nil {

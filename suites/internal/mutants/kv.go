@@ -1,108 +1,164 @@
 package mutants
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/rpc"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/examples/kv/kv"
-	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/examples/kv/kvtest"
 	"github.com/rpcfleet/rpcfleet/suites"
 )
 
-// Get is the call of the KV mutants: KV.Get of the key who, on fleets of
-// examples/kv shards that hold a value of their own for every key.
-func Get() suites.Call[kv.GetArgs, kv.GetReply] {
-	return suites.Call[kv.GetArgs, kv.GetReply]{
-		Method:  "KV.Get",
-		Service: fleet.WithService("KV", kv.Loading(shardValue)),
-		Args:    func(who string) kv.GetArgs { return kv.GetArgs{Key: who} },
-		Check: suites.Want(func(who string, server int) kv.GetReply {
-			return kv.GetReply{Value: shardValue(server, who)}
-		}),
-	}
-}
+// kvBug is the one bug a KV mutant puts into the example's client.
+type kvBug int
 
-// shardValue is the value shard index holds for a key never Put.
-func shardValue(index int, key string) string { return fmt.Sprintf("%s from shard %d", key, index) }
+const (
+	noBug          kvBug = iota // the control: the client as examples/kv/fanout has it
+	nextShard                   // an off-by-one sends the key meant for addrs[i] to addrs[i+1]
+	zeroOnBadReply              // a call that ends in anything but an error reply is an empty value
+	arrivalOrder                // values are written in the order replies arrive, errors by index
+)
 
-// getResult is an outcome of a KV.Get fan-out.
-type getResult = suites.ResultOf[kv.GetReply]
-
-// getFunc is a KV.Get fan-out, its calls bounded by timeout.
-type getFunc func(ctx context.Context, timeout time.Duration, addrs []string, args kv.GetArgs) ([]getResult, error)
-
-// gets adapts fn with suites.FanOutFuncOf, for the timeout the suite asks
-// for.
-func gets(fn getFunc) func(time.Duration) suites.FanOuterOf[kv.GetArgs, kv.GetReply] {
+// gets returns the suite's constructor of a kvClient with bug, adapted as
+// kvtest.NewClient adapts fanout.Client.
+func gets(bug kvBug) func(time.Duration) suites.FanOuterOf[kv.GetArgs, kv.GetReply] {
 	return func(timeout time.Duration) suites.FanOuterOf[kv.GetArgs, kv.GetReply] {
-		return suites.FanOutFuncOf[kv.GetArgs, kv.GetReply](func(ctx context.Context, addrs []string, args kv.GetArgs) ([]getResult, error) {
-			return fn(ctx, timeout, addrs, args)
-		})
+		c := &kvClient{bug: bug, timeout: timeout, conns: map[string]*rpc.Client{}}
+		return suites.Closing(func(ctx context.Context, addrs []string, args kv.GetArgs) ([]suites.ResultOf[kv.GetReply], error) {
+			results, err := c.Get(ctx, addrs, args.Key)
+			out := make([]suites.ResultOf[kv.GetReply], len(results))
+			for i, r := range results {
+				out[i] = suites.ResultOf[kv.GetReply]{Addr: addrs[i], Reply: kv.GetReply{Value: r.Value}, Err: r.Err}
+			}
+			return out, err
+		}, c.Close)
 	}
 }
 
-// getAll is the KV control: a goroutine per address, a WaitGroup, a
-// connection of its own per call, outcome i by index, errors joined.
-func getAll(ctx context.Context, timeout time.Duration, addrs []string, args kv.GetArgs) ([]getResult, error) {
-	out := make([]getResult, len(addrs))
-	var wg sync.WaitGroup
+// Get is the call of the KV mutants and their control.
+func Get() suites.Call[kv.GetArgs, kv.GetReply] { return kvtest.Get }
+
+// kvClient is examples/kv/fanout.Client, copied line for line so that a
+// mutant can break it in one place: a goroutine per server, a WaitGroup,
+// a per-call timeout, one pooled connection per server.
+type kvClient struct {
+	bug     kvBug
+	timeout time.Duration
+	mu      sync.Mutex
+	conns   map[string]*rpc.Client
+}
+
+type kvResult struct {
+	Value string
+	Err   error
+}
+
+func (c *kvClient) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for addr, rc := range c.conns {
+		rc.Close()
+		delete(c.conns, addr)
+	}
+	return nil
+}
+
+func (c *kvClient) Get(ctx context.Context, addrs []string, key string) ([]kvResult, error) {
+	results := make([]kvResult, len(addrs))
+	errs := make([]error, len(addrs))
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		arrived int
+	)
 	for i, addr := range addrs {
+		if c.bug == nextShard {
+			addr = addrs[(i+1)%len(addrs)] // BUG: addrs[i]'s key, sent to the next address
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			start := time.Now()
-			reply, err := get(ctx, timeout, addr, args, false)
-			out[i] = getResult{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
+			v, err := c.get(ctx, addr, key)
+			if c.bug == arrivalOrder {
+				mu.Lock()
+				results[arrived].Value = v // BUG: the arrival's slot, not the address's
+				results[i].Err = err
+				arrived++
+				mu.Unlock()
+			} else {
+				results[i] = kvResult{Value: v, Err: err}
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("fanout: %s: %w", addrs[i], err)
+			}
 		}()
 	}
 	wg.Wait()
-	return out, joinGetErrors(out)
+	return results, errors.Join(errs...)
 }
 
-// joinGetErrors joins the errors of the failed outcomes, each prefixed
-// with its address.
-func joinGetErrors(out []getResult) error {
-	var errs []error
-	for _, o := range out {
-		if o.Err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", o.Addr, o.Err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// get makes one KV.Get call on a connection of its own, bounded by
-// timeout and ctx, and closes the connection. With zeroOnBadReply (a
-// mutant's bug), a call that ends in an error other than the server's
-// own error reply (a reply that does not decode, a dropped connection)
-// counts as an empty value.
-func get(ctx context.Context, timeout time.Duration, addr string, args kv.GetArgs, zeroOnBadReply bool) (kv.GetReply, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+func (c *kvClient) get(ctx context.Context, addr, key string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	rc, err := c.conn(ctx, addr)
 	if err != nil {
-		return kv.GetReply{}, dialError(ctx, err)
+		return "", err
 	}
-	client := rpc.NewClient(conn)
-	defer client.Close()
-	var reply kv.GetReply
-	call := client.Go("KV.Get", args, &reply, make(chan *rpc.Call, 1))
+	var r kv.GetReply
+	call := rc.Go("KV.Get", kv.GetArgs{Key: key}, &r, make(chan *rpc.Call, 1))
 	select {
-	case <-call.Done:
-		if call.Error != nil {
-			if zeroOnBadReply && !errors.As(call.Error, new(rpc.ServerError)) {
-				return kv.GetReply{}, nil // BUG: "no value" rather than an error
-			}
-			return kv.GetReply{}, call.Error
-		}
-		return reply, nil
 	case <-ctx.Done():
-		return kv.GetReply{}, ctx.Err()
+		return "", ctx.Err()
+	case <-call.Done:
 	}
+	var se rpc.ServerError
+	if call.Error != nil && !errors.As(call.Error, &se) {
+		c.forget(addr, rc)
+		if c.bug == zeroOnBadReply {
+			return "", nil // BUG: "no value" rather than an error
+		}
+	}
+	return r.Value, call.Error
+}
+
+func (c *kvClient) conn(ctx context.Context, addr string) (*rpc.Client, error) {
+	c.mu.Lock()
+	rc := c.conns[addr]
+	c.mu.Unlock()
+	if rc != nil {
+		return rc, nil
+	}
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil && (ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded)) {
+		return nil, fmt.Errorf("%w: %w", cmp.Or(ctx.Err(), context.DeadlineExceeded), err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rc = rpc.NewClient(nc)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.conns[addr]; old != nil {
+		rc.Close()
+		return old, nil
+	}
+	c.conns[addr] = rc
+	return rc, nil
+}
+
+func (c *kvClient) forget(addr string, rc *rpc.Client) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conns[addr] == rc {
+		delete(c.conns, addr)
+	}
+	rc.Close()
 }
