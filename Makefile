@@ -4,7 +4,7 @@ GINKGO  := go tool ginkgo
 REPORTS := reports
 IMAGE   := rpcfleet:dev
 
-.PHONY: run demo test vet unit fuzz specs mutants bench bench-peers seed-demo image bench-containers clean
+.PHONY: run demo test vet unit fuzz specs mutants bench bench-peers seed-demo image bench-containers bench-swarm bench-attach clean
 
 # How long `make fuzz` runs FuzzParse: 200,000 inputs in `make test` (a
 # count, not a duration: a timed run has ended once in "context deadline
@@ -28,6 +28,7 @@ test: vet image unit fuzz specs
 
 vet:
 	go vet ./...
+	cd deploy/kubernetes && go vet ./...
 	go vet -tags noexperiments ./cmd/rpcfleet
 
 ## unit: plain Go tests of every package but the Ginkgo suites (and of the image's build of cmd/rpcfleet)
@@ -41,6 +42,7 @@ unit:
 	go test -race -count=1 ./experiment
 	go test -race -count=1 ./examples/kv/fanout
 	go test -race -count=1 -tags noexperiments ./cmd/rpcfleet
+	cd deploy/kubernetes && go test -race -count=1 ./...
 
 ## fuzz: FuzzParse (fault plans and their round trip through String), FuzzScenario (scenario files), FuzzFirstBytes (a server's first bytes)
 fuzz:
@@ -75,6 +77,14 @@ bench-peers:
 ## image: the container image $(IMAGE), FROM scratch with a static binary built here (nothing is pulled)
 image:
 	CGO_ENABLED=0 go build -trimpath -tags noexperiments -o bin/image/rpcfleet ./cmd/rpcfleet && docker build -q -f docker/Dockerfile -t $(IMAGE) bin/image && docker image prune -f --filter label=rpcfleet.image=true >/dev/null
+
+## bench-swarm: deploy and attach 20 and 100 servers of docker/stack.yaml on a one-node swarm (left as found), once
+bench-swarm:
+	go test -run '^$$' -bench DeployAttach -benchtime=1x -timeout 40m ./fleet/swarm
+
+## bench-attach: one experiment in process and on 20 attached rpcfleet serve processes, in the same run
+bench-attach:
+	go test -run '^$$' -bench Experiment -benchtime=5x -count=3 ./fleet/attach
 
 ## bench-containers: 20 containers started in parallel through fleet/container vs 20 sequential `docker run`, once
 bench-containers:

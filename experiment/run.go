@@ -12,6 +12,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/caller"
 	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/attach"
 	"github.com/rpcfleet/rpcfleet/fleet/container"
 )
 
@@ -109,11 +110,17 @@ func runOne(ctx context.Context, sc *Scenario, fleetOpts []fleet.Option, s subje
 	// memory stays flat.
 	opts := append(fleetOpts[:len(fleetOpts):len(fleetOpts)], fleet.WithServers(sc.Servers), fleet.WithSeed(sc.Seed),
 		fleet.WithFaults(sc.Faults.Plan), fleet.WithJournalLimit(1))
-	switch sc.Backend {
-	case "container":
+	switch {
+	case sc.Backend == "container":
 		opts = append(opts, fleet.WithBackend(container.New(sc.Image)))
-	case "memory":
+	case sc.Backend == "memory":
 		opts = append(opts, fleet.WithMemory())
+	case sc.Attach != "":
+		src, err := attach.Parse(sc.Attach)
+		if err != nil {
+			return Result{}, err
+		}
+		opts = append(opts, fleet.WithBackend(attach.New(src)))
 	}
 	f, err := fleet.Start(ctx, opts...)
 	if err != nil {

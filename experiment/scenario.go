@@ -19,6 +19,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/attach"
 )
 
 // Scenario is an experiment as a scenario file describes it. Parse and
@@ -30,7 +31,8 @@ type Scenario struct {
 	Name        string        `yaml:"name"`
 	Description string        `yaml:"description"`
 	Servers     int           `yaml:"servers"`  // fleet size
-	Backend     string        `yaml:"backend"`  // "inprocess" (the default, also ""), "memory" (in process, in-memory transport) or "container"
+	Backend     string        `yaml:"backend"`  // "inprocess" (the default, also ""), "memory" (in process, in-memory transport), "container", or "attach" (implied by Attach)
+	Attach      string        `yaml:"attach"`   // servers to attach to (package fleet/attach): control addresses host:port,..., dns:NAME:PORT or srv:NAME
 	Image       string        `yaml:"image"`    // the container backend's image (default rpcfleet:dev, see make image)
 	Seed        uint64        `yaml:"seed"`     // seed of every fault decision
 	Rounds      int           `yaml:"rounds"`   // fan-outs per strategy, or
@@ -236,6 +238,12 @@ type pathError struct {
 
 func (e *pathError) Error() string { return e.msg } // the message names its key
 
+// checkAttach checks an attach: value as package fleet/attach reads it.
+func checkAttach(s string) error {
+	_, err := attach.Parse(s)
+	return err
+}
+
 func bad(msg string, path ...string) error { return &pathError{path: path, msg: msg} }
 
 // maxServers is the largest fleet the scenario's backend can start.
@@ -263,12 +271,18 @@ func (sc *Scenario) check(fanOuts []string) error {
 	switch {
 	case sc.Servers < 1 || sc.Servers > sc.maxServers():
 		return bad(fmt.Sprintf("servers: want 1..%d (%s), got %d", sc.maxServers(), sc.serversWhy(), sc.Servers), "servers")
-	case sc.Backend != "" && sc.Backend != "inprocess" && sc.Backend != "memory" && sc.Backend != "container":
-		return bad(fmt.Sprintf("backend: want inprocess, memory or container, got %q", sc.Backend), "backend")
+	case sc.Backend != "" && sc.Backend != "inprocess" && sc.Backend != "memory" && sc.Backend != "container" && sc.Backend != "attach":
+		return bad(fmt.Sprintf("backend: want inprocess, memory, container or attach, got %q", sc.Backend), "backend")
 	case sc.Backend == "memory" && len(fanOuts) > 0:
 		return bad(fmt.Sprintf("backend: memory: the fan-outs of WithFanOut (%s) dial addresses themselves and cannot reach an in-memory fleet; use inprocess", strings.Join(fanOuts, ", ")), "backend")
+	case sc.Backend == "attach" && sc.Attach == "":
+		return bad("attach: want the servers to attach to: host:port,... control addresses, dns:NAME:PORT or srv:NAME", "backend")
+	case sc.Attach != "" && (sc.Backend == "container" || sc.Backend == "memory"):
+		return bad("attach: attached servers run already: leave backend out (or set it to attach) with attach", "attach")
 	case sc.Backend == "container" && sc.Image == "":
 		return bad("image: want the container image to run, e.g. rpcfleet:dev (make image)", "image")
+	case sc.Attach != "" && checkAttach(sc.Attach) != nil:
+		return bad(checkAttach(sc.Attach).Error(), "attach")
 	case sc.Rounds < 0:
 		return bad(fmt.Sprintf("rounds: want 0 or more, got %d", sc.Rounds), "rounds")
 	case sc.Rounds > MaxRounds:
@@ -483,7 +497,7 @@ func badByteLine(data []byte) int {
 // knownKeys lists the keys of a scenario type for unknown-key errors.
 func knownKeys(typ string) string {
 	keys := map[string]string{
-		"Scenario": "name, description, servers, backend, image, seed, rounds, duration, inflight, timeout, slow, faults, strategies",
+		"Scenario": "name, description, servers, backend, attach, image, seed, rounds, duration, inflight, timeout, slow, faults, strategies",
 		"Strategy": "name, failfast, quorum, hedge, retry, budget, concurrency, timeout",
 		"Hedge":    "after, quantile, max",
 		"Retry":    "attempts, base, cap",

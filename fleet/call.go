@@ -7,6 +7,10 @@ import "github.com/rpcfleet/rpcfleet/fleet/driver"
 // driver.Call for its fields). Calls and ServerCalls return them.
 type Call = driver.Call
 
+// Clock is a server's clock offset against this process's, with its
+// uncertainty: see Fleet.Clock.
+type Clock = driver.Clock
+
 // Outcome says how a call ended on the server: the journal's Call.Outcome.
 type Outcome = driver.Outcome
 

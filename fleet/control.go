@@ -72,7 +72,12 @@ func (c control) Reset(args wire.Auth, _ *wire.Empty) error {
 
 // Release sends the replies the server holds for a Hold fault and
 // returns once they are written.
-func (c control) Release(_ wire.Empty, _ *wire.Empty) error { return c.s.Release() }
+func (c control) Release(args wire.Auth, _ *wire.Empty) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
+	return c.s.Release()
+}
 
 // Health reports the server's state.
 func (c control) Health(args wire.Auth, h *driver.Health) error {
@@ -80,7 +85,68 @@ func (c control) Health(args wire.Auth, h *driver.Health) error {
 		return err
 	}
 	*h = driver.Health{Index: c.s.index, Addr: c.s.addr, Up: c.s.Up(), Calls: c.s.eng.Calls(), Plan: c.s.Faults().String(),
-		FleetID: *c.cs.fleetID.Load()}
+		FleetID: *c.cs.fleetID.Load(), Since: c.cs.since, State: c.s.state().String(), ClockID: c.cs.clockID,
+		KillExits: c.cs.onKill != nil}
+	return nil
+}
+
+// Kill takes the server down, as Fleet.Kill does, then calls the fleet's
+// WithControlKill function, if any (rpcfleet serve exits).
+func (c control) Kill(args wire.Auth, _ *wire.Empty) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
+	c.s.Kill()
+	if c.cs.onKill != nil {
+		c.cs.onKill(c.s.index)
+	}
+	return nil
+}
+
+// Restart brings the server back after a Kill that left its process
+// running, or a crash fault.
+func (c control) Restart(args wire.Auth, _ *wire.Empty) error {
+	return c.lifecycle(args, c.s.Restart)
+}
+
+// Pause, Unpause, Disconnect and Reconnect are Fleet's, on this server.
+func (c control) Pause(args wire.Auth, _ *wire.Empty) error   { return c.lifecycle(args, c.s.Pause) }
+func (c control) Unpause(args wire.Auth, _ *wire.Empty) error { return c.lifecycle(args, c.s.Unpause) }
+func (c control) Disconnect(args wire.Auth, _ *wire.Empty) error {
+	return c.lifecycle(args, c.s.Disconnect)
+}
+func (c control) Reconnect(args wire.Auth, _ *wire.Empty) error {
+	return c.lifecycle(args, c.s.Reconnect)
+}
+
+// lifecycle runs one of the server's lifecycle moves once the token checks.
+func (c control) lifecycle(args wire.Auth, move func() error) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
+	return move()
+}
+
+// Reseed starts the server's fault decisions afresh from a seed and a
+// fleet size, as if the server had been started with them.
+func (c control) Reseed(args wire.ReseedArgs, _ *wire.Empty) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
+	if args.FleetSize < 0 || args.FleetSize > MaxServers {
+		return fmt.Errorf("fleet: control: Reseed: fleet size %d: want 0..%d", args.FleetSize, MaxServers)
+	}
+	c.s.eng.Reseed(args.Seed, args.FleetSize)
+	return nil
+}
+
+// Now returns the server's clock, that of its journal (WithClockSkew
+// shifts both).
+func (c control) Now(args wire.Auth, t *time.Time) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
+	*t = time.Now().Add(c.s.skew).Round(0)
 	return nil
 }
 
@@ -112,6 +178,9 @@ type controlServer struct {
 	limits    inject.Limits          // those of the server's data port
 	token     [sha256.Size]byte
 	hasToken  bool
+	since     time.Time       // Health's Since
+	clockID   string          // Health's ClockID
+	onKill    func(index int) // WithControlKill's function, or nil
 }
 
 // ErrControlToken is the error of a control call without the token the
@@ -131,10 +200,13 @@ func (cs *controlServer) auth(token string) error {
 	return nil
 }
 
-func startControl(s *server, addr, fleetID, token string) (*controlServer, error) {
+func startControl(s *server, addr, fleetID, token string, onKill func(int)) (*controlServer, error) {
 	cs := &controlServer{rpc: rpc.NewServer(), handshake: s.handshake, limits: s.limits,
-		token: sha256.Sum256([]byte(token)), hasToken: token != ""}
+		token: sha256.Sum256([]byte(token)), hasToken: token != "", since: time.Now().Add(s.skew).Round(0), onKill: onKill}
 	cs.fleetID.Store(&fleetID)
+	if s.skew == 0 {
+		cs.clockID = driver.LocalClockID()
+	}
 	if err := cs.rpc.RegisterName("Control", control{s, cs}); err != nil {
 		return nil, err
 	}
@@ -182,6 +254,13 @@ func (cs *controlServer) serve(c net.Conn) {
 		return
 	}
 	cs.rpc.ServeCodec(inject.NewPlainCodec(c, br, proto == gobProtocol, cs.limits))
+}
+
+// state returns where the server is in its lifecycle.
+func (s *server) state() life {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.life
 }
 
 // resetCalls forgets the server's journal and restarts its call counters.

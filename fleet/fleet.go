@@ -142,7 +142,7 @@ func (inProcess) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, 
 			return nil, fmt.Errorf("fleet: start: %w", err)
 		}
 		s := newServer(cfg.FirstIndex+i, max(cfg.FleetSize, cfg.FirstIndex+cfg.Servers), cfg.Seed, c.journal)
-		s.services, s.handshake = cfg.Services, cfg.HandshakeTimeout
+		s.services, s.handshake, s.skew = cfg.Services, cfg.HandshakeTimeout, cfg.ClockSkew
 		s.limits = inject.Limits{MaxRequest: cfg.MaxRequestSize, MaxInFlight: cfg.MaxInFlight, Idle: cfg.IdleTimeout}
 		c.servers[i], c.nodes[i] = s, localNode{s}
 		addr := hostPort(cfg.Host, cfg.BasePort, i)
@@ -157,7 +157,7 @@ func (inProcess) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, 
 			return nil, err
 		}
 		if cfg.Control {
-			ctl, err := startControl(s, hostPort(cfg.Host, cfg.ControlBasePort, i), cfg.FleetID, cfg.ControlToken)
+			ctl, err := startControl(s, hostPort(cfg.Host, cfg.ControlBasePort, i), cfg.FleetID, cfg.ControlToken, cfg.ControlKill)
 			if err != nil {
 				c.Stop(context.Background())
 				return nil, err
@@ -203,7 +203,8 @@ func (f *Fleet) ControlAddrs() []string {
 // received: in process, from the servers' one journal. On other backends
 // it reads each server's journal and merges them: IDs, ReceivedAt and RepliedAt are
 // renumbered fleet-wide from the Received and Replied times, which share
-// the host's clock.
+// the host's clock or, on an attached fleet, are corrected by each
+// server's estimated clock offset (see Clock and Call.Uncertainty).
 func (f *Fleet) Calls(ctx context.Context) ([]Call, error) {
 	if f.journal != nil {
 		return f.journal.Calls(), nil
@@ -260,6 +261,27 @@ func (f *Fleet) OpenConns(ctx context.Context, i int) (int, error) {
 		return 0, fmt.Errorf("fleet: count connections of server %d: %w", i, errors.ErrUnsupported)
 	}
 	return c.OpenConns(ctx), nil
+}
+
+// Clock returns server i's clock against this process's: the offset its
+// journal's times were corrected by, and how uncertain that is. A server
+// on this host's clock (in process, containers) reports a zero Clock; an
+// attached server (package fleet/attach) is measured through its control
+// port, by round-trip bracketing.
+func (f *Fleet) Clock(ctx context.Context, i int) (Clock, error) {
+	n, err := f.node("read the clock of", i)
+	if err != nil {
+		return Clock{}, err
+	}
+	c, ok := n.(driver.Clocked)
+	if !ok {
+		return Clock{}, nil
+	}
+	clk, err := c.Clock(ctx)
+	if err != nil {
+		return Clock{}, fmt.Errorf("fleet: read the clock of server %d: %w", i, err)
+	}
+	return clk, nil
 }
 
 // SetFaults gives every server the plan p.

@@ -126,6 +126,7 @@ type recorder struct {
 	j      *journal
 	server int
 	addr   string
+	skew   time.Duration // WithClockSkew
 }
 
 // Received records a new call; its id stays valid across Resets.
@@ -134,6 +135,7 @@ func (r recorder) Received(method string, seq uint64, d inject.Decision, at time
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.clock++
+	at = at.Add(r.skew)
 	c := Call{
 		ID: j.nextID, Server: r.server, Addr: r.addr, Method: method, Seq: seq, N: d.Call,
 		Received: at, ReceivedAt: j.clock, Rule: d.Rule, DelayRule: d.DelayRule, Delay: d.Delay,
@@ -185,6 +187,7 @@ func (r recorder) Held(id int, at time.Time) { r.ended(id, Held, "", at) }
 func (r recorder) Aborted(id int, why string, at time.Time) { r.ended(id, Aborted, why, at) }
 
 func (r recorder) ended(id int, o Outcome, errText string, at time.Time) {
+	at = at.Add(r.skew)
 	j := r.j
 	j.mu.Lock()
 	defer j.mu.Unlock()

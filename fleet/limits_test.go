@@ -240,6 +240,7 @@ func TestControlToken(t *testing.T) {
 				"ClearFaults": func() error { return cc.ClearFaults(ctx) },
 				"Journal":     func() error { _, err := cc.Journal(ctx); return err },
 				"Reset":       func() error { return cc.Reset(ctx) },
+				"Release":     func() error { return cc.Release(ctx) },
 			} {
 				err := call()
 				if tc.ok && err != nil {

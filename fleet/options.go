@@ -141,6 +141,23 @@ func WithMaxRequestSize(n int) Option { return func(c *driver.Config) { c.MaxReq
 // holds at most n calls' goroutines. It applies to control ports too.
 func WithMaxInFlight(n int) Option { return func(c *driver.Config) { c.MaxInFlight = n } }
 
+// WithControlKill makes a control call to Kill (driver.ControlClient.Kill)
+// call fn with the server's index once the server is down. rpcfleet serve
+// passes a function that makes the process exit with serve.ExitKilled, so
+// that its orchestrator's restart policy brings it back, as a process
+// killed by a signal would be. fn must return promptly; it runs on the
+// control call's goroutine.
+func WithControlKill(fn func(index int)) Option { return func(c *driver.Config) { c.ControlKill = fn } }
+
+// WithClockSkew shifts every server's clock by d: the journal's Received
+// and Replied times and the control endpoint's Now read d later than this
+// host's clock, as on a host whose clock is d ahead. It is the test hook
+// for code that merges the journals of several hosts (package
+// fleet/attach estimates each server's offset): rpcfleet serve
+// --clock-skew. In process, Fleet.Calls returns the shifted times as
+// recorded.
+func WithClockSkew(d time.Duration) Option { return func(c *driver.Config) { c.ClockSkew = d } }
+
 // WithControlToken makes every server's control endpoint (WithControl)
 // refuse a call that does not carry token, compared in constant time;
 // driver.DialControl's WithToken gives it. Without a token a control

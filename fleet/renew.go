@@ -13,16 +13,18 @@ import (
 // endpoint's Renew; fleet/container's Pool). It takes the server down as
 // Kill does (every connection closes, calls in flight end, the goroutines
 // of the old life exit, a pause or a partition ends), forgets its
-// journal, renews its decision engine (counts from zero, the PRNG from
-// seed), registers fresh instances of its receivers (the user's too: a
-// receiver's state does not outlive a renewal), listens again and sets p.
+// journal, reseeds its decision engine (counts from zero, the PRNG from
+// seed) under p, registers fresh instances of its receivers (the user's
+// too: a receiver's state does not outlive a renewal), listens again and
+// sets p, which starts its refuse and blackhole windows.
 // The fleet id, which the control server holds, is the caller's to set.
 func (s *server) renew(seed uint64, size int, p faults.Plan) error {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	s.kill()
 	s.journal.ResetServer(s.index)
-	s.eng.Renew(seed, size)
+	s.eng.Reseed(seed, size)
+	s.eng.SetFaults(p) // the first call after listen is decided under p; setFaults starts its windows
 	s.mu.Lock()
 	s.rpc = rpc.NewServer() // no goroutine of the old life reads it: kill waited for them
 	err := s.register()

@@ -33,6 +33,7 @@ type server struct {
 	mem       *memnet.Network  // the network of "memory"
 	services  []driver.Service // the user's receivers (WithService)
 	handshake time.Duration    // WithHandshakeTimeout
+	skew      time.Duration    // WithClockSkew: added to the journal's times and Control.Now
 	limits    inject.Limits    // WithMaxRequestSize, WithMaxInFlight, WithIdleTimeout
 	ln        net.Listener     // nil while down
 	conns     map[net.Conn]struct{}
@@ -458,7 +459,7 @@ func (s *server) serve(c *gatedConn, down <-chan struct{}) {
 		c.Close()
 		return
 	}
-	h := host{recorder: recorder{j: s.journal, server: s.index, addr: s.addr}, s: s}
+	h := host{recorder: recorder{j: s.journal, server: s.index, addr: s.addr, skew: s.skew}, s: s}
 	newCodec := inject.NewServerCodec
 	if proto == jsonProtocol {
 		newCodec = inject.NewJSONServerCodec

@@ -21,6 +21,8 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/experiment"
 	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/serve"
 	"github.com/rpcfleet/rpcfleet/internal/cli"
 )
 
@@ -32,6 +34,7 @@ func experimentCmds() []*cobra.Command { return []*cobra.Command{runCmd()} }
 func runCmd() *cobra.Command {
 	var (
 		format, plotFile, faultSpec, only, backend string
+		attachTo, token                            string
 		servers, rounds, inflight                  int
 		seed                                       uint64
 		duration, timeout                          time.Duration
@@ -88,6 +91,12 @@ Ctrl-C stops the run and prints the figures so far.`,
 			if fl.Changed("backend") {
 				sc.Backend = backend
 			}
+			if fl.Changed("attach") {
+				sc.Attach = attachTo
+			}
+			if !fl.Changed("control-token") {
+				token = os.Getenv(serve.TokenEnv)
+			}
 			if fl.Changed("faults") {
 				p, err := faults.Parse(faultSpec)
 				if err != nil {
@@ -114,7 +123,8 @@ Ctrl-C stops the run and prints the figures so far.`,
 				// its own containers and networks.
 				os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 			}
-			return runExperiment(cmd.Context(), sc, cmd.OutOrStdout(), cmd.ErrOrStderr(), format, plotFile)
+			return runExperiment(cmd.Context(), sc, cmd.OutOrStdout(), cmd.ErrOrStderr(), format, plotFile,
+				experiment.WithFleet(fleet.WithControlToken(token)))
 		},
 	}
 	fl := cmd.Flags()
@@ -127,19 +137,21 @@ Ctrl-C stops the run and prints the figures so far.`,
 	fl.Uint64Var(&seed, "seed", 0, "seed of every fault decision")
 	fl.DurationVar(&timeout, "timeout", 0, "per-call timeout")
 	fl.StringVar(&faultSpec, "faults", "", "fault plan, replacing the file's")
-	fl.StringVar(&backend, "backend", "", "inprocess, memory (in process, on the in-memory transport: up to a million servers) or container (the image must exist: make image)")
+	fl.StringVar(&backend, "backend", "", "inprocess, memory (in process, on the in-memory transport: up to a million servers), container (the image must exist: make image) or attach (with --attach)")
+	fl.StringVar(&attachTo, "attach", "", "attach to running servers instead of starting them: control addresses host:port,..., dns:NAME:PORT (A records) or srv:NAME (SRV records)")
+	fl.StringVar(&token, "control-token", "", "the attached servers' control token (default: $"+serve.TokenEnv+"); required beyond loopback")
 	fl.StringVar(&only, "strategies", "", "comma-separated names of the strategies to run (default: all)")
 	return cmd
 }
 
 // runExperiment runs sc with progress on stderr and writes the report.
-func runExperiment(ctx context.Context, sc *experiment.Scenario, stdout, stderr io.Writer, format, plotFile string) error {
+func runExperiment(ctx context.Context, sc *experiment.Scenario, stdout, stderr io.Writer, format, plotFile string, opts ...experiment.Option) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(stderr, "rpcfleet run %s: %d servers, %s, %d in flight, seed %d\n",
 		sc.Name, sc.Servers, amount(sc), sc.InFlight, sc.Seed)
 
-	rep, err := experiment.Run(ctx, sc, progressTo(stderr))
+	rep, err := experiment.Run(ctx, sc, progressTo(stderr), opts...)
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,34 @@ type Call struct {
 	DelayRule int           // index of the delay rule that applied, or -1
 	Delay     time.Duration // the delay that rule drew for this call; 0 if none
 	Err       string        // error reply text, or why the call was aborted
+
+	// Uncertainty bounds how far Received and Replied may be off the
+	// clock of the process that read the journal: 0 for a server on the
+	// same clock (in process, in a container of this host's engine); for
+	// a server whose clock offset was estimated (package fleet/attach),
+	// the estimate's uncertainty, Received and Replied being corrected by
+	// the estimated offset. Events of two servers closer together than
+	// the sum of their uncertainties cannot be ordered: their ReceivedAt
+	// and RepliedAt order is a guess, and the matchers that compare
+	// servers' times say "cannot tell".
+	Uncertainty time.Duration
+}
+
+// Clock is a server's clock against the clock of the process that steers
+// it, as a Clocked node estimates it: the server's clock reads Offset
+// ahead, give or take Uncertainty.
+type Clock struct {
+	Offset      time.Duration
+	Uncertainty time.Duration
+}
+
+// String writes the clock as "+1.5s ±120µs".
+func (c Clock) String() string {
+	sign := "+"
+	if c.Offset < 0 {
+		sign = ""
+	}
+	return sign + c.Offset.String() + " ±" + c.Uncertainty.String()
 }
 
 // Outcome says how a call ended on the server: the journal's Call.Outcome.

@@ -41,6 +41,16 @@ type Config struct {
 	// control ports passes it on to them and uses it in its own calls.
 	ControlToken string
 
+	// ControlKill is called, with the server's index, when a control call
+	// killed a server (WithControlKill); nil: the server stays down until
+	// Restart, as after Fleet.Kill.
+	ControlKill func(index int)
+
+	// ClockSkew shifts every server's clock, that of its journal and of
+	// its control endpoint's Now, as a host whose clock is off would
+	// (WithClockSkew).
+	ClockSkew time.Duration
+
 	Backend Backend // runs the servers; nil: in this process (WithBackend)
 }
 

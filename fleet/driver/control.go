@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/internal/wire"
@@ -30,6 +33,41 @@ type Health struct {
 	// tells a fleet's server from another fleet's server of the same
 	// index that a stale address may reach.
 	FleetID string
+
+	// Since is when the server's control endpoint began to serve, by the
+	// server's clock: a server process that an orchestrator restarted
+	// reports a new one, so it tells the process that was killed from
+	// the one that replaced it.
+	Since time.Time
+
+	// State is the server's lifecycle state: "up", "down" (killed or
+	// crashed, its process still running), "paused" or "disconnected".
+	State string
+
+	// ClockID names the clock the server's times come from: the boot id
+	// of its host's kernel (Linux), or "" when unknown or when the server
+	// runs with a clock skew (fleet.WithClockSkew). A reader whose
+	// LocalClockID is the same shares the server's clock exactly, and
+	// needs no estimate of its offset.
+	ClockID string
+
+	// KillExits says that a Kill through the control port ends the
+	// server's process (rpcfleet serve, fleet.WithControlKill): the
+	// server comes back only as a new process, which its orchestrator
+	// starts. Otherwise a killed server stays down in its process until
+	// Restart.
+	KillExits bool
+}
+
+// LocalClockID returns the ClockID of this process's clock: the boot id
+// of the kernel it runs on (every container of a host shares it), or ""
+// where it cannot be read.
+func LocalClockID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // ControlClient steers one server through its control port. It is safe for
@@ -134,8 +172,62 @@ func (c *ControlClient) Health(ctx context.Context) (Health, error) {
 	return h, nil
 }
 
+// Kill takes the server down at once, as Fleet.Kill does: a server
+// process started to be killed through its control port (rpcfleet serve)
+// exits with a code of its own (serve.ExitKilled) for its orchestrator to
+// restart it, so the reply may not arrive; any other server stays down
+// until Restart.
+func (c *ControlClient) Kill(ctx context.Context) error {
+	return c.call(ctx, "Kill", c.auth(), &wire.Empty{})
+}
+
+// Restart brings a server that is down in its process (killed without
+// exiting, or crashed by a crash fault) back on its address.
+func (c *ControlClient) Restart(ctx context.Context) error {
+	return c.call(ctx, "Restart", c.auth(), &wire.Empty{})
+}
+
+// Pause freezes the server as Fleet.Pause does; its control port still answers.
+func (c *ControlClient) Pause(ctx context.Context) error {
+	return c.call(ctx, "Pause", c.auth(), &wire.Empty{})
+}
+
+// Unpause lets a paused server go on.
+func (c *ControlClient) Unpause(ctx context.Context) error {
+	return c.call(ctx, "Unpause", c.auth(), &wire.Empty{})
+}
+
+// Disconnect cuts the server's data port off as Fleet.Disconnect does; its
+// control port still answers.
+func (c *ControlClient) Disconnect(ctx context.Context) error {
+	return c.call(ctx, "Disconnect", c.auth(), &wire.Empty{})
+}
+
+// Reconnect ends a Disconnect.
+func (c *ControlClient) Reconnect(ctx context.Context) error {
+	return c.call(ctx, "Reconnect", c.auth(), &wire.Empty{})
+}
+
+// Reseed starts the server's fault decisions afresh from seed, for a fleet
+// of fleetSize servers, as if it had been started so: its PRNG, call
+// counts and servers= picks. Its plan and journal stay.
+func (c *ControlClient) Reseed(ctx context.Context, seed uint64, fleetSize int) error {
+	return c.call(ctx, "Reseed", wire.ReseedArgs{Seed: seed, FleetSize: fleetSize, Token: c.token}, &wire.Empty{})
+}
+
+// Now reads the server's clock: the time the journal's Received and
+// Replied times are taken from. A round trip brackets it (see
+// package fleet/attach, which estimates a server's clock offset from it).
+func (c *ControlClient) Now(ctx context.Context) (time.Time, error) {
+	var t time.Time
+	if err := c.call(ctx, "Now", c.auth(), &t); err != nil {
+		return time.Time{}, err
+	}
+	return t, nil
+}
+
 // Release sends the replies the server holds for a Hold fault and
 // returns once they are written (see fleet.Fleet.Release).
 func (c *ControlClient) Release(ctx context.Context) error {
-	return c.call(ctx, "Release", wire.Empty{}, &wire.Empty{})
+	return c.call(ctx, "Release", c.auth(), &wire.Empty{})
 }

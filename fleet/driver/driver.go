@@ -50,6 +50,14 @@ type Node interface {
 	ResetCalls(ctx context.Context) error
 }
 
+// Clocked is a Node whose server may keep a clock other than this
+// process's (another host): Clock estimates its offset, and the node's
+// Calls are corrected by it, with the Uncertainty stated per call.
+type Clocked interface {
+	// Clock returns the latest estimate of the server's clock offset.
+	Clock(ctx context.Context) (Clock, error)
+}
+
 // ConnCounter is a Node that can count the connections its server has
 // open (see fleet.Fleet.OpenConns).
 type ConnCounter interface {

@@ -7,13 +7,20 @@
 //
 // Flags: --count, --port, --control-port, --control-token, --faults,
 // --seed, --host, --index, --fleet-size, --journal-limit, --fleet-id,
-// --max-request-size and --unix, as `rpcfleet serve --help` lists them.
-// The control token defaults to $RPCFLEET_CONTROL_TOKEN; a control port
-// beyond loopback needs one, and data ports beyond loopback are served
-// with a warning on stderr. It prints one address per line
-// ("DATA CONTROL" with --control-port) and serves until SIGINT or SIGTERM.
+// --max-request-size, --clock-skew and --unix, as `rpcfleet serve --help`
+// lists them. The control token defaults to $RPCFLEET_CONTROL_TOKEN; a
+// control port beyond loopback needs one, and data ports beyond loopback
+// are served with a warning on stderr. --index defaults to
+// $RPCFLEET_INDEX (a Kubernetes pod's ordinal), or else to
+// $RPCFLEET_TASK_SLOT minus one (a Swarm task's slot, which counts from
+// 1), so that an orchestrator's replicas number themselves. It prints one
+// address per line ("DATA CONTROL" with --control-port) and serves until
+// SIGINT or SIGTERM, or until a control call kills a server.
 // Exit codes: 0 after a clean stop, 1 on a failure, 2 on a usage error,
-// printed as one line naming the flag and a line pointing to --help.
+// printed as one line naming the flag and a line pointing to --help, and
+// ExitKilled after a control call killed a server (Fleet.Kill on a fleet
+// attached to this process, package fleet/attach): an orchestrator's
+// restart policy then brings the process back.
 //
 // A binary built on Main takes these flags directly, with no subcommand,
 // so container.BuildPackage makes an image of it that container.New runs
@@ -22,12 +29,14 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -45,6 +54,25 @@ import (
 func Main(opts ...fleet.Option) {
 	os.Exit(Run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, opts...))
 }
+
+// ExitKilled is the exit code of a server process that a control call
+// killed, told apart from a failure (1) and a usage error (2); its
+// orchestrator restarts it (restart policy on-failure or always).
+const ExitKilled = 3
+
+// Environment variables that give flags their defaults.
+const (
+	// TokenEnv gives --control-token its default, as the container
+	// backend and the Swarm and Kubernetes manifests pass the token on.
+	TokenEnv = "RPCFLEET_CONTROL_TOKEN"
+	// IndexEnv gives --index its default: a Kubernetes StatefulSet sets it
+	// to the pod's ordinal (deploy/kubernetes).
+	IndexEnv = "RPCFLEET_INDEX"
+	// SlotEnv gives --index its default, minus one, when IndexEnv is
+	// unset: docker/stack.yaml sets it to {{.Task.Slot}}, which Swarm
+	// numbers from 1 and cannot put into a command line.
+	SlotEnv = "RPCFLEET_TASK_SLOT"
+)
 
 // Run serves the command line args (without the program's name) until
 // SIGINT, SIGTERM or the end of ctx, and returns the exit code: 0 after a
@@ -84,6 +112,7 @@ func command(name string, extra []fleet.Option) *cobra.Command {
 		unixDir   string
 		token     string
 		maxReq    int
+		skew      time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:         "serve",
@@ -117,6 +146,12 @@ fleet from another fleet's.`,
 			if port > 0 && ctlPort > 0 && port <= ctlPort+count-1 && ctlPort <= port+count-1 {
 				return cli.Usagef("--port %d and --control-port %d with --count %d: the ranges %s and %s overlap",
 					port, ctlPort, count, span(port, count), span(ctlPort, count))
+			}
+			if !cmd.Flags().Changed("index") {
+				var err error
+				if index, err = indexFromEnv(); err != nil {
+					return err
+				}
 			}
 			if index < 0 {
 				return cli.Usagef("--index %d: must not be negative", index)
@@ -152,7 +187,7 @@ fleet from another fleet's.`,
 			opts := []fleet.Option{fleet.WithServers(count), fleet.WithBasePort(port), fleet.WithHost(host),
 				fleet.WithFaults(plan), fleet.WithSeed(seed), fleet.WithFirstIndex(index), fleet.WithFleetSize(fleetSize),
 				fleet.WithJournalLimit(journal), fleet.WithFleetID(fleetID), fleet.WithMaxRequestSize(maxReq),
-				fleet.WithControlToken(token)}
+				fleet.WithControlToken(token), fleet.WithClockSkew(skew)}
 			if ctlPort >= 0 {
 				opts = append(opts, fleet.WithControl(ctlPort))
 			}
@@ -168,7 +203,7 @@ fleet from another fleet's.`,
 			if unixDir == "" && !fleet.Loopback(host) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s: warning: --host %s: the data ports are reachable beyond this host, and they take no credentials (a test double's calls are not authenticated)\n", progName(), host)
 			}
-			return serve(cmd.Context(), cmd.OutOrStdout(), append(opts, extra...))
+			return serve(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), append(opts, extra...))
 		},
 	}
 	fl := cmd.Flags()
@@ -185,12 +220,29 @@ fleet from another fleet's.`,
 	fl.StringVar(&unixDir, "unix", "", "listen on unix sockets DIR/server-i.sock instead of TCP ports, printing one path per line")
 	fl.StringVar(&token, "control-token", "", "shared secret every control call must carry (default: $"+TokenEnv+"); required with --control-port beyond loopback")
 	fl.IntVar(&maxReq, "max-request-size", fleet.DefaultMaxRequestSize, "largest request in bytes; a connection sending a larger one is closed and the call journaled as aborted")
+	fl.DurationVar(&skew, "clock-skew", 0, "shift the servers' clock (journal times, control Now) by this much, as a host whose clock is off: a test hook for merging journals across hosts")
 	return cmd
 }
 
-// TokenEnv is the environment variable that gives --control-token its
-// default, as the container backend passes the token on.
-const TokenEnv = "RPCFLEET_CONTROL_TOKEN"
+// indexFromEnv is --index's default: $RPCFLEET_INDEX, or
+// $RPCFLEET_TASK_SLOT minus one, or 0.
+func indexFromEnv() (int, error) {
+	if v, ok := os.LookupEnv(IndexEnv); ok {
+		i, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, cli.Usagef("$%s=%q (the default of --index): not an integer", IndexEnv, v)
+		}
+		return i, nil
+	}
+	if v, ok := os.LookupEnv(SlotEnv); ok {
+		slot, err := strconv.Atoi(v)
+		if err != nil || slot < 1 {
+			return 0, cli.Usagef("$%s=%q (a Swarm task's slot, from 1; --index defaults to it minus one): want an integer from 1", SlotEnv, v)
+		}
+		return slot - 1, nil
+	}
+	return 0, nil
+}
 
 // span is a range of count ports from first, as errors name it.
 func span(first, count int) string { return fmt.Sprintf("%d-%d", first, first+count-1) }
@@ -199,10 +251,21 @@ func span(first, count int) string { return fmt.Sprintf("%d-%d", first, first+co
 func progName() string { return filepath.Base(os.Args[0]) }
 
 // serve starts the fleet, prints its addresses to out and serves until
-// SIGINT, SIGTERM or the end of parent, then stops it.
-func serve(parent context.Context, out io.Writer, opts []fleet.Option) error {
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+// SIGINT, SIGTERM, the end of parent or a control call's Kill, then stops
+// it. After a Kill it returns ExitKilled, having said so on errOut.
+func serve(parent context.Context, out, errOut io.Writer, opts []fleet.Option) error {
+	sig, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx, kill := context.WithCancelCause(sig)
+	defer kill(nil)
+	killed := make(chan int, 1)
+	opts = append(opts, fleet.WithControlKill(func(i int) {
+		select {
+		case killed <- i:
+		default:
+		}
+		kill(errKilled)
+	}))
 	f, err := fleet.Start(ctx, opts...)
 	if err != nil && ctx.Err() != nil && parent.Err() == nil {
 		return nil // a signal while starting: Start left nothing running
@@ -220,5 +283,13 @@ func serve(parent context.Context, out io.Writer, opts []fleet.Option) error {
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return f.Stop(sctx)
+	err = f.Stop(sctx)
+	if context.Cause(ctx) == errKilled {
+		fmt.Fprintf(errOut, "%s: server %d killed through its control port: exiting with %d\n", progName(), <-killed, ExitKilled)
+		return cli.ExitCode(ExitKilled)
+	}
+	return err
 }
+
+// errKilled ends serve when a control call killed a server.
+var errKilled = errors.New("killed through the control port")

@@ -83,11 +83,29 @@ func (e *Engine) SetFaults(p faults.Plan) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	member := make([]bool, len(p.Rules))
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	for i, r := range p.Rules {
-		member[i] = selects(r.Servers, e.seed, e.server, e.size)
+		member[i] = selects(r.Servers, e.seed, e.server, e.size) // under mu: Reseed changes seed and size
 	}
 	e.plan, e.member = p, member
 	e.planN, e.planC, e.planSet = 0, 0, time.Now()
+}
+
+// Reseed starts the PRNG afresh from (seed, server), as a new engine's,
+// for a fleet of size servers, and restarts the counts as Reset does: a
+// server process that a fleet attaches to then decides as a server that
+// fleet started would. The plan stays; its servers= rules are picked
+// again for the new seed and size.
+func (e *Engine) Reseed(seed uint64, size int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.seed, e.size = seed, max(size, e.server+1)
+	e.rng = rand.New(rand.NewPCG(seed, uint64(e.server)))
+	for i, r := range e.plan.Rules {
+		e.member[i] = selects(r.Servers, e.seed, e.server, e.size)
+	}
+	e.calls, e.conns, e.planN, e.planC, e.planSet = 0, 0, 0, 0, time.Now()
 }
 
 // Plan returns the current plan.
@@ -110,19 +128,6 @@ func (e *Engine) Calls() uint64 {
 func (e *Engine) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.calls, e.conns, e.planN, e.planC, e.planSet = 0, 0, 0, 0, time.Now()
-}
-
-// Renew makes the engine what NewEngine(seed, server, size) makes, for
-// its own server: an empty plan, every count from zero, and the PRNG at
-// the start of the sequence seed gives. A server that is renewed and then
-// sees the same calls as a new one makes the same decisions.
-func (e *Engine) Renew(seed uint64, size int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.seed, e.size = seed, max(size, e.server+1)
-	e.plan, e.member = faults.Plan{}, nil
-	e.rng = rand.New(rand.NewPCG(seed, uint64(e.server)))
 	e.calls, e.conns, e.planN, e.planC, e.planSet = 0, 0, 0, 0, time.Now()
 }
 

@@ -208,10 +208,11 @@ func TestBlackholesAreWindowsOfTheirOwn(t *testing.T) {
 	}
 }
 
-// A renewed engine decides as a new one with the renewal's seed and fleet
-// size, whatever the old one drew and counted: the PRNG, the counts and
-// a share-of-the-fleet rule's pick all start again.
-func TestEngineRenewIsANewEngine(t *testing.T) {
+// An engine reseeded and given a new plan (as a renewed server's is)
+// decides as a new one with that seed and fleet size, whatever the old one
+// drew and counted: the PRNG, the counts and a share-of-the-fleet rule's
+// pick all start again.
+func TestEngineReseededIsANewEngine(t *testing.T) {
 	plan := faults.MustParse("error=boom,p=0.3;delay=10ms,jitter=5ms,p=0.5;error=picked,servers=50%,first=3")
 	for _, size := range []int{4, 9} {
 		e := inject.NewEngine(42, 3, 5)
@@ -220,16 +221,16 @@ func TestEngineRenewIsANewEngine(t *testing.T) {
 			e.Decide("Service.Method")
 			e.DecideAccept()
 		}
-		e.Renew(43, size)
-		if got := e.Plan(); len(got.Rules) != 0 || e.Calls() != 0 {
-			t.Fatalf("fleet of %d: renewed engine has plan %q and %d calls, want none", size, got, e.Calls())
+		e.Reseed(43, size)
+		if e.Calls() != 0 {
+			t.Fatalf("fleet of %d: reseeded engine has %d calls, want none", size, e.Calls())
 		}
 		e.SetFaults(plan)
 		fresh := inject.NewEngine(43, 3, size)
 		fresh.SetFaults(plan)
 		for i := range 300 {
 			if got, want := e.Decide("Service.Method"), fresh.Decide("Service.Method"); !reflect.DeepEqual(got, want) {
-				t.Fatalf("fleet of %d, call %d: renewed engine decided %+v, a new one %+v", size, i+1, got, want)
+				t.Fatalf("fleet of %d, call %d: reseeded engine decided %+v, a new one %+v", size, i+1, got, want)
 			}
 		}
 	}

@@ -24,6 +24,14 @@ type JournalReply[C any] struct{ Calls []C }
 // Empty is the reply of Control methods that return nothing.
 type Empty struct{}
 
+// ReseedArgs is the argument of Control.Reseed: the seed and fleet size
+// the server's fault decisions start afresh from, and the control token.
+type ReseedArgs struct {
+	Seed      uint64
+	FleetSize int
+	Token     string
+}
+
 // RenewArgs is the argument of Control.Renew: what the renewed server
 // is, its plan in text form, and the control token.
 type RenewArgs struct {

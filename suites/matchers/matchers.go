@@ -241,7 +241,11 @@ func HaveOneCallPerServer(n int) types.GomegaMatcher {
 
 // ReplyInOrder succeeds if each of servers replied, their replies written
 // in the order given (by the journal's fleet-wide RepliedAt order). A
-// server with several calls counts by its first reply.
+// server with several calls counts by its first reply. On a journal whose
+// clocks are uncertain (fleet.Call.Uncertainty: an attached fleet across
+// hosts), two servers' replies closer together than their uncertainties
+// make it fail with a "cannot tell" error, negated or not, rather than
+// give a verdict that may be wrong.
 func ReplyInOrder(servers ...int) types.GomegaMatcher {
 	return &matcher{want: fmt.Sprintf("servers %v to reply in that order", servers), match: func(actual any) (bool, string, string, error) {
 		calls, run, err := callsOf(actual)
@@ -274,6 +278,9 @@ func ReplyInOrder(servers ...int) types.GomegaMatcher {
 			}
 			return 1
 		})
+		if err := tellReplies(first, calls, servers); err != nil {
+			return false, "", "", err
+		}
 		got := fmt.Sprintf("they replied in the order %v", order)
 		if len(silent) > 0 {
 			got = fmt.Sprintf("servers %v never replied; the others replied in the order %v", silent, order[:len(order)-len(silent)])
@@ -290,12 +297,54 @@ func ReplyInOrder(servers ...int) types.GomegaMatcher {
 	}}
 }
 
+// tellReplies returns a "cannot tell" error if the first replies of two of
+// servers, first[s] being a RepliedAt, are closer in time than their
+// clocks' uncertainties (fleet.Call.Uncertainty): their order is a guess.
+func tellReplies(first map[int]uint64, calls []fleet.Call, servers []int) error {
+	byReply := map[uint64]fleet.Call{}
+	for _, c := range calls {
+		if c.RepliedAt != 0 {
+			byReply[c.RepliedAt] = c
+		}
+	}
+	for k, a := range servers {
+		for _, b := range servers[k+1:] {
+			ca, okA := byReply[first[a]]
+			cb, okB := byReply[first[b]]
+			if !okA || !okB || a == b {
+				continue
+			}
+			if gap, u := apart(ca.Replied, cb.Replied), ca.Uncertainty+cb.Uncertainty; gap <= u && u > 0 {
+				return fmt.Errorf("matchers: cannot tell whether server %d or server %d replied first: their replies are %v apart by their corrected times, "+
+					"within their clocks' uncertainty (±%v and ±%v); the order of the journal's RepliedAt is a guess", a, b, gap, ca.Uncertainty, cb.Uncertainty)
+			}
+		}
+	}
+	return nil
+}
+
+// apart is how far apart two times are.
+func apart(a, b time.Time) time.Duration {
+	d := a.Sub(b)
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// uncertain reports whether any call's times are uncertain.
+func uncertain(calls []fleet.Call) bool {
+	return slices.ContainsFunc(calls, func(c fleet.Call) bool { return c.Uncertainty > 0 })
+}
+
 // ReplyBefore succeeds if server i's reply was written before server j's.
 func ReplyBefore(i, j int) types.GomegaMatcher { return ReplyInOrder(i, j) }
 
 // ReturnAfterAllReplies succeeds if, by the time the Run's fan-out
 // returned, every call in its journal had ended: replied (no later than
-// the return), hung, or aborted; none still pending.
+// the return), hung, or aborted; none still pending. A reply within its
+// clock's uncertainty of the return is a "cannot tell" error, as for
+// ReplyInOrder.
 func ReturnAfterAllReplies() types.GomegaMatcher {
 	return &matcher{want: "the fan-out to return only after every server replied", match: func(actual any) (bool, string, string, error) {
 		run, err := runOf("ReturnAfterAllReplies", actual)
@@ -304,6 +353,12 @@ func ReturnAfterAllReplies() types.GomegaMatcher {
 		}
 		late := func(c fleet.Call) bool {
 			return c.Outcome == fleet.Pending || (!c.Replied.IsZero() && c.Replied.After(run.Returned))
+		}
+		for _, c := range run.Calls {
+			if c.Uncertainty > 0 && !c.Replied.IsZero() && apart(c.Replied, run.Returned) <= c.Uncertainty {
+				return false, "", "", fmt.Errorf("matchers: ReturnAfterAllReplies: cannot tell whether server %d replied before the fan-out returned: "+
+					"its reply is %v from the return by its corrected time, within its clock's uncertainty (±%v)", c.Server, apart(c.Replied, run.Returned), c.Uncertainty)
+			}
 		}
 		t := &table{header: []string{"SERVER", "ADDRESS", "OUTCOME", "REPLIED", "FAULT"}}
 		n := 0
@@ -340,7 +395,9 @@ func ReturnAfterAllReplies() types.GomegaMatcher {
 // pool, a semaphore, a Wait inside the loop) fails it, however fast the
 // machine; a correct caller passes as long as it sends every call within
 // d, so pick d well above the machine's worst stall. It needs a Run with
-// its journal.
+// its journal. A receipt within the clocks' uncertainty of a reply that
+// may be the first, on another server, is a "cannot tell" error, as for
+// ReplyInOrder.
 func ReceiveAllBeforeFirstReply() types.GomegaMatcher {
 	return &matcher{want: "every call to be received before the first reply", match: func(actual any) (bool, string, string, error) {
 		run, err := runOf("ReceiveAllBeforeFirstReply", actual)
@@ -352,6 +409,9 @@ func ReceiveAllBeforeFirstReply() types.GomegaMatcher {
 			if c.RepliedAt != 0 {
 				first = min(first, c.RepliedAt)
 			}
+		}
+		if err := tellReceipts(run.Calls); err != nil {
+			return false, "", "", err
 		}
 		t := &table{header: []string{"SERVER", "ADDRESS", "RECEIVED", "OUTCOME", "FAULT"}}
 		n := 0
@@ -376,6 +436,35 @@ func ReceiveAllBeforeFirstReply() types.GomegaMatcher {
 		}
 		return n == 0, got, t.String(), nil
 	}}
+}
+
+// tellReceipts returns a "cannot tell" error if a receipt and a reply of
+// two servers are closer in time than their clocks' uncertainties
+// (fleet.Call.Uncertainty) and the reply is not surely later than some
+// other reply: whether the call came before the first reply is a guess.
+func tellReceipts(calls []fleet.Call) error {
+	if !uncertain(calls) {
+		return nil
+	}
+	// The latest a first reply may have been written, by any clock.
+	bound := time.Time{}
+	for _, r := range calls {
+		if r.RepliedAt != 0 && (bound.IsZero() || r.Replied.Add(r.Uncertainty).Before(bound)) {
+			bound = r.Replied.Add(r.Uncertainty)
+		}
+	}
+	for _, c := range calls {
+		for _, r := range calls {
+			if r.RepliedAt == 0 || r.Server == c.Server || r.Replied.Add(-r.Uncertainty).After(bound) {
+				continue // no reply; the same clock; surely not the first
+			}
+			if gap, u := apart(c.Received, r.Replied), c.Uncertainty+r.Uncertainty; gap <= u && u > 0 {
+				return fmt.Errorf("matchers: ReceiveAllBeforeFirstReply: cannot tell whether server %d received its call before server %d replied: "+
+					"%v apart by their corrected times, within their clocks' uncertainty (±%v and ±%v)", c.Server, r.Server, gap, c.Uncertainty, r.Uncertainty)
+			}
+		}
+	}
+	return nil
 }
 
 // runOf returns the Run in actual, for the matchers that need one.
