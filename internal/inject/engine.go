@@ -80,8 +80,6 @@ func NewEngine(seed uint64, server, size int) *Engine {
 // SetFaults replaces the plan and restarts the targeting counts and clock.
 // The caller must not modify p afterwards.
 func (e *Engine) SetFaults(p faults.Plan) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	member := make([]bool, len(p.Rules))
 	e.mu.Lock()
 	defer e.mu.Unlock()
