@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
+	"sync/atomic"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
@@ -84,7 +85,7 @@ func (c control) Health(args wire.Auth, h *driver.Health) error {
 		return err
 	}
 	*h = driver.Health{Index: c.s.index, Addr: c.s.addr, Up: c.s.Up(), Calls: c.s.eng.Calls(), Plan: c.s.Faults().String(),
-		FleetID: c.cs.fleetID, Since: c.cs.since, State: c.s.state().String(), ClockID: c.cs.clockID,
+		FleetID: *c.cs.fleetID.Load(), Since: c.cs.since, State: c.s.state().String(), ClockID: c.cs.clockID,
 		KillExits: c.cs.onKill != nil}
 	return nil
 }
@@ -149,13 +150,32 @@ func (c control) Now(args wire.Auth, t *time.Time) error {
 	return nil
 }
 
+// Renew makes the server what a new one would be (see server.renew),
+// with the args' seed, fleet size and plan, and then reports the args'
+// fleet id. An invalid plan is an error naming the bad token, and
+// changes nothing.
+func (c control) Renew(args wire.RenewArgs, _ *wire.Empty) error {
+	if err := c.cs.auth(args.Token); err != nil {
+		return err
+	}
+	p, err := faults.Parse(args.Plan)
+	if err != nil {
+		return err
+	}
+	if err := c.s.renew(args.Seed, args.FleetSize, p); err != nil {
+		return err
+	}
+	c.cs.fleetID.Store(&args.FleetID)
+	return nil
+}
+
 // controlServer serves Control for one server on its own listener.
 type controlServer struct {
 	ln        net.Listener
 	rpc       *rpc.Server
-	fleetID   string        // Health's FleetID
-	handshake time.Duration // see WithHandshakeTimeout
-	limits    inject.Limits // those of the server's data port
+	fleetID   atomic.Pointer[string] // Health's FleetID; Renew changes it
+	handshake time.Duration          // see WithHandshakeTimeout
+	limits    inject.Limits          // those of the server's data port
 	token     [sha256.Size]byte
 	hasToken  bool
 	since     time.Time       // Health's Since
@@ -181,8 +201,9 @@ func (cs *controlServer) auth(token string) error {
 }
 
 func startControl(s *server, addr, fleetID, token string, onKill func(int)) (*controlServer, error) {
-	cs := &controlServer{rpc: rpc.NewServer(), fleetID: fleetID, handshake: s.handshake, limits: s.limits,
+	cs := &controlServer{rpc: rpc.NewServer(), handshake: s.handshake, limits: s.limits,
 		token: sha256.Sum256([]byte(token)), hasToken: token != "", since: time.Now().Add(s.skew).Round(0), onKill: onKill}
+	cs.fleetID.Store(&fleetID)
 	if s.skew == 0 {
 		cs.clockID = driver.LocalClockID()
 	}

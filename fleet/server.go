@@ -124,6 +124,11 @@ func (s *server) Addr() string { return s.addr }
 func (s *server) SetFaults(p faults.Plan) {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
+	s.setFaults(p)
+}
+
+// setFaults is SetFaults; s.lifeMu is held.
+func (s *server) setFaults(p faults.Plan) {
 	s.eng.SetFaults(p)
 	s.stopWindows(&s.refStop, &s.refDone)
 	s.stopWindows(&s.bhStop, &s.bhDone)

@@ -87,19 +87,8 @@ func New(image string, opts ...Option) *Backend {
 // health check. If the image does not exist locally, Start fails at once:
 // it never pulls. On error it removes everything it created.
 func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, error) {
-	switch {
-	case cfg.BasePort != 0 || cfg.ControlBasePort != 0:
-		return nil, errors.New("fleet/container: containers publish ephemeral ports: WithBasePort and WithControl ports are not supported")
-	case cfg.FleetID != "":
-		return nil, fmt.Errorf("fleet/container: WithFleetID(%q): a container fleet names itself, with a random id", cfg.FleetID)
-	case cfg.Host != "" && cfg.Host != "127.0.0.1":
-		return nil, fmt.Errorf("fleet/container: WithHost(%q): containers publish on 127.0.0.1 only", cfg.Host)
-	case len(cfg.Services) > 0:
-		return nil, fmt.Errorf("fleet/container: WithService(%q): a container serves its image's own services: build an image of your own server main (fleet/serve) with BuildPackage and pass its tag to New", cfg.Services[0].Name)
-	case cfg.UnixDir != "":
-		return nil, fmt.Errorf("fleet/container: WithUnixSockets(%q): containers publish TCP ports", cfg.UnixDir)
-	case os.Getenv(RyukEnv) != "true":
-		return nil, fmt.Errorf("fleet/container: set %s=true: Ryuk's image cannot be pulled offline, and the backend removes its containers itself", RyukEnv)
+	if err := check(cfg); err != nil {
+		return nil, err
 	}
 	silenceBanner.Do(func() { tclog.SetDefault(quiet{}) })
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
@@ -112,17 +101,13 @@ func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster,
 		cli.Close()
 		return nil, err
 	}
-	id := make([]byte, 6)
-	rand.Read(id)
 	labels := ownerLabels()
-	labels[labelFleet] = hex.EncodeToString(id)
+	labels[labelFleet] = randomID()
 	c := &cluster{cli: cli, id: labels[labelFleet], token: cfg.ControlToken, parallel: b.parallel, nodes: make([]*Node, cfg.Servers)}
 	if c.token == "" {
 		// Inside its container a server's control port listens beyond
 		// loopback, which takes a token: one of the fleet's own.
-		tok := make([]byte, 16)
-		rand.Read(tok)
-		c.token = hex.EncodeToString(tok)
+		c.token = newToken()
 	}
 	// On error, Stop removes what was created, also what the engine
 	// created for a request that ctx interrupted: it finds it by label.
@@ -143,11 +128,43 @@ func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster,
 	if errs != nil {
 		return fail(fmt.Errorf("fleet/container: start: %w", errs))
 	}
-	c.fnodes = make([]driver.Node, len(c.nodes))
-	for i, n := range c.nodes {
-		c.fnodes[i] = n
-	}
+	c.ready()
 	return c, nil
+}
+
+// newToken returns a random control token, for the servers of a fleet
+// or a pool that was given none.
+func newToken() string {
+	tok := make([]byte, 16)
+	rand.Read(tok)
+	return hex.EncodeToString(tok)
+}
+
+// randomID returns a fleet's or a pool's random id.
+func randomID() string {
+	id := make([]byte, 6)
+	rand.Read(id)
+	return hex.EncodeToString(id)
+}
+
+// check returns an error naming the first option of cfg that containers
+// cannot honour.
+func check(cfg driver.Config) error {
+	switch {
+	case cfg.BasePort != 0 || cfg.ControlBasePort != 0:
+		return errors.New("fleet/container: containers publish ephemeral ports: WithBasePort and WithControl ports are not supported")
+	case cfg.FleetID != "":
+		return fmt.Errorf("fleet/container: WithFleetID(%q): a container fleet names itself, with a random id", cfg.FleetID)
+	case cfg.Host != "" && cfg.Host != "127.0.0.1":
+		return fmt.Errorf("fleet/container: WithHost(%q): containers publish on 127.0.0.1 only", cfg.Host)
+	case len(cfg.Services) > 0:
+		return fmt.Errorf("fleet/container: WithService(%q): a container serves its image's own services: build an image of your own server main (fleet/serve) with BuildPackage and pass its tag to New", cfg.Services[0].Name)
+	case cfg.UnixDir != "":
+		return fmt.Errorf("fleet/container: WithUnixSockets(%q): containers publish TCP ports", cfg.UnixDir)
+	case os.Getenv(RyukEnv) != "true":
+		return fmt.Errorf("fleet/container: set %s=true: Ryuk's image cannot be pulled offline, and the backend removes its containers itself", RyukEnv)
+	}
+	return nil
 }
 
 // imageExists returns an error unless the backend's image exists locally.
@@ -179,7 +196,7 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg driver.Config, i int,
 	if cfg.MaxRequestSize > 0 {
 		args = append(args, "--max-request-size", strconv.Itoa(cfg.MaxRequestSize))
 	}
-	n := &Node{cl: c, index: index, timeout: b.timeout, grace: b.grace}
+	n := &Node{cl: c, index: index, timeout: b.timeout, grace: b.grace, fleetID: c.id, born: c.id}
 	for try := 1; ; try++ {
 		ctr, err := testcontainers.Run(ctx, b.image,
 			testcontainers.WithCmd(args...),
@@ -190,7 +207,7 @@ func (b *Backend) run(ctx context.Context, c *cluster, cfg driver.Config, i int,
 			testcontainers.WithLabels(labels),
 			testcontainers.WithLabels(map[string]string{labelIndex: strconv.Itoa(index)}),
 			network.WithNetwork(nil, c.net),
-			testcontainers.WithWaitStrategyAndDeadline(b.timeout, healthy{n}),
+			testcontainers.WithWaitStrategyAndDeadline(b.timeout, healthy{n: n}),
 			testcontainers.WithLogger(quiet{}),
 		)
 		if ctr != nil {

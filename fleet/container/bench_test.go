@@ -12,6 +12,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/fleet"
 	"github.com/rpcfleet/rpcfleet/fleet/container"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 // BenchmarkStart20 starts a fleet of 20 containers through the backend
@@ -122,4 +123,63 @@ func dockerRun(tb testing.TB, n int, image string, extra func(i int) []string) (
 		}
 	}
 	return time.Since(t0), network
+}
+
+// BenchmarkPool starts and stops a fleet of 5 servers, as a spec does,
+// on new containers (container.New) and on the kept containers of a
+// pool (container.NewPool, warmed by one fleet before the timer starts),
+// in turns. Between start and stop, untimed, each fleet has server 0
+// killed, so that the pool's stop has a container to start again, as
+// after a spec that kills one. Run it a few times:
+//
+//	go test -run '^$' -bench Pool -benchtime=5x ./fleet/container
+//
+// It reports new-ms and pool-ms, the time to start and stop one fleet on
+// each, and their ratio pool/new.
+func BenchmarkPool(b *testing.B) {
+	const n, image = 5, "rpcfleet:dev"
+	ctx := context.Background()
+	if err := container.Available(ctx); err != nil {
+		b.Skipf("no Docker engine: %v", err)
+	}
+	b.Setenv(container.RyukEnv, "true")
+	if err := container.Build(ctx, "../../docker/Dockerfile", image); err != nil {
+		b.Fatal(err)
+	}
+	pool := container.NewPool(container.New(image))
+	defer func() {
+		if err := pool.Close(ctx); err != nil {
+			b.Error(err)
+		}
+	}()
+	startStop(b, ctx, n, pool)
+	var fresh, reused time.Duration
+	for b.Loop() {
+		fresh += startStop(b, ctx, n, container.New(image))
+		reused += startStop(b, ctx, n, pool)
+	}
+	runs := float64(b.N)
+	b.ReportMetric(float64(fresh.Milliseconds())/runs, "new-ms")
+	b.ReportMetric(float64(reused.Milliseconds())/runs, "pool-ms")
+	b.ReportMetric(float64(reused)/float64(fresh), "ratio")
+}
+
+// startStop times fleet.Start and Fleet.Stop of n servers on backend,
+// with server 0 killed in between, untimed.
+func startStop(tb testing.TB, ctx context.Context, n int, backend driver.Backend) time.Duration {
+	t0 := time.Now()
+	f, err := fleet.Start(ctx, fleet.WithServers(n), fleet.WithBackend(backend))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d := time.Since(t0)
+	if err := f.Kill(ctx, 0); err != nil {
+		f.Stop(ctx)
+		tb.Fatal(err)
+	}
+	t0 = time.Now()
+	if err := f.Stop(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return d + time.Since(t0)
 }

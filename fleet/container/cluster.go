@@ -22,6 +22,12 @@ type cluster struct {
 	nodes    []*Node // a nil or container-less node failed to start
 	fnodes   []driver.Node
 
+	// A Pool's fleet: Stop gives the pool its containers back, unless
+	// discard (a Start that failed) or the pool has closed.
+	pool    *Pool
+	limit   int // the fleet's journal limit, part of the pool's key
+	discard bool
+
 	mu      sync.Mutex // serialises Stop
 	stopped bool
 }
@@ -30,13 +36,25 @@ var _ driver.Cluster = (*cluster)(nil)
 
 func (c *cluster) Nodes() []driver.Node { return c.fnodes }
 
+// ready makes Nodes return the nodes, once every one has started.
+func (c *cluster) ready() {
+	c.fnodes = make([]driver.Node, len(c.nodes))
+	for i, n := range c.nodes {
+		c.fnodes[i] = n
+	}
+}
+
 // each runs fn(i) for every node, at most c.parallel at once, and joins
 // the errors.
-func (c *cluster) each(fn func(i int) error) error {
-	sem := make(chan struct{}, c.parallel)
-	errs := make([]error, len(c.nodes))
+func (c *cluster) each(fn func(i int) error) error { return each(len(c.nodes), c.parallel, fn) }
+
+// each runs fn(i) for i in [0, n), at most parallel at once, and joins the
+// errors.
+func each(n, parallel int, fn func(i int) error) error {
+	sem := make(chan struct{}, max(parallel, 1))
+	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i := range c.nodes {
+	for i := range n {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -50,7 +68,9 @@ func (c *cluster) each(fn func(i int) error) error {
 // Stop removes every container (SIGKILL, then remove) and the network, and
 // closes the Docker client. Beyond the containers and the network it
 // knows, it removes every one labelled with the fleet's id: a request that
-// ctx interrupted may still have created one.
+// ctx interrupted may still have created one. A Pool's fleet gives the
+// pool back the containers it can keep (see Pool), removes the others,
+// and leaves the network, which is the pool's.
 func (c *cluster) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -68,6 +88,9 @@ func (c *cluster) Stop(ctx context.Context) error {
 		if n.ctr == nil || n.st == removed {
 			return nil
 		}
+		if c.pool != nil && !c.discard && c.pool.keep(ctx, n) {
+			return nil
+		}
 		if err := c.removeContainer(ctx, n.ctr.GetContainerID()); err != nil {
 			return fmt.Errorf("remove server %d: %w", n.index, err)
 		}
@@ -77,7 +100,7 @@ func (c *cluster) Stop(ctx context.Context) error {
 		n.releasePorts()
 		return nil
 	})
-	if err == nil {
+	if err == nil && c.pool == nil {
 		err = c.removeLabelled(ctx)
 	}
 	if err != nil {
@@ -95,23 +118,24 @@ func (c *cluster) removeContainer(ctx context.Context, id string) error {
 	return err
 }
 
-// removeLabelled removes every container, then every network, that
-// carries the fleet's label.
+// removeLabelled removes every container (at most c.parallel at once),
+// then every network, that carries the fleet's label.
 func (c *cluster) removeLabelled(ctx context.Context) error {
 	f := make(client.Filters).Add("label", labelFleet+"="+c.id)
 	ctrs, err := c.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return fmt.Errorf("list containers: %w", err)
 	}
-	var errs []error
-	for _, ct := range ctrs.Items {
-		if err := c.removeContainer(ctx, ct.ID); err != nil {
-			errs = append(errs, fmt.Errorf("remove container %.12s: %w", ct.ID, err))
+	err = each(len(ctrs.Items), c.parallel, func(i int) error {
+		if err := c.removeContainer(ctx, ctrs.Items[i].ID); err != nil {
+			return fmt.Errorf("remove container %.12s: %w", ctrs.Items[i].ID, err)
 		}
-	}
-	if err := errors.Join(errs...); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err // a network with containers cannot be removed
 	}
+	var errs []error
 	nets, err := c.cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
 		return fmt.Errorf("list networks: %w", err)

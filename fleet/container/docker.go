@@ -197,7 +197,7 @@ func isConflict(err error) bool { return cerrdefs.IsConflict(err) }
 
 // Owned returns the IDs of the containers and networks that backends in
 // this process created and that still exist: empty once every fleet has
-// stopped. They are told apart by a label with a random value chosen once
+// stopped and every Pool has closed. They are told apart by a label with a random value chosen once
 // per process, not by PID.
 func Owned(ctx context.Context) ([]string, error) {
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)

@@ -18,7 +18,12 @@ import (
 // It inspects the container only to learn its ports and, while the check
 // fails, now and then to notice that it exited: polling the Docker API
 // would slow down every other container starting at the same time.
-type healthy struct{ n *Node }
+type healthy struct {
+	n *Node
+	// orDown passes a server that a crash fault took down in its running
+	// process as well: a Pool renews it, which brings it back up.
+	orDown bool
+}
 
 func (h healthy) WaitUntilReady(ctx context.Context, t wait.StrategyTarget) error {
 	var addr, ctlAddr string
@@ -76,7 +81,7 @@ func (h healthy) check(ctx context.Context, ctlAddr string) error {
 		return err
 	}
 	cc.Close()
-	if !hl.Up {
+	if !hl.Up && !h.orDown {
 		return fmt.Errorf("health %+v, want server %d up", hl, h.n.index)
 	}
 	return nil

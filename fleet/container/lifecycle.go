@@ -194,6 +194,9 @@ func (n *Node) waitStopped(ctx context.Context) error {
 func (n *Node) Restart(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
+	if n.st == removed {
+		return n.removedErr()
+	}
 	st, err := n.ctr.State(ctx)
 	if err != nil {
 		return err
@@ -235,6 +238,18 @@ func (n *Node) Restart(ctx context.Context) error {
 	n.setState(running)
 	n.mu.Unlock()
 	n.pending = false // the plan is set again just below
+	if n.renewal != nil {
+		// A Pool's container: the new process has the command line of
+		// the fleet that created it.
+		r := *n.renewal
+		if n.plan != nil {
+			r.Faults = *n.plan
+		}
+		if err := n.renew(ctx, r); err != nil {
+			return fmt.Errorf("server %d: restarted, but not renewed to its fleet's settings: %w", n.index, err)
+		}
+		return nil
+	}
 	if n.plan != nil {
 		if err := n.control(ctx, func(cc *driver.ControlClient) error { return cc.SetFaults(ctx, *n.plan) }); err != nil {
 			return fmt.Errorf("server %d: restarted, but its faults are not set: %w", n.index, err)
@@ -244,11 +259,23 @@ func (n *Node) Restart(ctx context.Context) error {
 }
 
 // start starts a stopped container, again if its new host port is taken.
+// The new process reports the fleet id of its command line.
 func (n *Node) start(ctx context.Context) error {
+	n.mu.Lock()
+	n.fleetID = n.born
+	n.mu.Unlock()
 	for try := 1; ; try++ {
 		err := n.ctr.Start(ctx) // runs the health check, which reads the new ports
 		if !portTaken(err) || try == portTries {
-			return err
+			if err != nil || n.renewal == nil {
+				return err
+			}
+			// A Pool's container: the health check it was created with
+			// belongs to the node that created it, so the node that
+			// steers it now checks it again, and learns its ports.
+			wctx, cancel := context.WithTimeout(ctx, n.timeout)
+			defer cancel()
+			return healthy{n: n}.WaitUntilReady(wctx, n.ctr)
 		}
 	}
 }
@@ -274,6 +301,9 @@ func (n *Node) probe(ctx context.Context) (up bool, err error) {
 func (n *Node) Pause(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
+	if n.st == removed {
+		return n.removedErr()
+	}
 	if _, err := n.cl.cli.ContainerPause(ctx, n.ID(), client.ContainerPauseOptions{}); err != nil {
 		return err
 	}
@@ -287,6 +317,9 @@ func (n *Node) Pause(ctx context.Context) error {
 func (n *Node) Unpause(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
+	if n.st == removed {
+		return n.removedErr()
+	}
 	if _, err := n.cl.cli.ContainerUnpause(ctx, n.ID(), client.ContainerUnpauseOptions{}); err != nil {
 		return err
 	}
@@ -299,6 +332,9 @@ func (n *Node) Unpause(ctx context.Context) error {
 func (n *Node) Disconnect(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
+	if n.st == removed {
+		return n.removedErr()
+	}
 	if _, err := n.cl.cli.NetworkDisconnect(ctx, n.cl.net.ID, client.NetworkDisconnectOptions{Container: n.ID()}); err != nil {
 		return err
 	}
@@ -318,12 +354,15 @@ func (n *Node) Disconnect(ctx context.Context) error {
 func (n *Node) Reconnect(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
+	if n.st == removed {
+		return n.removedErr()
+	}
 	if _, err := n.cl.cli.NetworkConnect(ctx, n.cl.net.ID, client.NetworkConnectOptions{Container: n.ID()}); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
-	if err := (healthy{n}).WaitUntilReady(ctx, n.ctr); err != nil {
+	if err := (healthy{n: n}).WaitUntilReady(ctx, n.ctr); err != nil {
 		return err
 	}
 	n.releasePorts()

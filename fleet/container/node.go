@@ -16,7 +16,8 @@ import (
 )
 
 // Node is one server of a container fleet. Its methods are safe for
-// concurrent use.
+// concurrent use. Once its fleet has stopped they return errors: the
+// container is removed, or a Pool keeps it for another fleet.
 type Node struct {
 	cl      *cluster
 	index   int
@@ -33,6 +34,7 @@ type Node struct {
 	st      state            // moved by setState under life and mu: read it under either
 	addr    string           // data address on 127.0.0.1
 	ctlAddr string           // control address on 127.0.0.1
+	fleetID string           // the fleet id the running process reports (Health)
 	past    []driver.Call    // the journals of earlier processes
 	holds   []*porthold.Hold // the ports of a stopped or cut-off container: Addr and ControlAddr refuse dials
 
@@ -42,6 +44,12 @@ type Node struct {
 	// answer) is still to be sent when it comes back.
 	plan    *faults.Plan
 	pending bool
+
+	// Under life, for a node of a Pool's fleet: its container's command
+	// line is that of the fleet that created it, whose id is born, so a
+	// new process of it (Restart) is renewed to this fleet's settings.
+	born    string
+	renewal *driver.Renewal
 }
 
 var (
@@ -89,8 +97,11 @@ func (n *Node) dial(ctx context.Context, ctlAddr string) (*driver.ControlClient,
 		return nil, driver.Health{}, err
 	}
 	h, err := cc.Health(ctx)
-	if err == nil && (h.Index != n.index || h.FleetID != n.cl.id) {
-		err = fmt.Errorf("server %d: control %s answers as server %d of fleet %q, not of fleet %q: %w", n.index, ctlAddr, h.Index, h.FleetID, n.cl.id, errStale)
+	n.mu.Lock()
+	id := n.fleetID
+	n.mu.Unlock()
+	if err == nil && (h.Index != n.index || h.FleetID != id) {
+		err = fmt.Errorf("server %d: control %s answers as server %d of fleet %q, not of fleet %q: %w", n.index, ctlAddr, h.Index, h.FleetID, id, errStale)
 	}
 	if err != nil {
 		cc.Close()

@@ -74,8 +74,8 @@ func TestControlChecksFleet(t *testing.T) {
 	srv := server2("other")
 	ctl := srv.ControlAddrs()[0]
 
-	n := &Node{cl: &cluster{id: "mine"}, index: 2, ctlAddr: ctl}
-	if err := (healthy{n}).check(ctx, ctl); !errors.Is(err, errStale) {
+	n := &Node{cl: &cluster{id: "mine"}, index: 2, ctlAddr: ctl, fleetID: "mine"}
+	if err := (healthy{n: n}).check(ctx, ctl); !errors.Is(err, errStale) {
 		t.Errorf("health check of another fleet's server 2: %v, want errStale", err)
 	}
 	if err := n.SetFaults(ctx, faults.MustParse("error=boom")); !errors.Is(err, errStale) {
@@ -104,11 +104,11 @@ func TestControlChecksFleet(t *testing.T) {
 	srv = server2("mine")
 	ctl = srv.ControlAddrs()[0]
 	n.ctlAddr = ctl
-	if err := (healthy{n}).check(ctx, ctl); err != nil {
+	if err := (healthy{n: n}).check(ctx, ctl); err != nil {
 		t.Errorf("health check of the node's own server: %v", err)
 	}
-	wrongIndex := &Node{cl: &cluster{id: "mine"}, index: 3, ctlAddr: ctl}
-	if err := (healthy{wrongIndex}).check(ctx, ctl); !errors.Is(err, errStale) {
+	wrongIndex := &Node{cl: &cluster{id: "mine"}, index: 3, ctlAddr: ctl, fleetID: "mine"}
+	if err := (healthy{n: wrongIndex}).check(ctx, ctl); !errors.Is(err, errStale) {
 		t.Errorf("health check of server 2 as server 3: %v, want errStale", err)
 	}
 	if err := n.SetFaults(ctx, faults.MustParse("error=boom")); err != nil {

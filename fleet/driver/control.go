@@ -142,6 +142,27 @@ func (c *ControlClient) Reset(ctx context.Context) error {
 	return c.call(ctx, "Reset", c.auth(), &wire.Empty{})
 }
 
+// Renewal is what Renew makes a server: a new one with this seed, in a
+// fleet of this size, reporting this fleet id, under this plan.
+type Renewal struct {
+	Seed      uint64
+	FleetSize int
+	FleetID   string
+	Faults    faults.Plan
+}
+
+// Renew makes the server what a new one with r's settings would be, on
+// the same ports: its connections close and calls in flight end, its
+// journal and counts start again, the PRNG of its fault decisions starts
+// from r.Seed, its receivers are new instances, and it serves again, up,
+// under r.Faults (a server that a crash fault took down comes back). A
+// server with a process of its own (rpcfleet serve --count 1, as in a
+// container) is then indistinguishable from a new process but for its
+// ports and the IDs of its journal's calls, which fleet.Fleet renumbers.
+func (c *ControlClient) Renew(ctx context.Context, r Renewal) error {
+	return c.call(ctx, "Renew", wire.RenewArgs{Seed: r.Seed, FleetSize: r.FleetSize, FleetID: r.FleetID, Plan: r.Faults.String(), Token: c.token}, &wire.Empty{})
+}
+
 // Health reports the server's state; a nil error means it is serving.
 func (c *ControlClient) Health(ctx context.Context) (Health, error) {
 	var h Health

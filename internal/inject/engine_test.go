@@ -207,3 +207,31 @@ func TestBlackholesAreWindowsOfTheirOwn(t *testing.T) {
 		t.Errorf("a connection was decided to %v, want none", d.Fault)
 	}
 }
+
+// An engine reseeded and given a new plan (as a renewed server's is)
+// decides as a new one with that seed and fleet size, whatever the old one
+// drew and counted: the PRNG, the counts and a share-of-the-fleet rule's
+// pick all start again.
+func TestEngineReseededIsANewEngine(t *testing.T) {
+	plan := faults.MustParse("error=boom,p=0.3;delay=10ms,jitter=5ms,p=0.5;error=picked,servers=50%,first=3")
+	for _, size := range []int{4, 9} {
+		e := inject.NewEngine(42, 3, 5)
+		e.SetFaults(faults.MustParse("error=old,p=0.5;delay=1ms,jitter=1ms"))
+		for range 37 {
+			e.Decide("Service.Method")
+			e.DecideAccept()
+		}
+		e.Reseed(43, size)
+		if e.Calls() != 0 {
+			t.Fatalf("fleet of %d: reseeded engine has %d calls, want none", size, e.Calls())
+		}
+		e.SetFaults(plan)
+		fresh := inject.NewEngine(43, 3, size)
+		fresh.SetFaults(plan)
+		for i := range 300 {
+			if got, want := e.Decide("Service.Method"), fresh.Decide("Service.Method"); !reflect.DeepEqual(got, want) {
+				t.Fatalf("fleet of %d, call %d: reseeded engine decided %+v, a new one %+v", size, i+1, got, want)
+			}
+		}
+	}
+}

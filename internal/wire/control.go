@@ -31,3 +31,13 @@ type ReseedArgs struct {
 	FleetSize int
 	Token     string
 }
+
+// RenewArgs is the argument of Control.Renew: what the renewed server
+// is, its plan in text form, and the control token.
+type RenewArgs struct {
+	Seed      uint64
+	FleetSize int
+	FleetID   string
+	Plan      string
+	Token     string
+}

@@ -2,8 +2,10 @@ package container_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -51,9 +53,13 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
 	Expect(container.BuildPackage(ctx, kvPackage, kvImage)).To(Succeed())
 }, func() {}, NodeTimeout(5*time.Minute))
 
-// Every process checks that it left no container or network behind.
+// Every process closes its pool and checks that it left no container or
+// network behind.
 var _ = SynchronizedAfterSuite(func(ctx SpecContext) {
 	if container.Available(ctx) == nil {
+		stats := fmt.Sprintf("%+v; graceful kills: %+v", pool.Stats(), gracefulPool.Stats())
+		Expect(errors.Join(pool.Close(ctx), gracefulPool.Close(ctx))).To(Succeed())
+		AddReportEntry("container pools", stats)
 		Expect(container.Owned(ctx)).To(BeEmpty(), "containers and networks left behind")
 	}
 }, func(ctx SpecContext) {
@@ -88,8 +94,19 @@ func on(b driver.Backend) starter {
 	}
 }
 
-// containers is the Docker backend on the image built for this run.
-func containers() driver.Backend { return container.New(image) }
+// pool is this process's pool of containers of the image built for this
+// run (each Ginkgo process is a process of its own): a spec's fleet runs
+// on containers that earlier specs' fleets left, renewed, and starts new
+// ones only where there are none. The suite closes it when it ends.
+var pool = container.NewPool(container.New(image))
+
+// gracefulPool is the pool of the specs whose Kill is graceful (SIGTERM,
+// then SIGKILL).
+var gracefulPool = container.NewPool(container.New(image, container.WithGracefulKill(5*time.Second)))
+
+// containers is the Docker backend of most specs: the process's pool.
+// Specs about creating and removing containers use container.New.
+func containers() driver.Backend { return pool }
 
 // newCaller returns a reference caller closed when the spec ends.
 func newCaller(opts ...caller.Option) *caller.Caller {
@@ -108,4 +125,14 @@ func fanOut(ctx context.Context, c *caller.Caller, addrs []string) ([]caller.Res
 // in a container names its in-container address).
 func fromServer(i int) types.GomegaMatcher {
 	return HavePrefix(fmt.Sprintf("Hello, Alice! (server %d at ", i))
+}
+
+// owned returns the containers and networks this process owns (see
+// container.Owned), sorted: between specs, those of its pool.
+func owned(ctx context.Context) []string {
+	GinkgoHelper()
+	ids, err := container.Owned(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	slices.Sort(ids)
+	return ids
 }

@@ -77,7 +77,7 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 			Expect(err).To(MatchError(syscall.ECONNREFUSED), "the stale address reaches no server")
 		},
 		Entry("killed (SIGKILL)", containers(), SpecTimeout(time.Minute)),
-		Entry("stopped (SIGTERM)", container.New(image, container.WithGracefulKill(5*time.Second)), SpecTimeout(time.Minute)),
+		Entry("stopped (SIGTERM)", gracefulPool, SpecTimeout(time.Minute)),
 	)
 
 	It("does not stop a running server whose control port does not answer", func(ctx SpecContext) {
@@ -137,7 +137,7 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 	}, SpecTimeout(time.Minute))
 
 	It("keeps faults set while a server is down, and applies them when it restarts, as in process", func(ctx SpecContext) {
-		f := on(container.New(image, container.WithGracefulKill(5*time.Second)))(ctx, 2)
+		f := on(gracefulPool)(ctx, 2)
 		c := newCaller()
 		Expect(f.Kill(ctx, 1)).To(Succeed())
 		Expect(f.SetServerFaults(ctx, 1, faults.MustParse("error=boom"))).To(Succeed(), "nothing is dialled")
@@ -156,27 +156,32 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 	}, SpecTimeout(time.Minute))
 
 	It("removes every container and network it created when the fleet stops", func(ctx SpecContext) {
-		f, err := fleet.Start(ctx, fleet.WithServers(2), fleet.WithBackend(containers()))
+		before := owned(ctx) // the pool's
+		f, err := fleet.Start(ctx, fleet.WithServers(2), fleet.WithBackend(container.New(image)))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(container.Owned(ctx)).To(HaveLen(3), "two containers and a network")
+		Expect(container.Owned(ctx)).To(HaveLen(len(before)+3), "two containers and a network")
 		Expect(f.Pause(ctx, 0)).To(Succeed()) // a paused container is removed too
 		Expect(f.Stop(ctx)).To(Succeed())
-		Expect(container.Owned(ctx)).To(BeEmpty())
+		Expect(owned(ctx)).To(Equal(before))
 		Expect(f.Stop(ctx)).To(Succeed(), "a second Stop")
 	}, SpecTimeout(time.Minute))
 
 	It("refuses options a container fleet cannot honour, leaving nothing behind", func(ctx SpecContext) {
-		_, err := fleet.Start(ctx, fleet.WithBackend(containers()), fleet.WithBasePort(20000))
-		Expect(err).To(MatchError(ContainSubstring("ephemeral ports")))
-		Expect(container.Owned(ctx)).To(BeEmpty())
+		before := owned(ctx)
+		for _, b := range []driver.Backend{container.New(image), pool} {
+			_, err := fleet.Start(ctx, fleet.WithBackend(b), fleet.WithBasePort(20000))
+			Expect(err).To(MatchError(ContainSubstring("ephemeral ports")))
+		}
+		Expect(owned(ctx)).To(Equal(before))
 	}, SpecTimeout(time.Minute))
 
 	It("fails fast on an image that does not exist locally, and never pulls it", func(ctx SpecContext) {
+		before := owned(ctx)
 		t0 := time.Now()
 		_, err := fleet.Start(ctx, fleet.WithBackend(container.New("rpcfleet:no-such-tag", container.WithStartTimeout(5*time.Second))))
 		Expect(err).To(MatchError(ContainSubstring(`image "rpcfleet:no-such-tag" not found locally: build it with make image, container.Build or container.BuildPackage`)))
 		Expect(time.Since(t0)).To(BeNumerically("<", 3*time.Second), "no pull, no retries")
-		Expect(container.Owned(ctx)).To(BeEmpty(), "nothing left behind")
+		Expect(owned(ctx)).To(Equal(before), "nothing left behind")
 	}, SpecTimeout(time.Minute))
 })
 

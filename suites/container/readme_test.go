@@ -3,14 +3,17 @@ package container_test
 import (
 	"context"
 	"net/rpc"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/rpcfleet/rpcfleet/caller"
 	"github.com/rpcfleet/rpcfleet/examples/kv/kv"
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet"
 	"github.com/rpcfleet/rpcfleet/fleet/container"
+	"github.com/rpcfleet/rpcfleet/suites"
 )
 
 // readmeContainers is the README's container snippet, compiled; the specs
@@ -47,3 +50,25 @@ func readmeOwnService(ctx context.Context) {
 }
 
 var _ = readmeOwnService
+
+// readmePool is the README's pool snippet, compiled (its declarations are
+// package-level in a suite; Go takes them in a function too). The suite's
+// own pool (container_suite_test.go) and its reference specs
+// (reference_test.go) run it.
+func readmePool() {
+	newFanOut := func(timeout time.Duration) suites.FanOuter {
+		return suites.Reference(caller.New(caller.WithTimeout(timeout)))
+	}
+	var pool = container.NewPool(container.New("rpcfleet:dev")) // one per Ginkgo process; it starts nothing yet
+
+	var _ = AfterSuite(func(ctx SpecContext) {
+		Expect(pool.Close(ctx)).To(Succeed()) // removes every container it kept, and its network
+	})
+
+	var _ = Describe("my fan-out on containers", Label("container"), func() {
+		suites.Conformance(newFanOut, suites.TimesOut(), suites.HonoursCancel(),
+			suites.WithFleetOptions(fleet.WithBackend(pool)), suites.WithoutConnCount(), suites.WithSlack(3*time.Second))
+	})
+}
+
+var _ = readmePool
