@@ -90,8 +90,7 @@ func (b *Backend) Start(ctx context.Context, cfg driver.Config) (driver.Cluster,
 	if err := check(cfg); err != nil {
 		return nil, err
 	}
-	silenceBanner.Do(func() { tclog.SetDefault(quiet{}) })
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fleet/container: docker: %w", err)
 	}
@@ -251,7 +250,7 @@ func publishOnLoopback(hc *dcontainer.HostConfig) {
 }
 
 // silenceBanner makes testcontainers-go's package-wide default logger
-// quiet, once per process, before the backend first connects: it prints
+// quiet, once per process, before the package first connects (dockerClient): it prints
 // a banner of a dozen lines through it when a process first connects to
 // Docker, whatever logger a request is given (WithLogger, which each
 // request of the backend sets to quiet, covers only the request's own
@@ -259,6 +258,13 @@ func publishOnLoopback(hc *dcontainer.HostConfig) {
 // log, give it a logger of yours (log.SetDefault of its log package)
 // after the first Start.
 var silenceBanner sync.Once
+
+// dockerClient connects to the Docker engine as testcontainers-go does,
+// its banner silenced first (see silenceBanner). The caller closes it.
+func dockerClient(ctx context.Context) (*testcontainers.DockerClient, error) {
+	silenceBanner.Do(func() { tclog.SetDefault(quiet{}) })
+	return testcontainers.NewDockerClientWithOpts(ctx)
+}
 
 // quiet drops testcontainers-go's progress log.
 type quiet struct{}

@@ -14,7 +14,6 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
-	"github.com/testcontainers/testcontainers-go"
 )
 
 // Package is the import path of the binary the image runs.
@@ -109,7 +108,7 @@ func buildImage(ctx context.Context, pkg, tags, bin string, dockerfile []byte, t
 		return err
 	}
 
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return fmt.Errorf("fleet/container: docker: %w", err)
 	}
@@ -154,7 +153,7 @@ func buildImage(ctx context.Context, pkg, tags, bin string, dockerfile []byte, t
 // alone too: only a Sweep there can tell whether their process lives.
 // Call it when a suite starts.
 func Sweep(ctx context.Context) error {
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return fmt.Errorf("fleet/container: docker: %w", err)
 	}
@@ -200,7 +199,7 @@ func isConflict(err error) bool { return cerrdefs.IsConflict(err) }
 // stopped and every Pool has closed. They are told apart by a label with a random value chosen once
 // per process, not by PID.
 func Owned(ctx context.Context) ([]string, error) {
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fleet/container: docker: %w", err)
 	}

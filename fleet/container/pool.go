@@ -109,7 +109,7 @@ func (p *Pool) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, er
 	if err := check(cfg); err != nil {
 		return nil, err
 	}
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fleet/container: docker: %w", err)
 	}
@@ -251,7 +251,7 @@ func (p *Pool) Close(ctx context.Context) error {
 	if !created {
 		return nil
 	}
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	cli, err := dockerClient(ctx)
 	if err != nil {
 		return fmt.Errorf("fleet/container: docker: %w", err)
 	}
