@@ -93,7 +93,14 @@ func fleetAPI(start starter) {
 		calls, err := f.ServerCalls(ctx, 1)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(calls).To(HaveExactElements(HaveField("Outcome", fleet.OK), HaveField("Outcome", fleet.OK)))
-		Expect(f.Calls(ctx)).To(HaveLen(4))
+		// The merged journal holds both of server 1's calls beside server
+		// 0's (counted by server: a call from another process that dials
+		// a port Docker has just reused would land on server 0 too).
+		all, err := f.Calls(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(all).To(HaveEach(HaveField("Server", BeElementOf(0, 1))))
+		Expect(all).To(ContainElements(calls))
+		Expect(all).To(ContainElement(HaveField("Server", 0)))
 	}, SpecTimeout(time.Minute))
 
 	It("picks the same servers for a share-of-the-fleet rule as an in-process fleet with the same seed", func(ctx SpecContext) {
