@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
@@ -118,15 +120,17 @@ func (c *cluster) removeContainer(ctx context.Context, id string) error {
 	return err
 }
 
-// removeLabelled removes every container (at most c.parallel at once),
-// then every network, that carries the fleet's label.
+// removeLabelled removes every container, one at a time, then every
+// network, that carries the fleet's label. One at a time: containers of
+// one network force-removed in parallel have left the engine (20.10)
+// with an endpoint it never frees, and a network it can never remove.
 func (c *cluster) removeLabelled(ctx context.Context) error {
 	f := make(client.Filters).Add("label", labelFleet+"="+c.id)
 	ctrs, err := c.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return fmt.Errorf("list containers: %w", err)
 	}
-	err = each(len(ctrs.Items), c.parallel, func(i int) error {
+	err = each(len(ctrs.Items), 1, func(i int) error {
 		if err := c.removeContainer(ctx, ctrs.Items[i].ID); err != nil {
 			return fmt.Errorf("remove container %.12s: %w", ctrs.Items[i].ID, err)
 		}
@@ -141,9 +145,32 @@ func (c *cluster) removeLabelled(ctx context.Context) error {
 		return fmt.Errorf("list networks: %w", err)
 	}
 	for _, n := range nets.Items {
-		if _, err := c.cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
+		if err := c.removeNetwork(ctx, n.ID); err != nil {
 			errs = append(errs, fmt.Errorf("remove network %.12s: %w", n.ID, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// removeNetwork removes network id. The engine detaches a removed
+// container's endpoint a moment after the removal returns, and refuses
+// to remove a network with "active endpoints" until then: that refusal is
+// tried again, for up to 10s.
+func (c *cluster) removeNetwork(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		_, err := c.cli.NetworkRemove(ctx, id, client.NetworkRemoveOptions{})
+		if err == nil || isNotFound(err) {
+			return nil
+		}
+		if !strings.Contains(err.Error(), "active endpoints") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
