@@ -173,7 +173,10 @@ func TestPipelinedRequestsWaitAtTheCap(t *testing.T) {
 // A connection quiet for WithIdleTimeout with no call in flight is
 // closed; one whose call is in flight longer than that is not.
 func TestIdleConnectionsAreClosed(t *testing.T) {
-	f := start1(t, fleet.WithIdleTimeout(100*time.Millisecond), fleet.WithFaults(faults.MustParse("delay=400ms,first=1")))
+	// An idle timeout far above a busy machine's scheduling delays, so
+	// that only real idleness trips it (100ms once closed a connection
+	// between two back-to-back calls under make test's load).
+	f := start1(t, fleet.WithIdleTimeout(time.Second), fleet.WithFaults(faults.MustParse("delay=2500ms,first=1")))
 	c, err := net.Dial("tcp", f.Addrs()[0])
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +193,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 		t.Fatalf("a second call: %v", err)
 	}
 	// Now quiet: the server closes it, and the client's next call fails.
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(2500 * time.Millisecond)
 	if err := client.Call("Service.Method", fleet.Args{Name: "after"}, &r); err == nil {
 		t.Error("a call on a connection idle beyond the timeout succeeded: it was not closed")
 	}
