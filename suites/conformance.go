@@ -100,7 +100,8 @@ type Result = ResultOf[fleet.Reply]
 
 // ResultsOf returns one result per address, result i for addrs[i] with the
 // reply and error get(i) returns for it: the adapter of a fan-out whose
-// own results are by index.
+// own results are by index. get is called for every index of addrs, so it
+// must answer for each, also when the fan-out returned fewer results.
 func ResultsOf[R any](addrs []string, get func(i int) (R, error)) []ResultOf[R] {
 	out := make([]ResultOf[R], len(addrs))
 	for i, a := range addrs {
@@ -240,6 +241,7 @@ type config struct {
 	slack     time.Duration
 	noConns   bool    // the backend cannot count its open connections
 	virtual   *Dialer // non-nil: fleets in memory, specs in synctest bubbles
+	ownStart  bool    // start is WithFleet's
 }
 
 func defaults() config {
@@ -276,7 +278,7 @@ func AggregatesErrors() Option { return func(c *config) { c.aggregates = true } 
 // fleet.WithBackend with a backend built in a BeforeSuite. The suite stops
 // every fleet it starts.
 func WithFleet(start func(ctx context.Context, opts ...fleet.Option) (*fleet.Fleet, error)) Option {
-	return func(c *config) { c.start = start }
+	return func(c *config) { c.start, c.ownStart = start, true }
 }
 
 // WithFleetOptions adds opts to every fleet the suite starts, e.g.
@@ -310,8 +312,9 @@ func WithSlack(d time.Duration) Option { return func(c *config) { c.slack = d } 
 // (caller.WithDialer(d.Dial)); a caller that dials TCP itself cannot join
 // a bubble. Only Run and RunOf can: Ginkgo cannot host a bubble
 // (onsi/ginkgo#1601), so under Conformance the suite is one failing spec
-// that says so. Not with WithFleet's backends or WithFleetOptions that
-// the in-memory transport refuses (ports, unix sockets, control).
+// that says so. Not with WithFleet (RunOf fails at once), nor with
+// WithFleetOptions that the in-memory transport refuses (ports, unix
+// sockets, control).
 func InVirtualTime(d *Dialer) Option { return func(c *config) { c.virtual = d } }
 
 // Dialer dials the fleet of the conformance spec that is running, for an

@@ -147,6 +147,7 @@ func (h *spec[A, R]) startFleet(ctx context.Context, n int, opts ...fleet.Option
 	h.Expect(err).NotTo(HaveOccurred(), "starting a fleet of %d servers", n)
 	if h.cfg.virtual != nil {
 		h.cfg.virtual.point(f)
+		h.Cleanup(func(context.Context) { h.cfg.virtual.point(nil) }, time.Second)
 	}
 	h.Cleanup(func(ctx context.Context) {
 		h.Expect(f.Stop(ctx)).To(Succeed())

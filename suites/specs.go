@@ -89,6 +89,9 @@ func RunOf[A, R any](t *testing.T, call Call[A, R], newImpl func(timeout time.Du
 		t.Fatalf("suites: RPCFLEET_SEED: %v", err)
 	}
 	h := newHarness(call, newImpl, opts)
+	if h.cfg.virtual != nil && h.cfg.ownStart {
+		t.Fatal("suites: InVirtualTime starts its fleets in memory itself: it cannot be used with WithFleet")
+	}
 	tree := h.tree()
 	notes := append([]string{fmt.Sprintf("conformance: seed %d (RPCFLEET_SEED=%d repeats it)", seed, seed)}, h.notes("go test -race")...)
 	var bubble spectree.Bubble

@@ -27,6 +27,7 @@ type Client struct {
 	dial    func(ctx context.Context, addr string) (net.Conn, error)
 	mu      sync.Mutex
 	conns   map[string]*rpc.Client
+	closed  bool
 }
 
 // Option configures a Client.
@@ -60,6 +61,7 @@ type Result struct {
 func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closed = true
 	for addr, rc := range c.conns {
 		rc.Close()
 		delete(c.conns, addr)
@@ -116,8 +118,11 @@ func (c *Client) get(ctx context.Context, addr, key string) (string, error) {
 // conn returns the connection to addr, dialling it the first time.
 func (c *Client) conn(ctx context.Context, addr string) (*rpc.Client, error) {
 	c.mu.Lock()
-	rc := c.conns[addr]
+	rc, closed := c.conns[addr], c.closed
 	c.mu.Unlock()
+	if closed {
+		return nil, rpc.ErrShutdown
+	}
 	if rc != nil {
 		return rc, nil
 	}
@@ -134,6 +139,10 @@ func (c *Client) conn(ctx context.Context, addr string) (*rpc.Client, error) {
 	rc = rpc.NewClient(nc)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		rc.Close()
+		return nil, rpc.ErrShutdown
+	}
 	if old := c.conns[addr]; old != nil { // another fan-out dialled first
 		rc.Close()
 		return old, nil

@@ -53,6 +53,7 @@ type kvClient struct {
 	timeout time.Duration
 	mu      sync.Mutex
 	conns   map[string]*rpc.Client
+	closed  bool
 }
 
 type kvResult struct {
@@ -63,6 +64,7 @@ type kvResult struct {
 func (c *kvClient) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closed = true
 	for addr, rc := range c.conns {
 		rc.Close()
 		delete(c.conns, addr)
@@ -130,8 +132,11 @@ func (c *kvClient) get(ctx context.Context, addr, key string) (string, error) {
 
 func (c *kvClient) conn(ctx context.Context, addr string) (*rpc.Client, error) {
 	c.mu.Lock()
-	rc := c.conns[addr]
+	rc, closed := c.conns[addr], c.closed
 	c.mu.Unlock()
+	if closed {
+		return nil, rpc.ErrShutdown
+	}
 	if rc != nil {
 		return rc, nil
 	}
@@ -146,6 +151,10 @@ func (c *kvClient) conn(ctx context.Context, addr string) (*rpc.Client, error) {
 	rc = rpc.NewClient(nc)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		rc.Close()
+		return nil, rpc.ErrShutdown
+	}
 	if old := c.conns[addr]; old != nil {
 		rc.Close()
 		return old, nil

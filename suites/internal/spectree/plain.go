@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,8 +111,8 @@ func Seed(seed string) (int64, error) {
 	if seed == "" {
 		return time.Now().UnixNano() % 100000, nil
 	}
-	var n int64
-	if _, err := fmt.Sscan(seed, &n); err != nil {
+	n, err := strconv.ParseInt(strings.TrimSpace(seed), 10, 64)
+	if err != nil {
 		return 0, fmt.Errorf("seed %q: not an integer", seed)
 	}
 	return n, nil
