@@ -181,10 +181,7 @@ func (n *node) measure(ctx context.Context, cc *driver.ControlClient) error {
 // Clock measures the server's clock afresh; a killed server's is the last
 // measured. A server on this process's clock reports a zero Clock.
 func (n *node) Clock(ctx context.Context) (driver.Clock, error) {
-	n.mu.Lock()
-	killed := n.killed
-	n.mu.Unlock()
-	if !killed {
+	if !n.isKilled() {
 		if err := n.control(ctx, func(cc *driver.ControlClient, _ driver.Health) error { return n.measure(ctx, cc) }); err != nil {
 			return driver.Clock{}, err
 		}
@@ -205,10 +202,7 @@ func (n *node) SetFaults(ctx context.Context, p faults.Plan) error {
 	n.life.Lock()
 	defer n.life.Unlock()
 	n.hole = n.hole || hasHole(p)
-	n.mu.Lock()
-	killed := n.killed
-	n.mu.Unlock()
-	if !killed {
+	if !n.isKilled() {
 		if err := n.control(ctx, func(cc *driver.ControlClient, _ driver.Health) error { return cc.SetFaults(ctx, p) }); err != nil {
 			return err
 		}
@@ -281,10 +275,7 @@ func (n *node) journal(ctx context.Context) ([]driver.Call, error) {
 func (n *node) Kill(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
-	n.mu.Lock()
-	killed := n.killed
-	n.mu.Unlock()
-	if killed {
+	if n.isKilled() {
 		return nil
 	}
 	last, err := n.lastJournal(ctx)
@@ -473,10 +464,7 @@ func (n *node) comeBack(ctx context.Context, f found, old time.Time) error {
 func (n *node) ResetCalls(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
-	n.mu.Lock()
-	killed := n.killed
-	n.mu.Unlock()
-	if !killed {
+	if !n.isKilled() {
 		if err := n.control(ctx, func(cc *driver.ControlClient, _ driver.Health) error { return cc.Reset(ctx) }); err != nil {
 			return err
 		}
@@ -487,14 +475,19 @@ func (n *node) ResetCalls(ctx context.Context) error {
 	return nil
 }
 
+// isKilled reports whether Kill took the server down and no Restart has
+// brought it back.
+func (n *node) isKilled() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.killed
+}
+
 // lifecycle runs one of the control port's lifecycle moves.
 func (n *node) lifecycle(ctx context.Context, move func(*driver.ControlClient, context.Context) error) error {
 	n.life.Lock()
 	defer n.life.Unlock()
-	n.mu.Lock()
-	killed := n.killed
-	n.mu.Unlock()
-	if killed {
+	if n.isKilled() {
 		return errors.New("it is killed: Restart it")
 	}
 	return n.control(ctx, func(cc *driver.ControlClient, _ driver.Health) error { return move(cc, ctx) })
@@ -528,10 +521,7 @@ func (n *node) Reconnect(ctx context.Context) error {
 func (n *node) Release(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
-	n.mu.Lock()
-	killed := n.killed
-	n.mu.Unlock()
-	if killed {
+	if n.isKilled() {
 		return nil
 	}
 	return n.control(ctx, func(cc *driver.ControlClient, _ driver.Health) error { return cc.Release(ctx) })
@@ -541,10 +531,7 @@ func (n *node) Release(ctx context.Context) error {
 func (n *node) detach(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
-	n.mu.Lock()
-	killed := n.killed
-	n.mu.Unlock()
-	if killed {
+	if n.isKilled() {
 		return nil // its orchestrator brings it back
 	}
 	cc, h, err := n.dial(ctx)
