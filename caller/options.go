@@ -13,6 +13,7 @@ type config struct {
 	timeout     time.Duration
 	dialTimeout time.Duration
 	maxAbandon  int
+	maxConns    int
 	dial        func(ctx context.Context, addr string) (net.Conn, error)
 	protocol    Protocol
 
@@ -80,6 +81,17 @@ func WithProtocol(p Protocol) Option { return func(c *config) { c.protocol = p }
 // pending calls grow without bound, and recycling never fails a healthy
 // call of another fan-out.
 func WithMaxAbandoned(n int) Option { return func(c *config) { c.maxAbandon = n } }
+
+// WithMaxConns bounds the connections a Caller keeps open between calls
+// (default 0: one per address ever called, kept until it breaks or Close).
+// When the last call in flight on a connection ends while the Caller holds
+// more than n, that connection is closed, and the address is dialled again
+// when next called. A connection with calls in flight is never closed for
+// it: bound those with WithConcurrency. Together they bound a fan-out to
+// 100,000 servers to about c+n connections at any moment, where keeping
+// one per server would hold 100,000 (each some 30 KB of net/rpc and gob
+// state, on the two ends).
+func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = max(n, 0) } }
 
 // WithConcurrency sets how many calls of one fan-out may be in flight at
 // once, retries and hedges included (0, the default: no limit). Calls

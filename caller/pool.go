@@ -16,13 +16,15 @@ var ErrClosed = errors.New("caller: closed")
 
 // pool keeps one rpc.Client per address. It is safe for concurrent use.
 //
-// A connection leaves the pool in one of two ways. A broken one (the
+// A connection leaves the pool in one of three ways. A broken one (the
 // server closed it, a network error) is discarded: closed at once, since
 // every call on it fails anyway. One holding too many abandoned calls is
 // retired: new calls go to a fresh connection, and the old one is closed
 // as soon as no call that somebody still waits for is in flight on it, so
-// recycling never fails another fan-out's healthy call. Close closes
-// everything, retired connections and dials in progress included.
+// recycling never fails another fan-out's healthy call. One whose last call
+// ends while the pool holds more than WithMaxConns is retired the same way.
+// Close closes everything, retired connections and dials in progress
+// included.
 type pool struct {
 	cfg  *config
 	done chan struct{} // closed by close: ends backoff sleeps
@@ -191,9 +193,22 @@ func (p *pool) release(addr string, cn *conn, abandoned bool) {
 	if abandoned && p.cfg.maxAbandon > 0 && cn.abandoned.Add(1) >= int64(p.cfg.maxAbandon) {
 		p.retire(addr, cn)
 	}
-	if cn.active.Add(-1) == 0 && cn.retired.Load() {
-		p.closeConn(cn)
+	if cn.active.Add(-1) != 0 {
+		return
 	}
+	switch {
+	case cn.retired.Load():
+		p.closeConn(cn)
+	case p.cfg.maxConns > 0 && p.open() > p.cfg.maxConns:
+		p.retire(addr, cn) // closes it unless a call took it meanwhile
+	}
+}
+
+// open is how many connections the pool holds, dials in progress included.
+func (p *pool) open() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.conns)
 }
 
 // retire takes cn out of the pool, so the next get redials, and closes it

@@ -161,3 +161,44 @@ func journalLen(t *testing.T, f *fleet.Fleet) int {
 	}
 	return len(calls)
 }
+
+// With WithMaxConns(2), a fan-out to 6 servers (2 calls at a time) leaves
+// 2 connections open, the others closed as their calls end, as the
+// servers see; the next fan-out redials the rest and answers every call.
+func TestMaxConnsBoundsTheConnectionsKept(t *testing.T) {
+	f := startFleet(t, 6)
+	c := New(WithMaxConns(2), WithConcurrency(2))
+	defer c.Close()
+	addrs := f.Addrs()
+	for round := range 3 {
+		results, err := fanOut(t.Context(), c, addrs)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		for i, r := range results {
+			if r.Err != nil || r.From != addrs[i] {
+				t.Errorf("round %d, results[%d]: %v from %q", round, i, r.Err, r.From)
+			}
+		}
+		if n := c.pool.open(); n != 2 {
+			t.Errorf("round %d: the pool holds %d connections, want 2", round, n)
+		}
+	}
+	serverSide := func() (open int) {
+		for i := range addrs {
+			n, err := f.OpenConns(t.Context(), i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			open += n
+		}
+		return open
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for open := serverSide(); open != 2; open = serverSide() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the servers hold %d open connections, want 2", open)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -3,7 +3,10 @@ package fleet_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,4 +101,69 @@ func BenchmarkFanOutAll(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkFanOutBounded fans out to every server of a fleet of n through
+// a caller that keeps at most 1,000 connections and 1,000 calls in flight
+// (caller.WithMaxConns, caller.WithConcurrency), so every call dials: time
+// per call, and the process's peak resident memory (VmHWM, reset before
+// the fleet starts: fleet and fan-outs together). This is how a fan-out to
+// 100,000 servers fits in 2 GiB; BenchmarkFanOutAll keeps a connection per
+// server.
+func BenchmarkFanOutBounded(b *testing.B) {
+	const bound = 1_000
+	for _, n := range []int{5_000, 100_000} {
+		for _, tr := range transports {
+			if n > tr.max {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/servers=%d", tr.name, n), func(b *testing.B) {
+				resetPeakRSS(b)
+				f, err := fleet.Start(context.Background(), append([]fleet.Option{fleet.WithServers(n), fleet.WithJournalLimit(1)}, tr.opts...)...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer f.Stop(context.Background())
+				c := caller.New(caller.WithDialer(f.Dial), caller.WithMaxConns(bound), caller.WithConcurrency(bound),
+					caller.WithTimeout(time.Minute), caller.WithDialTimeout(time.Minute))
+				defer c.Close()
+				addrs := f.Addrs()
+				for b.Loop() {
+					if _, err := caller.FanOut[fleet.Args, fleet.Reply](context.Background(), c, addrs, "Service.Method", fleet.Args{Name: "b"}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed())/float64(b.N)/float64(n), "ns/call")
+				b.ReportMetric(peakRSS(b)/(1<<20), "peak-MiB")
+			})
+		}
+	}
+}
+
+// resetPeakRSS resets the process's peak resident set size (Linux:
+// writing 5 to /proc/self/clear_refs), so that peakRSS measures from now.
+func resetPeakRSS(b *testing.B) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Skipf("cannot reset the peak resident size here: %v", err)
+	}
+}
+
+// peakRSS is the process's peak resident set size in bytes since start
+// or resetPeakRSS (VmHWM in /proc/self/status).
+func peakRSS(b *testing.B) float64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if kb, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(kb), " kB"))
+			if err != nil {
+				b.Fatalf("VmHWM: %v", err)
+			}
+			return float64(n) * 1024
+		}
+	}
+	b.Fatal("no VmHWM in /proc/self/status")
+	return 0
 }
