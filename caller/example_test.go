@@ -188,3 +188,27 @@ func ExampleWithProtocol() {
 	fmt.Println(product, err)
 	// Output: 42 <nil>
 }
+
+// A fan-out to more in-memory servers than the caller keeps connections
+// to: 1,000 calls in flight at a time, 1,000 connections kept after, the
+// others closed as their calls end.
+func ExampleWithMaxConns() {
+	ctx := context.Background()
+	f, err := fleet.Start(ctx, fleet.WithServers(3000), fleet.WithMemory(), fleet.WithJournalLimit(1))
+	if err != nil {
+		panic(err)
+	}
+	defer f.Stop(ctx)
+	c := caller.New(caller.WithDialer(f.Dial),
+		caller.WithConcurrency(1000), // at most 1,000 calls in flight
+		caller.WithMaxConns(1000),    // and 1,000 connections kept between calls
+	)
+	defer c.Close()
+
+	results, err := caller.FanOut[fleet.Args, fleet.Reply](ctx, c, f.Addrs(), "Service.Method", fleet.Args{Name: "Ann"})
+	fmt.Println(len(results), "results, error:", err)
+	fmt.Println(results[2999].Reply.Message[:len("Hello, Ann! (server 2999")])
+	// Output:
+	// 3000 results, error: <nil>
+	// Hello, Ann! (server 2999
+}
