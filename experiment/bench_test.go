@@ -32,3 +32,30 @@ func BenchmarkExperiment10k(b *testing.B) {
 		b.ReportMetric(float64(r.Rounds)/r.Wall.Seconds(), "fanouts/s")
 	}
 }
+
+// BenchmarkTailAtScale10kLeaves runs scenarios/tail-at-scale.yaml on
+// 10,000 servers of the in-memory transport, 50 fan-outs per strategy
+// (wait-all, then hedged): a million calls and more. One op is the whole
+// experiment, as `rpcfleet run scenarios/tail-at-scale.yaml --backend
+// memory --servers 10000 --rounds 50` runs it.
+//
+//	go test -run '^$' -bench TailAtScale10kLeaves -benchtime 1x -count 3 ./experiment
+func BenchmarkTailAtScale10kLeaves(b *testing.B) {
+	sc, err := Load("../scenarios/tail-at-scale.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc.Backend, sc.Servers, sc.Rounds = "memory", 10_000, 50
+	for b.Loop() {
+		start := time.Now()
+		rep, err := Run(context.Background(), sc, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		all, hedged := rep.Results[0], rep.Results[1]
+		b.ReportMetric(time.Since(start).Seconds(), "wall-s")
+		b.ReportMetric(float64(all.Succeeded+hedged.Succeeded)/float64(2*sc.Rounds), "ok-share")
+		b.ReportMetric(float64(all.P50.Milliseconds()), "wait-all-p50-ms")
+		b.ReportMetric(float64(hedged.P50.Milliseconds()), "hedged-p50-ms")
+	}
+}
