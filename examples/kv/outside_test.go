@@ -1,6 +1,7 @@
 package kvexample_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -43,9 +44,13 @@ func TestOutsideModuleWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	files := map[string]string{
 		"go.mod": "module example.com/mykv\n\ngo 1.26.0\n\nrequire github.com/rpcfleet/rpcfleet v0.0.0-00010101000000-000000000000\n\n" +
-			"replace github.com/rpcfleet/rpcfleet => " + root + "\n",
+			requirements(t, mod) + "replace github.com/rpcfleet/rpcfleet => " + root + "\n",
 		"go.sum":             string(sum),
 		"tail-at-scale.yaml": string(scenario),
 		"mykv_test.go": `package mykv_test
@@ -109,6 +114,21 @@ func TestMineVsHedging(t *testing.T) {
 			t.Errorf("the outside module's test run lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// requirements returns the require blocks of rpcfleet's go.mod, as go mod
+// tidy writes them into a user's go.mod (every module the build needs,
+// listed): with them the go command reads only those modules' go.mod
+// files, which this module's own build put in the module cache. With
+// rpcfleet alone listed, it would walk the whole module graph, whose
+// go.mod files a fresh cache lacks, and fail offline.
+func requirements(t *testing.T, mod []byte) string {
+	t.Helper()
+	blocks := regexp.MustCompile(`(?ms)^require \(\n.*?^\)\n`).FindAll(mod, -1)
+	if len(blocks) == 0 {
+		t.Fatal("go.mod has no require block")
+	}
+	return string(bytes.Join(blocks, []byte("\n"))) + "\n"
 }
 
 // snippet returns the Go code block of the README that follows the
