@@ -85,12 +85,14 @@ func WithMaxAbandoned(n int) Option { return func(c *config) { c.maxAbandon = n 
 // WithMaxConns bounds the connections a Caller keeps open between calls
 // (default 0: one per address ever called, kept until it breaks or Close).
 // When the last call in flight on a connection ends while the Caller holds
-// more than n, that connection is closed, and the address is dialled again
-// when next called. A connection with calls in flight is never closed for
-// it: bound those with WithConcurrency. Together they bound a fan-out to
-// 100,000 servers to about c+n connections at any moment, where keeping
-// one per server would hold 100,000 (each some 30 KB of net/rpc and gob
-// state, on the two ends).
+// more than n, that connection is closed (those kept before it stay), and
+// its address is dialled again when next called. A connection is closed
+// for it only once no call is in flight on it, and a call never starts on
+// one being closed; the connections with calls in flight are bounded by
+// WithConcurrency instead. Together they bound a fan-out to 100,000
+// servers to about c+n connections at any moment, where keeping one per
+// server would hold 100,000 (each some 30 KB of net/rpc and gob state, on
+// the two ends).
 func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = max(n, 0) } }
 
 // WithConcurrency sets how many calls of one fan-out may be in flight at

@@ -65,7 +65,8 @@ func (p *pool) get(ctx context.Context, addr string) (*conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	for attempt := 0; ; attempt++ {
+	redialled := false
+	for {
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
@@ -77,11 +78,10 @@ func (p *pool) get(ctx context.Context, addr string) (*conn, error) {
 			ctx, cn.cancel = context.WithCancel(ctx)
 			p.conns[addr] = cn
 			p.mu.Unlock()
-			p.dial(ctx, addr, cn)
+			p.dial(ctx, addr, cn) // counts our call on success
 			if cn.err != nil {
 				return nil, cn.err
 			}
-			cn.active.Add(1)
 			return cn, nil
 		}
 		p.mu.Unlock()
@@ -91,15 +91,32 @@ func (p *pool) get(ctx context.Context, addr string) (*conn, error) {
 			return nil, ctx.Err()
 		}
 		if cn.err == nil {
-			cn.active.Add(1)
-			return cn, nil
+			if p.take(addr, cn) {
+				return cn, nil
+			}
+			continue // retired or discarded meanwhile: take the next one
 		}
 		// Another fan-out's dial failed, maybe for its own ctx: dial once
 		// ourselves before giving up.
-		if attempt > 0 {
+		if redialled {
 			return nil, cn.err
 		}
+		redialled = true
 	}
+}
+
+// take counts one active call on cn if it is still addr's pooled
+// connection. Counting under the lock is what lets retire, which takes
+// cn out of the pool under the lock, read the count after and know that
+// no call can join it any more.
+func (p *pool) take(addr string, cn *conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.conns[addr] != cn {
+		return false
+	}
+	cn.active.Add(1)
+	return true
 }
 
 // warm returns, for each of addrs, its dialled connection with one active
@@ -184,6 +201,7 @@ func (p *pool) dial(ctx context.Context, addr string, cn *conn) {
 		return
 	}
 	cn.client = client
+	cn.active.Add(1) // the dialling get's call, counted before anyone can retire cn
 }
 
 // release ends one active call on cn, got from get. An abandoned call
@@ -199,23 +217,28 @@ func (p *pool) release(addr string, cn *conn, abandoned bool) {
 	switch {
 	case cn.retired.Load():
 		p.closeConn(cn)
-	case p.cfg.maxConns > 0 && p.open() > p.cfg.maxConns:
-		p.retire(addr, cn) // closes it unless a call took it meanwhile
+	case p.cfg.maxConns > 0:
+		p.retireAbove(addr, cn, p.cfg.maxConns)
 	}
-}
-
-// open is how many connections the pool holds, dials in progress included.
-func (p *pool) open() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.conns)
 }
 
 // retire takes cn out of the pool, so the next get redials, and closes it
 // once no active call is left on it; Close closes it in any case.
-func (p *pool) retire(addr string, cn *conn) {
+func (p *pool) retire(addr string, cn *conn) { p.retireAbove(addr, cn, -1) }
+
+// retireAbove retires cn as retire does, but only if it is addr's pooled
+// connection and the pool holds more than bound connections, dials in
+// progress included (bound < 0: in any case). Check and removal are one
+// step under the lock, so that two calls ending at once cannot both find
+// the pool over its bound and leave it under.
+func (p *pool) retireAbove(addr string, cn *conn, bound int) {
 	p.mu.Lock()
-	if p.conns[addr] == cn {
+	pooled := p.conns[addr] == cn
+	if bound >= 0 && (!pooled || len(p.conns) <= bound) {
+		p.mu.Unlock()
+		return
+	}
+	if pooled {
 		delete(p.conns, addr)
 	}
 	if !p.closed && !cn.closed.Load() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -162,43 +163,81 @@ func journalLen(t *testing.T, f *fleet.Fleet) int {
 	return len(calls)
 }
 
-// With WithMaxConns(2), a fan-out to 6 servers (2 calls at a time) leaves
-// 2 connections open, the others closed as their calls end, as the
-// servers see; the next fan-out redials the rest and answers every call.
+// With WithMaxConns(2), a fan-out to 6 servers leaves 2 connections open,
+// the others closed as their calls end, as the servers see; the next
+// fan-out redials the rest and answers every call. On the default path
+// (requests on warm connections sent by FanOut itself) and on the
+// strategy path (WithConcurrency).
 func TestMaxConnsBoundsTheConnectionsKept(t *testing.T) {
-	f := startFleet(t, 6)
-	c := New(WithMaxConns(2), WithConcurrency(2))
+	for _, opts := range [][]Option{{WithMaxConns(2)}, {WithMaxConns(2), WithConcurrency(2)}} {
+		t.Run(fmt.Sprintf("strategic=%v", len(opts) > 1), func(t *testing.T) {
+			f := startFleet(t, 6)
+			c := New(opts...)
+			defer c.Close()
+			addrs := f.Addrs()
+			for round := range 3 {
+				results, err := fanOut(t.Context(), c, addrs)
+				if err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
+				for i, r := range results {
+					if r.Err != nil || r.From != addrs[i] {
+						t.Errorf("round %d, results[%d]: %v from %q", round, i, r.Err, r.From)
+					}
+				}
+				if n := pooled(c); n != 2 {
+					t.Errorf("round %d: the pool holds %d connections, want 2", round, n)
+				}
+			}
+			serverSide := func() (open int) {
+				for i := range addrs {
+					n, err := f.OpenConns(t.Context(), i)
+					if err != nil {
+						t.Fatal(err)
+					}
+					open += n
+				}
+				return open
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for open := serverSide(); open != 2; open = serverSide() {
+				if time.Now().After(deadline) {
+					t.Fatalf("the servers hold %d open connections, want 2", open)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// Fan-outs sharing a Caller with WithMaxConns(1) keep taking and retiring
+// the same connections at once: no call fails for it (a call never lands
+// on a connection being closed), and the pool ends with one.
+func TestMaxConnsUnderSharedFanOuts(t *testing.T) {
+	f := startFleet(t, 4)
+	c := New(WithMaxConns(1))
 	defer c.Close()
 	addrs := f.Addrs()
-	for round := range 3 {
-		results, err := fanOut(t.Context(), c, addrs)
-		if err != nil {
-			t.Fatalf("round %d: %v", round, err)
-		}
-		for i, r := range results {
-			if r.Err != nil || r.From != addrs[i] {
-				t.Errorf("round %d, results[%d]: %v from %q", round, i, r.Err, r.From)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for round := range 50 {
+				if _, err := fanOut(t.Context(), c, addrs); err != nil {
+					t.Errorf("round %d: %v", round, err)
+					return
+				}
 			}
-		}
-		if n := c.pool.open(); n != 2 {
-			t.Errorf("round %d: the pool holds %d connections, want 2", round, n)
-		}
+		})
 	}
-	serverSide := func() (open int) {
-		for i := range addrs {
-			n, err := f.OpenConns(t.Context(), i)
-			if err != nil {
-				t.Fatal(err)
-			}
-			open += n
-		}
-		return open
+	wg.Wait()
+	if n := pooled(c); n != 1 {
+		t.Errorf("the pool holds %d connections, want 1", n)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for open := serverSide(); open != 2; open = serverSide() {
-		if time.Now().After(deadline) {
-			t.Fatalf("the servers hold %d open connections, want 2", open)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+}
+
+// pooled is how many connections c's pool holds.
+func pooled(c *Caller) int {
+	c.pool.mu.Lock()
+	defer c.pool.mu.Unlock()
+	return len(c.pool.conns)
 }

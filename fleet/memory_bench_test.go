@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -140,9 +141,11 @@ func BenchmarkFanOutBounded(b *testing.B) {
 	}
 }
 
-// resetPeakRSS resets the process's peak resident set size (Linux:
-// writing 5 to /proc/self/clear_refs), so that peakRSS measures from now.
+// resetPeakRSS returns what memory it can to the OS and resets the
+// process's peak resident set size (Linux: writing 5 to
+// /proc/self/clear_refs), so that peakRSS measures from now.
 func resetPeakRSS(b *testing.B) {
+	debug.FreeOSMemory()
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
 		b.Skipf("cannot reset the peak resident size here: %v", err)
 	}

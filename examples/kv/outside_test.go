@@ -1,7 +1,6 @@
 package kvexample_test
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/modfile"
 )
 
 // A module of its own, as a user's would be, wires a KV caller into the
@@ -44,13 +45,8 @@ func TestOutsideModuleWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	files := map[string]string{
-		"go.mod": "module example.com/mykv\n\ngo 1.26.0\n\nrequire github.com/rpcfleet/rpcfleet v0.0.0-00010101000000-000000000000\n\n" +
-			requirements(t, mod) + "replace github.com/rpcfleet/rpcfleet => " + root + "\n",
+		"go.mod":             userMod(t, root),
 		"go.sum":             string(sum),
 		"tail-at-scale.yaml": string(scenario),
 		"mykv_test.go": `package mykv_test
@@ -116,19 +112,42 @@ func TestMineVsHedging(t *testing.T) {
 	}
 }
 
-// requirements returns the require blocks of rpcfleet's go.mod, as go mod
-// tidy writes them into a user's go.mod (every module the build needs,
-// listed): with them the go command reads only those modules' go.mod
-// files, which this module's own build put in the module cache. With
-// rpcfleet alone listed, it would walk the whole module graph, whose
-// go.mod files a fresh cache lacks, and fail offline.
-func requirements(t *testing.T, mod []byte) string {
+// userMod returns the outside module's go.mod: rpcfleet's go version and
+// every module rpcfleet's go.mod requires (a superset of what go mod tidy
+// would list in a user's go.mod), rpcfleet itself, replaced by the
+// checkout at root. With all of them listed the go command reads only
+// their go.mod files, which this module's own build put in the module
+// cache; with rpcfleet alone it would walk the whole module graph, whose
+// other go.mod files a fresh cache lacks, and fail offline.
+func userMod(t *testing.T, root string) string {
 	t.Helper()
-	blocks := regexp.MustCompile(`(?ms)^require \(\n.*?^\)\n`).FindAll(mod, -1)
-	if len(blocks) == 0 {
-		t.Fatal("go.mod has no require block")
+	path := filepath.Join(root, "go.mod")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return string(bytes.Join(blocks, []byte("\n"))) + "\n"
+	ours, err := modfile.ParseLax(path, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var user modfile.File
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(user.AddModuleStmt("example.com/mykv"))
+	must(user.AddGoStmt(ours.Go.Version))
+	must(user.AddRequire(ours.Module.Mod.Path, "v0.0.0-00010101000000-000000000000"))
+	for _, r := range ours.Require {
+		user.AddNewRequire(r.Mod.Path, r.Mod.Version, true)
+	}
+	must(user.AddReplace(ours.Module.Mod.Path, "", root, ""))
+	out, err := user.Format()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 // snippet returns the Go code block of the README that follows the
