@@ -20,8 +20,9 @@
 //
 // A Caller keeps one rpc.Client per address (dialled with a timeout,
 // redialled after rpc.ErrShutdown or a broken connection, retired once it
-// holds too many abandoned calls, or once idle beyond WithMaxConns), bounds each call with a timeout and with
-// the fan-out's ctx on top of rpc.Client.Go, and reports failures in a
+// holds too many abandoned calls or once idle beyond WithMaxConns),
+// bounds each call with a timeout and with the fan-out's ctx on top of
+// rpc.Client.Go, and reports failures in a
 // *FanOutError naming exactly the failed addresses; calls a strategy
 // cancelled are marked in their Result and are not failures. It knows
 // addresses only, never a fleet, so it works against any net/rpc servers.
