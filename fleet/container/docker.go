@@ -39,7 +39,8 @@ func Available(ctx context.Context) error {
 // build context holds only the rpcfleet binary: `go build` of Package
 // with BuildTags, statically linked (CGO_ENABLED=0), run in the current directory, which
 // must lie in a module that can build Package. Nothing is pulled. Images
-// that an earlier Build of the same tag left dangling are removed.
+// that an earlier Build of the same tag left dangling are removed. Builds
+// of different tags may run at once.
 func Build(ctx context.Context, dockerfile, tag string) error {
 	df, err := os.ReadFile(dockerfile)
 	if err != nil {
@@ -136,7 +137,10 @@ func buildImage(ctx context.Context, pkg, tags, bin string, dockerfile []byte, t
 	_, err = cli.ImagePrune(ctx, client.ImagePruneOptions{
 		Filters: make(client.Filters).Add("dangling", "true").Add("label", "rpcfleet.image=true"),
 	})
-	if err != nil {
+	// The engine runs one prune at a time and refuses another meanwhile
+	// (a build of another image at once): what that one leaves dangling,
+	// the next build removes.
+	if err != nil && !cerrdefs.IsConflict(err) {
 		return fmt.Errorf("fleet/container: prune: %w", err)
 	}
 	return nil

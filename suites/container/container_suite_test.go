@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,8 +50,14 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) {
 		Skip(fmt.Sprintf("no Docker engine answers (%v); with CI=true this fails", err))
 	}
 	Expect(container.Sweep(ctx)).To(Succeed())
-	Expect(container.Build(ctx, "../../docker/Dockerfile", image)).To(Succeed())
-	Expect(container.BuildPackage(ctx, kvPackage, kvImage)).To(Succeed())
+	// The two images at once: each is a go build and a docker build, and
+	// the suite's other process waits for both.
+	var wg sync.WaitGroup
+	var kvErr error
+	wg.Go(func() { kvErr = container.BuildPackage(ctx, kvPackage, kvImage) })
+	err := container.Build(ctx, "../../docker/Dockerfile", image)
+	wg.Wait()
+	Expect(errors.Join(err, kvErr)).To(Succeed())
 }, func() {}, NodeTimeout(5*time.Minute))
 
 // Every process closes its pool and checks that it left no container or
