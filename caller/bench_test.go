@@ -33,10 +33,10 @@ var benchSizes = []int{10, 100, 1000}
 // startBenchFleet starts n servers with no faults and stops them when the
 // benchmark ends. Its journal keeps only the last page of calls
 // (fleet.WithJournalLimit), so that memory stays flat over any number of
-// fan-outs with no reset between them: ResetCalls resets server by server,
-// and on 1,000 servers it copied the journal 1,000 times, which took most
-// of a benchmark's CPU and its garbage collections ran into the timed
-// fan-outs.
+// fan-outs with no reset between them: a reset after each fan-out, when
+// ResetCalls still went server by server and copied the journal 1,000
+// times on 1,000 servers, took most of a benchmark's CPU, and its garbage
+// collections ran into the timed fan-outs.
 func startBenchFleet(b *testing.B, n int) *fleet.Fleet {
 	b.Helper()
 	f, err := fleet.Start(context.Background(), fleet.WithServers(n), fleet.WithJournalLimit(1))

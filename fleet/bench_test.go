@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rpcfleet/rpcfleet/caller"
 	"github.com/rpcfleet/rpcfleet/fleet"
 )
 
@@ -39,4 +40,33 @@ func BenchmarkStartStop(b *testing.B) {
 			b.ReportMetric(float64(stop.Nanoseconds())/1e6/float64(b.N), "stop-ms")
 		})
 	}
+}
+
+// BenchmarkResetCalls fans out once to every server of an in-process
+// fleet of 1,000 (1,000 calls in the journal), then resets its calls: one
+// op is one fan-out and one ResetCalls, of which reset-µs is the second.
+func BenchmarkResetCalls(b *testing.B) {
+	ctx := context.Background()
+	f, err := fleet.Start(ctx, fleet.WithServers(1000), fleet.WithMemory())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Stop(ctx)
+	c := caller.New(caller.WithDialer(f.Dial))
+	defer c.Close()
+	var reset time.Duration
+	for b.Loop() {
+		if _, err := caller.FanOut[fleet.Args, fleet.Reply](ctx, c, f.Addrs(), "Service.Method", fleet.Args{Name: "b"}); err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		if err := f.ResetCalls(ctx); err != nil {
+			b.Fatal(err)
+		}
+		reset += time.Since(t0)
+		if calls, err := f.Calls(ctx); err != nil || len(calls) != 0 {
+			b.Fatalf("%d calls after ResetCalls (%v)", len(calls), err)
+		}
+	}
+	b.ReportMetric(float64(reset.Microseconds())/float64(b.N), "reset-µs")
 }
