@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/rpc"
 	"sync"
@@ -27,7 +28,10 @@ type Progress func(strategy string, done, total int)
 // starts and stops every fleet itself; a fan-out's own resources (its
 // clients, connections) are its owner's to close after Run returns.
 // When ctx ends, Run stops issuing fan-outs, waits for those in flight and
-// returns the figures so far with Interrupted set. progress may be nil.
+// returns the figures so far with Interrupted set. A fleet that fails to
+// stop does not cost its figures: Run goes on, and returns the whole
+// report together with an error naming each subject whose fleet failed to
+// stop. progress may be nil.
 //
 // Run does not change sc; sc must not change while Run runs. Separate
 // Runs share nothing and may run at once.
@@ -47,12 +51,17 @@ func Run(ctx context.Context, sc *Scenario, progress Progress, opts ...Option) (
 		subjects = append(subjects, fanOutSubject(sc, f))
 	}
 	rep := &Report{Scenario: sc.Name, Servers: sc.Servers, Seed: sc.Seed, InFlight: sc.InFlight, Faults: sc.Faults.String()}
+	var stopErrs []error
 	for _, s := range subjects {
 		if ctx.Err() != nil {
 			rep.Interrupted = true
 			break
 		}
 		r, err := runOne(ctx, sc, cfg.fleet, s, progress)
+		if se := (*stopError)(nil); errors.As(err, &se) {
+			stopErrs = append(stopErrs, fmt.Errorf("experiment: %s: %w", s.name, se))
+			err = nil // its figures are whole: keep them
+		}
 		if err != nil && ctx.Err() != nil {
 			rep.Interrupted = true // interrupted while its fleet started
 			break
@@ -65,8 +74,15 @@ func Run(ctx context.Context, sc *Scenario, progress Progress, opts ...Option) (
 			rep.Interrupted = true
 		}
 	}
-	return rep, nil
+	return rep, errors.Join(stopErrs...)
 }
+
+// stopError is a fleet's failure to stop once its subject's figures were
+// in: Run reports it beside the report, not instead of it.
+type stopError struct{ err error }
+
+func (e *stopError) Error() string { return "stop its fleet: " + e.err.Error() }
+func (e *stopError) Unwrap() error { return e.err }
 
 // subject is a strategy or a fan-out of the user's, as runOne drives it:
 // start is called once the fleet is up, with the fleet, and returns one
@@ -105,7 +121,7 @@ func fanOutSubject(sc *Scenario, f namedFanOut) subject {
 
 // runOne drives one subject: sc.InFlight workers issue fan-outs until
 // the rounds are done, the duration is over or ctx ends.
-func runOne(ctx context.Context, sc *Scenario, fleetOpts []fleet.Option, s subject, progress Progress) (Result, error) {
+func runOne(ctx context.Context, sc *Scenario, fleetOpts []fleet.Option, s subject, progress Progress) (_ Result, err error) {
 	// The runner reads no journal: keep the least, so that a long run's
 	// memory stays flat.
 	opts := append(fleetOpts[:len(fleetOpts):len(fleetOpts)], fleet.WithServers(sc.Servers), fleet.WithSeed(sc.Seed),
@@ -126,7 +142,11 @@ func runOne(ctx context.Context, sc *Scenario, fleetOpts []fleet.Option, s subje
 	if err != nil {
 		return Result{}, err
 	}
-	defer f.Stop(context.Background())
+	defer func() {
+		if serr := f.Stop(context.Background()); serr != nil && err == nil {
+			err = &stopError{serr}
+		}
+	}()
 	round, stop := s.start(f)
 	defer stop()
 	addrs := f.Addrs()

@@ -2,11 +2,14 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rpcfleet/rpcfleet/faults"
+	"github.com/rpcfleet/rpcfleet/fleet"
+	"github.com/rpcfleet/rpcfleet/fleet/driver"
 )
 
 // The shipped scenarios, shortened, against the figures they promise. The
@@ -162,4 +165,44 @@ func TestMemoryBackend(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cannot reach an in-memory fleet") {
 		t.Errorf("a fan-out of the user's on backend memory: %v, want it refused", err)
 	}
+}
+
+// A fleet that fails to stop costs no figure: Run returns the whole
+// report, every strategy's, and an error naming each strategy whose
+// fleet failed.
+func TestRunKeepsFiguresWhenAFleetFailsToStop(t *testing.T) {
+	sc := &Scenario{Name: "stop", Servers: 3, Seed: 1, Rounds: 5, InFlight: 1, Timeout: time.Second,
+		Strategies: []Strategy{{Name: "wait-all"}, {Name: "quorum", Quorum: 2}}}
+	rep, err := Run(t.Context(), sc, nil, WithFleet(fleet.WithBackend(stopFails{fleet.InProcess()})))
+	if rep == nil || len(rep.Results) != 2 {
+		t.Fatalf("report %+v, want two results", rep)
+	}
+	for _, r := range rep.Results {
+		if r.Rounds != 5 || r.Succeeded != 5 {
+			t.Errorf("%s: %d rounds, %d succeeded; want 5 and 5", r.Strategy, r.Rounds, r.Succeeded)
+		}
+	}
+	for _, want := range []string{"experiment: wait-all: stop its fleet: stuck", "experiment: quorum: stop its fleet: stuck"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to say %q", err, want)
+		}
+	}
+}
+
+// stopFails is the in-process backend whose fleets stop, then say they
+// could not.
+type stopFails struct{ driver.Backend }
+
+func (b stopFails) Start(ctx context.Context, cfg driver.Config) (driver.Cluster, error) {
+	c, err := b.Backend.Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return stopFailsCluster{c}, nil
+}
+
+type stopFailsCluster struct{ driver.Cluster }
+
+func (c stopFailsCluster) Stop(ctx context.Context) error {
+	return errors.Join(c.Cluster.Stop(ctx), errors.New("stuck"))
 }

@@ -145,16 +145,19 @@ Ctrl-C stops the run and prints the figures so far.`,
 }
 
 // runExperiment runs sc with progress on stderr and writes the report.
-func runExperiment(ctx context.Context, sc *experiment.Scenario, stdout, stderr io.Writer, format, plotFile string, opts ...experiment.Option) error {
+func runExperiment(ctx context.Context, sc *experiment.Scenario, stdout, stderr io.Writer, format, plotFile string, opts ...experiment.Option) (retErr error) {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(stderr, "rpcfleet run %s: %d servers, %s, %d in flight, seed %d\n",
 		sc.Name, sc.Servers, amount(sc), sc.InFlight, sc.Seed)
 
-	rep, err := experiment.Run(ctx, sc, progressTo(stderr), opts...)
-	if err != nil {
-		return err
+	rep, runErr := experiment.Run(ctx, sc, progressTo(stderr), opts...)
+	if rep == nil {
+		return runErr
 	}
+	// A fleet that failed to stop (runErr) costs no figure: they are
+	// printed first.
+	defer func() { retErr = errors.Join(retErr, runErr) }()
 	if rep.Interrupted {
 		fmt.Fprintln(stderr, "interrupted: printing the figures so far")
 	}
