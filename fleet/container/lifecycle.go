@@ -351,11 +351,16 @@ func (n *Node) Disconnect(ctx context.Context) error {
 
 // Reconnect attaches the container to the fleet's network again and
 // returns once it passes its health check, on new host ports (see Addr).
+// A server that is down (killed or stopped, cut off or not) is refused at
+// once, as in process: Restart brings it back, on the fleet's network.
 func (n *Node) Reconnect(ctx context.Context) error {
 	n.life.Lock()
 	defer n.life.Unlock()
 	if n.st == removed {
 		return n.removedErr()
+	}
+	if n.st.isDown() {
+		return fmt.Errorf("server %d: it is down: Restart it (which reconnects it if it was cut off)", n.index)
 	}
 	if _, err := n.cl.cli.NetworkConnect(ctx, n.cl.net.ID, client.NetworkConnectOptions{Container: n.ID()}); err != nil {
 		return err

@@ -250,11 +250,14 @@ func pauseAndPartition(start starter) {
 		Expect(results[1].Err).To(MatchError(ContainSubstring("cut")))
 	}, SpecTimeout(time.Minute))
 
-	It("restarts a server killed while cut off", func(ctx SpecContext) {
+	It("restarts a server killed while cut off, and refuses at once to reconnect it", func(ctx SpecContext) {
 		f := start(ctx, 2)
 		c := newCaller(caller.WithTimeout(5 * time.Second))
 		Expect(f.Disconnect(ctx, 1)).To(Succeed())
 		Expect(f.Kill(ctx, 1)).To(Succeed())
+		t0 := time.Now()
+		Expect(f.Reconnect(ctx, 1)).To(MatchError(ContainSubstring("it is down")))
+		Expect(time.Since(t0)).To(BeNumerically("<", 3*time.Second), "no health check waited out on a stopped container")
 		Expect(f.Restart(ctx, 1)).To(Succeed())
 		results, err := fanOut(ctx, c, f.Addrs())
 		Expect(err).NotTo(HaveOccurred())
