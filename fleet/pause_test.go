@@ -2,6 +2,7 @@ package fleet_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/rpc"
@@ -233,5 +234,80 @@ func TestBlackholeWhilePaused(t *testing.T) {
 	}
 	if _, err := fanOutOnce(f.Addrs()[0]); err != nil {
 		t.Errorf("after the blackhole is cleared: %v", err)
+	}
+}
+
+// A pause and a blackhole hold a JSON-RPC request that the server's JSON
+// decoder has already buffered, as they hold gob's: two requests in one
+// write, one call in flight at a time (WithMaxInFlight), the first delayed
+// so that the second waits in the decoder's buffer when the pause or
+// blackhole begins. The first call's end frees its slot during the
+// blackhole (its reply is written) or after the pause (its reply waits
+// too); the second is not received until the end of either.
+func TestHoldsBufferedJSONRequests(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		begin, end func(context.Context, *fleet.Fleet) error
+	}{
+		{"pause", func(ctx context.Context, f *fleet.Fleet) error { return f.Pause(ctx, 0) },
+			func(ctx context.Context, f *fleet.Fleet) error { return f.Unpause(ctx, 0) }},
+		{"blackhole", func(ctx context.Context, f *fleet.Fleet) error { return f.SetFaults(ctx, faults.MustParse("blackhole")) },
+			func(ctx context.Context, f *fleet.Fleet) error { return f.ClearFaults(ctx) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			f, err := fleet.Start(ctx, fleet.WithServers(1), fleet.WithMaxInFlight(1),
+				fleet.WithFaults(faults.MustParse("delay=300ms,first=1")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Stop(context.Background())
+			c, err := net.Dial("tcp", f.Addrs()[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			two := `{"method":"Service.Method","params":[{"Name":"a"}],"id":0}` + "\n" +
+				`{"method":"Service.Method","params":[{"Name":"b"}],"id":1}` + "\n"
+			if _, err := c.Write([]byte(two)); err != nil {
+				t.Fatal(err)
+			}
+			received := func() int {
+				calls, err := f.ServerCalls(ctx, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return len(calls)
+			}
+			for deadline := time.Now().Add(5 * time.Second); received() == 0; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the first request was never received")
+				}
+			}
+			if err := tc.begin(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(600 * time.Millisecond) // the first call's delay is over
+			if n := received(); n != 1 {
+				t.Fatalf("%d requests received during the %s, want 1: the buffered second one was read", n, tc.name)
+			}
+			if err := tc.end(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			dec := json.NewDecoder(c)
+			for range 2 {
+				var reply struct {
+					ID     int
+					Result struct{ Message string }
+				}
+				if err := dec.Decode(&reply); err != nil {
+					t.Fatalf("reading the replies: %v", err)
+				}
+				if want := "Hello, " + []string{"a", "b"}[reply.ID]; !strings.HasPrefix(reply.Result.Message, want) {
+					t.Errorf("reply %+v, want a message starting %q", reply, want)
+				}
+			}
+		})
 	}
 }

@@ -464,7 +464,7 @@ func (s *server) serve(c *gatedConn, down <-chan struct{}) {
 	if proto == jsonProtocol {
 		newCodec = inject.NewJSONServerCodec
 	}
-	s.rpc.ServeCodec(newCodec(c, gatedReader{br: br, c: c}, s.eng, h, inject.WithLimits(s.limits, c.closed)))
+	s.rpc.ServeCodec(newCodec(c, gatedReader{br: br, c: c}, s.eng, h, inject.WithLimits(s.limits, c.closed), inject.WithGate(c.hold)))
 }
 
 // host lets a codec record calls and crash the server.

@@ -93,6 +93,15 @@ func WithLimits(lim Limits, closed <-chan struct{}) Option {
 	return func(c *serverCodec) { c.lim, c.closed = lim, closed }
 }
 
+// WithGate makes the codec call gate before it reads each request, and
+// end the connection if gate fails: a pause or a blackhole waits there. A
+// gate on the connection's reads alone would not hold requests a wire
+// format has already buffered (encoding/json's decoder reads ahead; gob,
+// on an io.ByteReader, does not).
+func WithGate(gate func() error) Option {
+	return func(c *serverCodec) { c.gate = gate }
+}
+
 func newCodec(conn net.Conn, r io.Reader, gob bool, eng *Engine, host Host, opts []Option) *serverCodec {
 	c := &serverCodec{
 		conn:    conn,
@@ -220,6 +229,7 @@ type serverCodec struct {
 	in     *LimitedReader  // the connection's requests, within lim
 	slots  *slots          // calls in flight
 	closed <-chan struct{} // closes with conn (WithLimits); nil: never
+	gate   func() error    // waits before each request (WithGate); nil: none
 
 	done      chan struct{} // closed once no request can come: slow replies give up
 	doneOnce  sync.Once
@@ -231,6 +241,13 @@ func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {
 	if !c.slots.acquire(c.done, c.closed) {
 		c.stop()
 		return io.EOF // closed while at the cap of calls in flight
+	}
+	if c.gate != nil { // after the slot: a pause may begin while we wait for one
+		if err := c.gate(); err != nil {
+			c.slots.release()
+			c.stop()
+			return err
+		}
 	}
 	c.in.Begin()
 	if err := c.wire.ReadRequestHeader(r); err != nil {
