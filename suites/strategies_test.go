@@ -148,7 +148,9 @@ var _ = Describe("Reference caller strategies", Label("reference", "strategies")
 					Expect(r.Err).To(MatchError(caller.ErrCancelled), "result %d", i)
 					Expect(r.Err.Error()).To(ContainSubstring("quorum of 3 reached"))
 					Expect(r.Cancelled).To(BeTrue())
-					Expect(r.Attempts).To(Equal(1))
+					// Sent, unless the quorum came before its goroutine
+					// got to send it (a dial is slow on a busy machine).
+					Expect(r.Attempts).To(BeNumerically("<=", 1))
 				}
 			}
 			for _, call := range journal {
