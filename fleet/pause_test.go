@@ -249,10 +249,18 @@ func TestHoldsBufferedJSONRequests(t *testing.T) {
 		name       string
 		begin, end func(context.Context, *fleet.Fleet) error
 	}{
-		{"pause", func(ctx context.Context, f *fleet.Fleet) error { return f.Pause(ctx, 0) },
-			func(ctx context.Context, f *fleet.Fleet) error { return f.Unpause(ctx, 0) }},
-		{"blackhole", func(ctx context.Context, f *fleet.Fleet) error { return f.SetFaults(ctx, faults.MustParse("blackhole")) },
-			func(ctx context.Context, f *fleet.Fleet) error { return f.ClearFaults(ctx) }},
+		{
+			name:  "pause",
+			begin: func(ctx context.Context, f *fleet.Fleet) error { return f.Pause(ctx, 0) },
+			end:   func(ctx context.Context, f *fleet.Fleet) error { return f.Unpause(ctx, 0) },
+		},
+		{
+			name: "blackhole",
+			begin: func(ctx context.Context, f *fleet.Fleet) error {
+				return f.SetFaults(ctx, faults.MustParse("blackhole"))
+			},
+			end: func(ctx context.Context, f *fleet.Fleet) error { return f.ClearFaults(ctx) },
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := t.Context()
