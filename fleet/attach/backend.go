@@ -13,6 +13,7 @@ import (
 
 	"github.com/rpcfleet/rpcfleet/faults"
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
+	"github.com/rpcfleet/rpcfleet/internal/parallel"
 )
 
 // Option configures New.
@@ -268,20 +269,13 @@ func loopback(addr string) bool {
 // each runs fn on every node, at most the backend's parallel at once, and
 // joins the errors.
 func (c *cluster) each(fn func(n *node) error) error {
-	sem := make(chan struct{}, c.b.parallel)
-	errs := make([]error, len(c.nodes))
-	var wg sync.WaitGroup
-	for i, n := range c.nodes {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if err := fn(n); err != nil {
-				errs[i] = fmt.Errorf("server %d: %w", n.index, err)
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return parallel.Each(len(c.nodes), c.b.parallel, func(i int) error {
+		n := c.nodes[i]
+		if err := fn(n); err != nil {
+			return fmt.Errorf("server %d: %w", n.index, err)
+		}
+		return nil
+	})
 }
 
 // Stop detaches: every server that answers is left serving with no

@@ -12,6 +12,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/rpcfleet/rpcfleet/fleet/driver"
+	"github.com/rpcfleet/rpcfleet/internal/parallel"
 )
 
 // cluster is a fleet of containers.
@@ -48,23 +49,8 @@ func (c *cluster) ready() {
 
 // each runs fn(i) for every node, at most c.parallel at once, and joins
 // the errors.
-func (c *cluster) each(fn func(i int) error) error { return each(len(c.nodes), c.parallel, fn) }
-
-// each runs fn(i) for i in [0, n), at most parallel at once, and joins the
-// errors.
-func each(n, parallel int, fn func(i int) error) error {
-	sem := make(chan struct{}, max(parallel, 1))
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			errs[i] = fn(i)
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+func (c *cluster) each(fn func(i int) error) error {
+	return parallel.Each(len(c.nodes), c.parallel, fn)
 }
 
 // Stop removes every container (SIGKILL, then remove) and the network, and
@@ -130,7 +116,7 @@ func (c *cluster) removeLabelled(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list containers: %w", err)
 	}
-	err = each(len(ctrs.Items), 1, func(i int) error {
+	err = parallel.Each(len(ctrs.Items), 1, func(i int) error {
 		if err := c.removeContainer(ctx, ctrs.Items[i].ID); err != nil {
 			return fmt.Errorf("remove container %.12s: %w", ctrs.Items[i].ID, err)
 		}
