@@ -54,11 +54,13 @@ fuzz:
 # suites/matchers and suites/internal/spectree have plain Go tests only,
 # which unit runs: under ginkgo
 # they would end the output with their -v chatter. The last lines are the
-# summary and the JUnit reports.
+# summary and the JUnit reports, and on a failure every failed spec of every
+# suite (internal/failures), which Ginkgo printed when that suite ended.
 specs:
 	$(GINKGO) -r -p --race --randomize-all --randomize-suites --keep-going --timeout=20m --skip-package=suites/matchers,suites/internal/spectree \
 		--junit-report=junit.xml --output-dir=$(REPORTS) --keep-separate-reports ./suites ./examples/kv/specs; \
-		status=$$?; ls $(REPORTS)/*junit.xml | sed 's/^/JUnit report: /'; exit $$status
+		status=$$?; ls $(REPORTS)/*junit.xml | sed 's/^/JUnit report: /'; \
+		if [ $$status -ne 0 ]; then go run ./internal/failures $(REPORTS)/*junit.xml; fi; exit $$status
 
 ## mutants: the conformance suite against every broken caller of the gallery; fails unless each is caught within 30s
 mutants:
