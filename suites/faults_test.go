@@ -88,7 +88,7 @@ var _ = Describe("Fault kinds: what the caller observes", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(reply.Message).To(HavePrefix("Hello, probe!"))
 		Expect(took).To(BeNumerically(">=", 100*time.Millisecond))
-		Expect(took).To(BeNumerically("<", 200*time.Millisecond+time.Second))
+		Expect(took).To(BeNumerically("<", 200*time.Millisecond+3*time.Second))
 	}, SpecTimeout(10*time.Second))
 
 	It("delay distributions: every drawn delay lies in its distribution's range, and the cap holds", func(ctx SpecContext) {
@@ -159,7 +159,7 @@ var _ = Describe("Fault kinds: what the caller observes", func() {
 
 	It("hang: no reply; the caller times out and the fleet still stops promptly", func(ctx SpecContext) {
 		plan(ctx, "hang")
-		c := newCaller(caller.WithTimeout(200 * time.Millisecond))
+		c := newCaller(caller.WithTimeout(time.Second)) // server 1 answers within it on a loaded machine
 		results, _ := fanOut(ctx, c, f.Addrs())
 		Expect(results[0].Err).To(MatchError(context.DeadlineExceeded))
 		Expect(results[1].Err).NotTo(HaveOccurred())

@@ -187,7 +187,7 @@ func (n *Node) waitStopped(ctx context.Context) error {
 // stopped container is started; a running one whose server is down (a
 // crash fault: its control port says so) is stopped and started.
 // Restarting a server that is up, paused, or whose control port does not
-// answer within a second (cut off, say) is an error that leaves it as it
+// answer within 3s (cut off, say) is an error that leaves it as it
 // was. The new process starts with the fleet's seed, the faults last set
 // (SetFaults) or else the fleet's, call numbers from 1 and an empty
 // journal (Calls keeps the old one).
@@ -281,8 +281,10 @@ func (n *Node) start(ctx context.Context) error {
 }
 
 // probeTimeout bounds a control call to a server that should answer at
-// once: one that does not is frozen or cut off.
-const probeTimeout = time.Second
+// once: one that does not is frozen or cut off. A healthy server answers
+// in milliseconds; the bound leaves room for a loaded machine (at 1s, a
+// busy CI host could take a live server for a frozen one).
+const probeTimeout = 3 * time.Second
 
 // probe asks the running process whether its server is up.
 func (n *Node) probe(ctx context.Context) (up bool, err error) {

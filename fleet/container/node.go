@@ -45,6 +45,10 @@ type Node struct {
 	plan    *faults.Plan
 	pending bool
 
+	// Under life: whether a plan with a blackhole was set on the server
+	// (see Pool's recycle).
+	holed bool
+
 	// Under life, for a node of a Pool's fleet: its container's command
 	// line is that of the fleet that created it, whose id is born, so a
 	// new process of it (Restart) is renewed to this fleet's settings.
@@ -131,6 +135,7 @@ func (n *Node) SetFaults(ctx context.Context, p faults.Plan) error {
 	n.life.Lock()
 	defer n.life.Unlock()
 	p.Rules = slices.Clone(p.Rules)
+	n.holed = n.holed || hasBlackhole(p)
 	switch n.st {
 	case removed:
 		return n.removedErr()
@@ -186,10 +191,10 @@ func (n *Node) journal(ctx context.Context) ([]driver.Call, error) {
 }
 
 // lastJournal reads the running process's journal, as far as it can be
-// read within a second, before the process ends: a frozen or cut-off
+// read within probeTimeout, before the process ends: a frozen or cut-off
 // server loses its journal.
 func (n *Node) lastJournal(ctx context.Context) []driver.Call {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	calls, _ := n.journal(ctx)
 	return calls
@@ -225,4 +230,12 @@ func (n *Node) releasePorts() {
 		h.Release()
 	}
 	n.holds = nil
+}
+
+// hasBlackhole reports whether p has a blackhole rule.
+func hasBlackhole(p faults.Plan) bool {
+	return slices.ContainsFunc(p.Rules, func(r faults.Rule) bool {
+		_, ok := r.Fault.(faults.Blackhole)
+		return ok
+	})
 }

@@ -35,7 +35,11 @@ import (
 // fault decisions starts from the seed, and its receivers are new
 // instances (a user's own service keeps no state from one fleet to the
 // next). The next fleet renews it again to its own seed, size, fleet id
-// and faults. A container that cannot be brought back is removed instead.
+// and faults. A container whose server had a blackhole is also cut off
+// and connected again, on new host ports: Docker's port proxy keeps
+// dialling a blackholed container after its client has given up, and
+// would deliver that client's request to the next fleet. A container
+// that cannot be brought back is removed instead.
 // The fleet's Stop ends its hold on them: its Node methods return errors
 // afterwards, as after any Stop.
 //
@@ -292,6 +296,21 @@ func (n *Node) recycle(ctx context.Context) (*kept, error) {
 		}
 	}
 	_, connected := ins.NetworkSettings.Networks[n.cl.net.Name]
+	if connected && ins.State.Running && (n.holed || hasBlackhole(n.renewal.Faults)) {
+		// A blackhole drops SYNs, and Docker's port proxy, which accepts
+		// a client at once and then dials the container, keeps dialling
+		// after its client has given up: once the blackhole ends (the
+		// renewal ends it), its next retransmission connects and sends
+		// the old client's request to the next fleet. Cutting the
+		// container off ends those proxies; connecting it again below
+		// publishes its ports afresh. (A stopped container's proxies
+		// ended when it stopped.)
+		if _, err := n.cl.cli.NetworkDisconnect(ctx, n.cl.net.ID, client.NetworkDisconnectOptions{Container: n.ID()}); err != nil {
+			return nil, err
+		}
+		connected = false
+	}
+	n.holed = false
 	if !connected {
 		if _, err := n.cl.cli.NetworkConnect(ctx, n.cl.net.ID, client.NetworkConnectOptions{Container: n.ID()}); err != nil {
 			return nil, err

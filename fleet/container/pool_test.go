@@ -141,3 +141,67 @@ func journal(t *testing.T, ctx context.Context, f *fleet.Fleet) string {
 	}
 	return b.String()
 }
+
+// A request that a blackholed server's port proxy still holds when its
+// fleet stops does not reach the next fleet on the same container:
+// Docker's proxy accepts the client and keeps dialling the container
+// after the client has closed, so a renewal alone would let its next SYN
+// through.
+func TestPoolForgetsDialsHeldByABlackhole(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := container.Available(ctx); err != nil {
+		skipOrFail(t, "no Docker engine: %v", err)
+	}
+	t.Setenv(container.RyukEnv, "true")
+	pool := container.NewPool(container.New("rpcfleet:dev"))
+	t.Cleanup(func() {
+		if err := pool.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	used, err := fleet.Start(ctx, fleet.WithServers(1), fleet.WithBackend(pool))
+	if err != nil {
+		if strings.Contains(err.Error(), "not found locally") {
+			skipOrFail(t, "%v", err)
+		}
+		t.Fatal(err)
+	}
+	if err := used.SetFaults(ctx, faults.MustParse("blackhole")); err != nil {
+		t.Fatal(err)
+	}
+	c, err := rpc.Dial("tcp", used.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := c.Go("Service.Method", fleet.Args{Name: "stale"}, &fleet.Reply{}, nil)
+	select {
+	case <-call.Done:
+		t.Fatalf("a blackholed server answered: %v", call.Error)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	c.Close()
+	if err := used.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next, err := fleet.Start(ctx, fleet.WithServers(1), fleet.WithBackend(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Stop(context.Background())
+	// The proxy's SYNs go out 1s, 3s, 7s and 15s after its first: 8s
+	// covers at least two of them after the renewal (the first came 0.6s
+	// after Start, before the fix).
+	const watch = 8 * time.Second
+	deadline := time.Now().Add(watch)
+	for time.Now().Before(deadline) {
+		calls, err := next.Calls(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(calls) > 0 {
+			t.Fatalf("after %v a call of the earlier fleet reached the next: %+v", watch-time.Until(deadline), calls)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -43,8 +43,11 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 		Expect(f.Kill(ctx, 2)).To(Succeed())
 
 		var o outcome
-		Eventually(done).WithContext(ctx).WithTimeout(10 * time.Second).Should(Receive(&o))
-		Expect(time.Since(killed)).To(BeNumerically("<", 5*time.Second), "the fan-out returned promptly after the kill")
+		// Promptly: long before server 2's minute of delay (or the caller's
+		// two minutes) would have ended it; the bound leaves room for a
+		// loaded machine.
+		Eventually(done).WithContext(ctx).WithTimeout(30 * time.Second).Should(Receive(&o))
+		Expect(time.Since(killed)).To(BeNumerically("<", 20*time.Second), "the fan-out returned promptly after the kill")
 		var fe *caller.FanOutError
 		Expect(o.err).To(BeAssignableToTypeOf(fe))
 		Expect(o.err.(*caller.FanOutError).Addrs()).To(Equal([]string{addrs[2]}))
@@ -89,7 +92,7 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 
 		t0 := time.Now()
 		Expect(f.Restart(ctx, 1)).To(MatchError(ContainSubstring("left as it is")))
-		Expect(time.Since(t0)).To(BeNumerically("<", 5*time.Second))
+		Expect(time.Since(t0)).To(BeNumerically("<", 15*time.Second), "no 30s health check waited out")
 
 		Expect(f.Reconnect(ctx, 1)).To(Succeed())
 		calls, err := f.ServerCalls(ctx, 1)
@@ -178,9 +181,9 @@ var _ = Describe("Container lifecycle", Label("container"), func() {
 	It("fails fast on an image that does not exist locally, and never pulls it", func(ctx SpecContext) {
 		before := owned(ctx)
 		t0 := time.Now()
-		_, err := fleet.Start(ctx, fleet.WithBackend(container.New("rpcfleet:no-such-tag", container.WithStartTimeout(5*time.Second))))
+		_, err := fleet.Start(ctx, fleet.WithBackend(container.New("rpcfleet:no-such-tag", container.WithStartTimeout(30*time.Second))))
 		Expect(err).To(MatchError(ContainSubstring(`image "rpcfleet:no-such-tag" not found locally: build it with make image, container.Build or container.BuildPackage`)))
-		Expect(time.Since(t0)).To(BeNumerically("<", 3*time.Second), "no pull, no retries")
+		Expect(time.Since(t0)).To(BeNumerically("<", 10*time.Second), "no pull, no retries until the start timeout")
 		Expect(owned(ctx)).To(Equal(before), "nothing left behind")
 	}, SpecTimeout(time.Minute))
 })
@@ -196,7 +199,7 @@ var (
 
 func pauseAndPartition(start starter) {
 	It("times out a paused server only, and recovers after unpause", func(ctx SpecContext) {
-		const timeout = 500 * time.Millisecond
+		const timeout = 2 * time.Second // the others answer within it on a loaded machine
 		f := start(ctx, 3)
 		c := newCaller(caller.WithTimeout(timeout))
 		Expect(f.Pause(ctx, 1)).To(Succeed())
@@ -220,10 +223,10 @@ func pauseAndPartition(start starter) {
 		Expect(f.Pause(ctx, 1)).To(Succeed())
 
 		t0 := time.Now()
-		rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		rctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 		defer cancel()
 		Expect(f.Restart(rctx, 1)).To(MatchError(ContainSubstring("paused")))
-		Expect(time.Since(t0)).To(BeNumerically("<", 3*time.Second), "no probe hangs on the frozen process")
+		Expect(time.Since(t0)).To(BeNumerically("<", 15*time.Second), "no probe hangs on the frozen process")
 
 		Expect(f.Unpause(ctx, 1)).To(Succeed())
 		Expect(f.Addrs()).To(Equal(addrs), "neither stopped nor restarted")
@@ -240,7 +243,7 @@ func pauseAndPartition(start starter) {
 		t0 := time.Now()
 		Expect(f.SetServerFaults(ctx, 0, faults.MustParse("error=paused"))).To(Succeed())
 		Expect(f.SetServerFaults(ctx, 1, faults.MustParse("error=cut"))).To(Succeed())
-		Expect(time.Since(t0)).To(BeNumerically("<", time.Second), "SetFaults does not wait on a server that cannot answer")
+		Expect(time.Since(t0)).To(BeNumerically("<", 5*time.Second), "SetFaults does not wait on a server that cannot answer")
 
 		Expect(f.Unpause(ctx, 0)).To(Succeed())
 		Expect(f.Reconnect(ctx, 1)).To(Succeed())
@@ -257,7 +260,7 @@ func pauseAndPartition(start starter) {
 		Expect(f.Kill(ctx, 1)).To(Succeed())
 		t0 := time.Now()
 		Expect(f.Reconnect(ctx, 1)).To(MatchError(ContainSubstring("it is down")))
-		Expect(time.Since(t0)).To(BeNumerically("<", 3*time.Second), "no health check waited out on a stopped container")
+		Expect(time.Since(t0)).To(BeNumerically("<", 15*time.Second), "no 30s health check waited out on a stopped container")
 		Expect(f.Restart(ctx, 1)).To(Succeed())
 		results, err := fanOut(ctx, c, f.Addrs())
 		Expect(err).NotTo(HaveOccurred())
@@ -274,7 +277,7 @@ func pauseAndPartition(start starter) {
 		t0 := time.Now()
 		results, err := fanOut(ctx, c, f.Addrs())
 		Expect(err).To(HaveOccurred())
-		Expect(time.Since(t0)).To(BeNumerically("<=", 2*time.Second))
+		Expect(time.Since(t0)).To(BeNumerically("<", 5*time.Second), "the caller's 1s timeout ends the call to the cut-off server")
 		Expect(results[0].Err).To(HaveOccurred())
 		Expect(results[1].Err).NotTo(HaveOccurred())
 		Expect(results[2].Err).NotTo(HaveOccurred())
