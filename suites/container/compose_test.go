@@ -35,12 +35,21 @@ var _ = Describe("docker/compose.yaml", Label("container", "compose"), func() {
 		DeferCleanup(func(ctx SpecContext) {
 			run(ctx, "down", "--remove-orphans", "--timeout", "5")
 			Expect(run(ctx, "ps", "-q")).To(BeEmpty())
-		}, NodeTimeout(time.Minute))
+		}, NodeTimeout(2*time.Minute))
 		run(ctx, "up", "-d", "--scale", "server="+strconv.Itoa(n))
 
-		for i := 1; i <= n; i++ {
-			addr := run(ctx, "port", "--index="+strconv.Itoa(i), "server", "7000")
-			ctl := run(ctx, "port", "--index="+strconv.Itoa(i), "server", "7001")
+		// The ports through the docker CLI: a standalone docker-compose (a
+		// Python program) takes seconds per command on a loaded machine.
+		ids := strings.Fields(run(ctx, "ps", "-q"))
+		Expect(ids).To(HaveLen(n))
+		port := func(id, p string) string {
+			GinkgoHelper()
+			out, err := exec.CommandContext(ctx, "docker", "port", id, p+"/tcp").CombinedOutput()
+			Expect(err).NotTo(HaveOccurred(), "docker port %s %s:\n%s", id, p, out)
+			return strings.TrimSpace(string(out))
+		}
+		for _, id := range ids {
+			addr, ctl := port(id, "7000"), port(id, "7001")
 			Expect(addr).To(HavePrefix("127.0.0.1:"))
 			Expect(ctl).To(HavePrefix("127.0.0.1:"))
 			Eventually(func(ctx context.Context) error {
@@ -59,7 +68,7 @@ var _ = Describe("docker/compose.yaml", Label("container", "compose"), func() {
 			c.Close()
 			Expect(r.Message).To(HavePrefix("Hello, Alice! (server 0 at "))
 		}
-	}, SpecTimeout(2*time.Minute))
+	}, SpecTimeout(4*time.Minute)) // docker-compose takes seconds a command under load
 })
 
 // composeCommand returns the Compose command line: the `docker compose`
