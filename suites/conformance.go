@@ -152,23 +152,26 @@ var ErrNoReport = errors.New("suites: no report for this address before the fan-
 
 // SeedStyle adapts a fan-out of Service.Method written in the seed
 // article's style; see SeedStyleOf.
-func SeedStyle(fanOut func(ctx context.Context, addrs []string, args fleet.Args, report ReportFunc)) FanOuter {
+func SeedStyle(fanOut func(ctx context.Context, addrs []string, args fleet.Args, report ReportFunc) error) FanOuter {
 	return SeedStyleOf(fanOut)
 }
 
 // SeedStyleOf adapts a fan-out written in the seed article's style: one
 // goroutine per address, a sync.WaitGroup, nothing returned, the results
 // left as side effects. Its side effect is report, called once per
-// address, from any goroutine, before fanOut returns.
+// address, from any goroutine, before fanOut returns. Its error is the
+// fan-out's own (a quorum not reached, say; nil if it has none), which
+// FanOut returns.
 //
 // The FanOuterOf orders outcomes by address in input order (the same
 // address twice takes its reports in turn) and times each from the start
 // of the fan-out to its report. An address not reported by the return
-// gets ErrNoReport; a report after the return is ignored (the suite's
+// gets ErrNoReport (for a shape that returns early, the outcome of a
+// call it let go); a report after the return is ignored (the suite's
 // journal checks see such a fan-out return too early); a report for an
-// address not called, or reported again, makes FanOut return an error.
+// address not called, or reported again, is joined to FanOut's error.
 // It is safe for concurrent use if fanOut is.
-func SeedStyleOf[A, R any](fanOut func(ctx context.Context, addrs []string, args A, report ReportFuncOf[R])) FanOuterOf[A, R] {
+func SeedStyleOf[A, R any](fanOut func(ctx context.Context, addrs []string, args A, report ReportFuncOf[R]) error) FanOuterOf[A, R] {
 	return FanOutFuncOf[A, R](func(ctx context.Context, addrs []string, args A) ([]ResultOf[R], error) {
 		start := time.Now()
 		index := make(map[string][]int, len(addrs))
@@ -195,7 +198,7 @@ func SeedStyleOf[A, R any](fanOut func(ctx context.Context, addrs []string, args
 			index[addr] = left[1:]
 			outcomes[left[0]] = ResultOf[R]{Addr: addr, Reply: reply, Err: err, Latency: time.Since(start)}
 		}
-		fanOut(ctx, addrs, args, report)
+		own := fanOut(ctx, addrs, args, report)
 		mu.Lock()
 		defer mu.Unlock()
 		returned = true
@@ -204,7 +207,7 @@ func SeedStyleOf[A, R any](fanOut func(ctx context.Context, addrs []string, args
 				outcomes[i] = ResultOf[R]{Addr: addrs[i], Err: ErrNoReport}
 			}
 		}
-		return outcomes, errors.Join(bad...)
+		return outcomes, errors.Join(append([]error{own}, bad...)...)
 	})
 }
 
@@ -242,6 +245,19 @@ type config struct {
 	noConns   bool    // the backend cannot count its open connections
 	virtual   *Dialer // non-nil: fleets in memory, specs in synctest bubbles
 	ownStart  bool    // start is WithFleet's
+
+	// The shape claims (shapes.go).
+	shape         shape
+	shapeClaim    string
+	quorum        func(n int) int // quorum and first success: successes needed of n
+	bound         int             // Bounded: calls in flight, 0 unbounded
+	hedgeDelay    time.Duration   // Hedged
+	hedgeMax      int
+	attempts      int // Retries: calls per address, 0 no retries
+	notConcurrent bool
+	timeoutIs     []func(error) bool
+
+	bad []string // claims that make no sense, each named
 }
 
 func defaults() config {
@@ -278,7 +294,13 @@ func AggregatesErrors() Option { return func(c *config) { c.aggregates = true } 
 // fleet.WithBackend with a backend built in a BeforeSuite. The suite stops
 // every fleet it starts.
 func WithFleet(start func(ctx context.Context, opts ...fleet.Option) (*fleet.Fleet, error)) Option {
-	return func(c *config) { c.start, c.ownStart = start, true }
+	return func(c *config) {
+		if start == nil {
+			c.bad = append(c.bad, "suites.WithFleet(nil): give the function that starts each spec's fleet, or leave the option out for fleet.Start")
+			return
+		}
+		c.start, c.ownStart = start, true
+	}
 }
 
 // WithFleetOptions adds opts to every fleet the suite starts, e.g.

@@ -14,8 +14,8 @@ import (
 
 // seedFanOut is the seed article's fan-out with its side effect made a
 // parameter: a goroutine per server, a WaitGroup, a fresh rpc.Dial per
-// call, no timeout, no ctx.
-func seedFanOut(_ context.Context, servers []string, args fleet.Args, report suites.ReportFunc) {
+// call, no timeout, no ctx. It has no error of its own to return.
+func seedFanOut(_ context.Context, servers []string, args fleet.Args, report suites.ReportFunc) error {
 	var wg sync.WaitGroup
 	for _, server := range servers {
 		wg.Add(1)
@@ -33,6 +33,7 @@ func seedFanOut(_ context.Context, servers []string, args fleet.Args, report sui
 		}(server)
 	}
 	wg.Wait()
+	return nil
 }
 
 // The seed article's pattern claims nothing beyond the basics: the specs of

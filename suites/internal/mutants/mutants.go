@@ -48,7 +48,7 @@ func (m Mutant) Conformance() bool {
 // Controls returns the correct callers the mutants are broken from. They
 // must pass the conformance suite, or the mutants' failures prove nothing.
 func Controls() []Mutant {
-	return []Mutant{
+	return append([]Mutant{
 		{Name: "control-seed-style", Bug: "none: a goroutine per address, a WaitGroup, results reported as side effects",
 			New: seedStyle(control), Claims: seedClaims()},
 		{Name: "control-outcomes", Bug: "none: a goroutine per address writing its outcome by index, errors joined",
@@ -57,12 +57,12 @@ func Controls() []Mutant {
 			New: newPooled(connBroken, false), Claims: fullClaims()},
 		{Name: "control-kv", Bug: "none: examples/kv's own client of KV.Get (a pool, a per-call timeout), on shards with a value of their own per key",
 			NewGet: gets(noBug), Claims: fullClaims()},
-	}
+	}, shapeControls()...)
 }
 
 // All returns every mutant, in the order `make mutants` runs them.
 func All() []Mutant {
-	return []Mutant{
+	return append([]Mutant{
 		{Name: "missed-done", Bug: "wg.Done is missed on the error path",
 			New: seedStyle(missedDone), Claims: seedClaims()},
 		{Name: "add-in-goroutine", Bug: "wg.Add(1) runs inside the goroutine, racing wg.Wait",
@@ -115,7 +115,7 @@ func All() []Mutant {
 			NewGet: gets(zeroOnBadReply), Claims: fullClaims()},
 		{Name: "kv-next-shard", Bug: "KV.Get: an off-by-one sends the key meant for addrs[i] to addrs[i+1]",
 			NewGet: gets(nextShard), Claims: fullClaims()},
-	}
+	}, append(shapeMutantsA(), shapeMutantsB()...)...)
 }
 
 // Find returns the control or mutant called name.
@@ -148,8 +148,9 @@ type outcomesFunc func(ctx context.Context, timeout time.Duration, addrs []strin
 // asks for.
 func seedStyle(fn seedFunc) func(time.Duration) suites.FanOuter {
 	return func(timeout time.Duration) suites.FanOuter {
-		return suites.SeedStyle(func(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc) {
+		return suites.SeedStyle(func(ctx context.Context, addrs []string, args fleet.Args, report suites.ReportFunc) error {
 			fn(ctx, timeout, addrs, args, report)
+			return nil
 		})
 	}
 }
