@@ -37,6 +37,7 @@ type harness[A, R any] struct {
 type observed[R any] struct {
 	matchers.Run
 	outcomes []ResultOf[R]
+	before   []gleak.Goroutine // the process's goroutines as FanOut was called
 }
 
 // short is the per-call timeout of the specs about timeouts: long enough
@@ -184,6 +185,21 @@ func notOwnedByImpl() types.GomegaMatcher {
 		backendCreators()...))
 }
 
+// harnessOwned matches the goroutines of the suite and of Ginkgo and
+// Gomega themselves, which a spec starts around a fan-out.
+func harnessOwned() types.GomegaMatcher {
+	return createdBy([]string{"github.com/rpcfleet/rpcfleet/suites.", "github.com/rpcfleet/rpcfleet/suites/internal/spectree.", "github.com/onsi/"})
+}
+
+// connReader matches a goroutine that reads a connection a caller keeps
+// open (a pool's): waiting in the network poller, or net/rpc's
+// Client.input.
+func connReader() types.GomegaMatcher {
+	return gcustom.MakeMatcher(func(g gleak.Goroutine) (bool, error) {
+		return g.State == "IO wait" || strings.Contains(g.Backtrace, "net/rpc.(*Client).input"), nil
+	})
+}
+
 // notOwnedByBackend matches the goroutines of a container backend's
 // Docker client.
 func notOwnedByBackend() types.GomegaMatcher { return createdBy(backendCreators()) }
@@ -230,6 +246,7 @@ func (h *spec[A, R]) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOute
 	}
 	done := make(chan result, 1)
 	addrs := slices.Clone(in)
+	before := gleak.Goroutines()
 	start := time.Now()
 	go func() {
 		var r result
@@ -257,7 +274,7 @@ func (h *spec[A, R]) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOute
 			// just freed (killed a server) as this fleet took it.
 			run.Calls = slices.DeleteFunc(calls, func(c fleet.Call) bool { return c.Received.Before(start) })
 		}
-		return observed[R]{run, r.outcomes}
+		return observed[R]{run, r.outcomes, before}
 	case <-t.C:
 		msg := fmt.Sprintf("FanOut did not return within %v: it waits for a call that never ends (no timeout?) "+
 			"or for a goroutine that never signals (a missed Done, a blocked send).", d)
@@ -330,9 +347,41 @@ func (h *spec[A, R]) expectRepliesTo(f *fleet.Fleet, who string, addrs []string,
 		}
 		s := slices.Index(servers, addrs[i])
 		h.Expect(s).To(BeNumerically(">=", 0), "outcome %d: %s is not an address of the fleet", i, addrs[i])
-		h.Expect(h.call.Check(who, s, o.Reply)).To(Succeed(), "the reply of outcome %d, for %s", i, addrs[i])
+		if h.cfg.hedgeMax > 0 && h.fromAny(who, servers, addrs, o.Reply) {
+			continue // a backup to another replica of the fan-out may have won
+		}
+		h.Expect(h.call.Check(who, s, o.Reply)).To(Succeed(), "the reply of outcome %d, for %s, is the reply of the server at that address", i, addrs[i])
 	}
 }
+
+// fromAny reports whether reply is the reply of some server of addrs to
+// Args(who); servers are the fleet's addresses.
+func (h *spec[A, R]) fromAny(who string, servers, addrs []string, reply R) bool {
+	return slices.ContainsFunc(addrs, func(a string) bool {
+		s := slices.Index(servers, a)
+		return s >= 0 && h.call.Check(who, s, reply) == nil
+	})
+}
+
+// beATimeout matches an error that says a call timed out, as Go reports
+// it or as TimeoutIs teaches.
+func (h *spec[A, R]) beATimeout() types.GomegaMatcher { return matchers.BeATimeout(h.cfg.timeoutIs...) }
+
+// expectLetGo checks that the calls a fan-out let go are really let go:
+// within a short bound of its return, no goroutine it started is still
+// running but the readers of connections it keeps (in IO wait, or
+// net/rpc's Client.input). Call it once the fan-out of run has returned,
+// with no other fan-out running in the spec.
+func (h *spec[A, R]) expectLetGo(ctx context.Context, run observed[R], why string) {
+	ginkgo.GinkgoHelper()
+	h.Eventually(gleak.Goroutines).WithContext(ctx).WithTimeout(h.letGo()).WithPolling(20*time.Millisecond).ShouldNot(
+		matchers.HaveLeaked(run.before, notOwnedByImpl(), harnessOwned(), connReader()),
+		"the fan-out returned, but goroutines it started were still running %v later: %s", h.letGo(), why)
+}
+
+// letGo is how soon after a fan-out's return the calls it let go must be
+// released.
+func (h *harness[A, R]) letGo() time.Duration { return time.Second + h.cfg.slack }
 
 // expectAggregate checks the fan-out's error: nil when nothing failed;
 // otherwise, if the implementation claims AggregatesErrors, an error that

@@ -1,11 +1,7 @@
 package suites
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"net"
-	"os"
 	"strings"
 	"time"
 )
@@ -160,9 +156,9 @@ func NotConcurrent() Option { return func(c *config) { c.notConcurrent = true } 
 
 // TimeoutIs teaches the suite another RPC system's timeout errors: a
 // call's error counts as a timeout when is(err) is true, beside what the
-// standard library returns for a deadline (errors matching
-// context.DeadlineExceeded or os.ErrDeadlineExceeded, and net.Error
-// values whose Timeout() is true), e.g. a gRPC status with code
+// standard library returns for a deadline (see matchers.IsTimeout:
+// errors matching context.DeadlineExceeded or os.ErrDeadlineExceeded, and
+// net.Error values whose Timeout() is true), e.g. a gRPC status with code
 // DeadlineExceeded. is must be safe for concurrent use.
 func TimeoutIs(is func(err error) bool) Option {
 	return func(c *config) {
@@ -181,39 +177,6 @@ func (c *config) setShape(s shape, claim string) {
 		return
 	}
 	c.shape, c.shapeClaim = s, claim
-}
-
-// IsTimeout reports whether err says a call ran out of time, as Go
-// reports it: an error matching context.DeadlineExceeded or
-// os.ErrDeadlineExceeded, or a net.Error whose Timeout() is true; or one
-// that an also function accepts (see TimeoutIs).
-func IsTimeout(err error, also ...func(error) bool) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
-		return true
-	}
-	if timedOut(err) {
-		return true
-	}
-	for _, is := range also {
-		if is(err) {
-			return true
-		}
-	}
-	return false
-}
-
-// timedOut reports whether err or an error it wraps is a net.Error (or
-// anything with a Timeout method) that says it timed out.
-func timedOut(err error) bool {
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
 }
 
 // claims names the claims of cfg, for messages.

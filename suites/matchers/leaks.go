@@ -78,6 +78,9 @@ func leakReport(leaked []gleak.Goroutine) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d goroutines leaked, of %d kinds:\n%s", len(leaked), len(kinds), t)
+	if h := leakHint(kinds); h != "" {
+		fmt.Fprintf(&b, "\nLikely cause: %s\n", h)
+	}
 	for i, k := range kinds {
 		if i == 5 {
 			fmt.Fprintf(&b, "\n(%d more kinds)\n", len(kinds)-i)
@@ -112,6 +115,29 @@ func entry(g gleak.Goroutine) string {
 		return frames[len(frames)-1]
 	}
 	return orNone(g.TopFunction)
+}
+
+// leakHint names the likely cause of leaks, from where the goroutines
+// are stuck: the most numerous kind first.
+func leakHint(kinds []*leakKind) string {
+	for _, k := range kinds {
+		switch k.state {
+		case "chan send", "chan send (nil chan)":
+			return "goroutines blocked for ever sending on a channel that no one reads any more: the fan-out returned " +
+				"(early, at a quorum, a first result, an error or a cancel) without receiving every result. Give the channel " +
+				"room for every send (make(chan T, len(addrs))), or select the send against a ctx that is cancelled on return " +
+				"(the First of the 2012 Go concurrency talk; the Go blog's \"Pipelines and cancellation\")."
+		case "chan receive", "chan receive (nil chan)", "select", "select (no cases)":
+			return "goroutines still waiting (for a reply, a result or a signal) after the fan-out stopped needing them: " +
+				"cancel the calls it lets go when it returns (ctx, cancel := context.WithCancel(ctx); defer cancel(), and select " +
+				"on ctx.Done() beside every call), and make sure every wait has an end."
+		case "semacquire", "sync.Mutex.Lock", "sync.RWMutex.Lock", "sync.WaitGroup.Wait", "sync.Cond.Wait":
+			return "goroutines blocked on a lock, a WaitGroup or a semaphore that nothing will release: a missed Unlock, Done or release on some path."
+		case "sleep":
+			return "goroutines asleep in a backoff or a poll loop that does not watch ctx: select on ctx.Done() beside the timer."
+		}
+	}
+	return ""
 }
 
 func orNone(s string) string {
