@@ -629,7 +629,7 @@ func (h *spec[A, R]) hedgesBounded(ctx context.Context) {
 		calls, err := e.f.Calls(ctx)
 		return len(calls), err
 	}
-	h.Consistently(count).WithContext(ctx).WithTimeout(time.Duration(most+3)*delay + h.cfg.slack).WithPolling(delay / 4).Should(
+	h.Consistently(count).WithContext(ctx).WithTimeout(time.Duration(most+3)*delay+h.cfg.slack).WithPolling(delay/4).Should(
 		BeNumerically("<=", n*(1+most)), "calls received while every server holds its reply, %d delays of %v long: at most %d backups per call", most+3, delay, most)
 	h.Expect(e.f.SetFaults(ctx, faults.Plan{})).To(Succeed())
 	h.Expect(e.f.ReleaseAll(ctx)).To(Succeed())
