@@ -2,6 +2,7 @@ package mutants
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -37,7 +38,7 @@ func retryShadowedErr(ctx context.Context, timeout time.Duration, addrs []string
 					reply = r
 					break
 				}
-				if attempt == attempts || ctx.Err() != nil || suites.IsTimeout(err) {
+				if attempt == attempts || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 					break
 				}
 				select {
