@@ -9,14 +9,24 @@
 // partial failure), hygiene (no goroutine or connection left behind,
 // race-free) and repeatability. Options say which behaviours the
 // implementation claims (TimesOut, HonoursCancel, KeepsInputOrder,
-// AggregatesErrors) and which fleet the specs run on (WithFleetOptions,
-// WithFleet). SeedStyle adapts a caller written in the seed article's
-// style, Reference the reference caller of package caller:
+// AggregatesErrors), which shape its fan-out has (wait-for-all by
+// default; Quorum, FirstSuccess, FailFast or DeadlineBounded, and beside
+// any of them Bounded, Hedged, Retries, NotConcurrent: the suite then
+// checks that shape's promises, and that the calls it lets go are
+// released), how another RPC system reports a timeout (TimeoutIs), and
+// which fleet the specs run on (WithFleetOptions, WithFleet). SeedStyle
+// adapts a caller written in the seed article's style, Reference the
+// reference caller of package caller:
 //
 //	var _ = Describe("my fan-out", func() {
 //		suites.Conformance(func(timeout time.Duration) suites.FanOuter {
 //			return suites.SeedStyle(myFanOut(timeout))
 //		}, suites.TimesOut(), suites.HonoursCancel())
+//	})
+//
+//	var _ = Describe("my majority read", func() {
+//		suites.Conformance(newMajorityRead, suites.Quorum(func(n int) int { return n/2 + 1 }),
+//			suites.TimesOut(), suites.HonoursCancel(), suites.AggregatesErrors())
 //	})
 //
 // ConformanceOf runs the same specs on a fan-out of any call, typed by its

@@ -2,6 +2,7 @@ package suites_test
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -89,3 +90,24 @@ func readmeTenLines() {
 }
 
 var _ = readmeTenLines
+
+// The README's line of wiring per shape, compiled, not run: each new…
+// stands for a user's constructor.
+func readmeClaims() {
+	var newWaitAll, newVote, newFirst, newBroadcast, newStats, newBounded, newHedged, newRetrying, newPerRequest, newOwnRPC func(time.Duration) suites.FanOuter
+	errMyRPCTimeout := errors.New("my rpc: timed out")
+	var _ = Describe("claims", func() {
+		suites.Conformance(newWaitAll, suites.TimesOut(), suites.HonoursCancel(), suites.KeepsInputOrder(), suites.AggregatesErrors())
+		suites.Conformance(newVote, suites.Quorum(func(n int) int { return n/2 + 1 }), suites.TimesOut(), suites.HonoursCancel())
+		suites.Conformance(newFirst, suites.FirstSuccess(), suites.TimesOut(), suites.HonoursCancel(), suites.KeepsInputOrder())
+		suites.Conformance(newBroadcast, suites.FailFast(), suites.TimesOut(), suites.HonoursCancel(), suites.AggregatesErrors())
+		suites.Conformance(newStats, suites.DeadlineBounded(), suites.HonoursCancel(), suites.KeepsInputOrder())
+		suites.Conformance(newBounded, suites.Bounded(16), suites.TimesOut(), suites.HonoursCancel(), suites.KeepsInputOrder())
+		suites.Conformance(newHedged, suites.Hedged(50*time.Millisecond, 1), suites.Quorum(func(n int) int { return n/2 + 1 }))
+		suites.Conformance(newRetrying, suites.Retries(3), suites.TimesOut(), suites.KeepsInputOrder())
+		suites.Conformance(newPerRequest, suites.NotConcurrent(), suites.TimesOut())
+		suites.Conformance(newOwnRPC, suites.TimesOut(), suites.TimeoutIs(func(err error) bool { return errors.Is(err, errMyRPCTimeout) }))
+	})
+}
+
+var _ = readmeClaims

@@ -104,3 +104,22 @@ func TestHaveLeakedPassesWithoutLeak(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestLeakHintNamesTheLikelyCause(t *testing.T) {
+	tests := []struct {
+		state, says string
+	}{
+		{"chan send", "make(chan T, len(addrs))"},
+		{"select", "cancel the calls it lets go"},
+		{"chan receive", "cancel the calls it lets go"},
+		{"semacquire", "missed Unlock, Done or release"},
+		{"sleep", "select on ctx.Done() beside the timer"},
+		{"running", ""},
+	}
+	for _, tt := range tests {
+		got := leakHint([]*leakKind{{state: tt.state, n: 3}})
+		if tt.says == "" && got != "" || !strings.Contains(got, tt.says) {
+			t.Errorf("leakHint of goroutines in state %q = %q, want it to say %q", tt.state, got, tt.says)
+		}
+	}
+}
