@@ -34,6 +34,8 @@ type Mutant struct {
 	New    func(timeout time.Duration) suites.FanOuter                            // a fresh caller of Service.Method, if NewGet is nil
 	NewGet func(timeout time.Duration) suites.FanOuterOf[kv.GetArgs, kv.GetReply] // a fresh caller of Get()
 	Claims []suites.Option                                                        // what the correct caller it was broken from claims
+	Shape  string                                                                 // the shape it claims, for the gallery's table: "wait-for-all" if empty
+	Source string                                                                 // where the bug was seen (repository and path, issue, talk); its file says more
 }
 
 // Conformance registers the conformance suite for m's caller, as

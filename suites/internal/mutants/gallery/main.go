@@ -82,6 +82,7 @@ func run(verbose bool, only string) error {
 		all = slices.DeleteFunc(all, func(m mutants.Mutant) bool { return !slices.Contains(names, m.Name) })
 	}
 	var missed []string
+	var rows []string
 	for _, m := range all {
 		v, out, err := try(bin, dir, m.Name)
 		if err != nil {
@@ -91,6 +92,7 @@ func run(verbose bool, only string) error {
 			os.Stdout.Write(out)
 		}
 		fmt.Printf("%s: %s\n", m.Name, m.Bug)
+		rows = append(rows, row(m, v))
 		switch {
 		case !v.caught:
 			missed = append(missed, m.Name)
@@ -102,12 +104,30 @@ func run(verbose bool, only string) error {
 			fmt.Printf("    caught after %v by %s\n        %s\n", round(v.after), v.spec, v.why)
 		}
 	}
+	fmt.Printf("\n| mutant | shape | bug | source | caught by (first line of the failure) | after |\n|---|---|---|---|---|---|\n%s\n", strings.Join(rows, "\n"))
 	caught := len(all) - len(missed)
 	fmt.Printf("\nmutation score: %d of %d mutants caught within %v (%.0f%%)\n", caught, len(all), budget, 100*float64(caught)/float64(max(1, len(all))))
 	if len(missed) > 0 {
 		return fmt.Errorf("not caught within %v: %s", budget, strings.Join(missed, ", "))
 	}
 	return nil
+}
+
+// row is m's line of the gallery's Markdown table.
+func row(m mutants.Mutant, v verdict) string {
+	shape, source := m.Shape, m.Source
+	if shape == "" {
+		shape = "wait-for-all"
+	}
+	if source == "" {
+		source = "-"
+	}
+	caught := "SURVIVED"
+	if v.caught {
+		caught = fmt.Sprintf("%s (%s)", v.spec, v.why)
+	}
+	cell := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+	return fmt.Sprintf("| %s | %s | %s | %s | %s | %v |", m.Name, shape, cell(m.Bug), cell(source), cell(caught), round(v.after))
 }
 
 // suite returns the command that runs the built suite with args.
