@@ -40,7 +40,7 @@ func deadlineBounded(ctx context.Context, timeout time.Duration, addrs []string,
 // deadlineControls are the hand-written deadline-bounded fan-outs.
 func deadlineControls() []Mutant {
 	return []Mutant{
-		{Name: "control-deadline", Bug: "none: one context.WithTimeout over the fan-out, outcomes by index, the missing ones ctx's error",
+		{Name: "control-deadline", Shape: "DeadlineBounded", Bug: "none: one context.WithTimeout over the fan-out, outcomes by index, the missing ones ctx's error",
 			New: outcomes(deadlineBounded), Claims: []suites.Option{suites.DeadlineBounded(), suites.HonoursCancel(), suites.KeepsInputOrder(), suites.AggregatesErrors()}},
 	}
 }

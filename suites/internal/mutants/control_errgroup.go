@@ -62,9 +62,9 @@ func errgroupBounded(limit int) outcomesFunc {
 // errgroupControls are the errgroup fan-outs.
 func errgroupControls() []Mutant {
 	return []Mutant{
-		{Name: "control-errgroup-fail-fast", Bug: "none: errgroup.WithContext, outcomes by index, the first error (naming its address) cancelling the rest",
+		{Name: "control-errgroup-fail-fast", Shape: "FailFast", Bug: "none: errgroup.WithContext, outcomes by index, the first error (naming its address) cancelling the rest",
 			New: outcomes(errgroupFailFast), Claims: append(fullClaims(), suites.FailFast())},
-		{Name: "control-errgroup-bounded", Bug: "none: errgroup with SetLimit(4), outcomes by index, errors joined, waiting for all",
+		{Name: "control-errgroup-bounded", Shape: "Bounded(4)", Bug: "none: errgroup with SetLimit(4), outcomes by index, errors joined, waiting for all",
 			New: outcomes(errgroupBounded(refConcurrency)), Claims: append(fullClaims(), suites.Bounded(refConcurrency))},
 	}
 }

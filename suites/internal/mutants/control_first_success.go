@@ -82,7 +82,7 @@ func firstSuccess(ctx context.Context, timeout time.Duration, addrs []string, ar
 // firstSuccessControls are the hand-written first-success fan-outs.
 func firstSuccessControls() []Mutant {
 	return []Mutant{
-		{Name: "control-first-success", Bug: "none: a goroutine per address, a buffered channel, failures counted, return at the first success, cancel on return",
+		{Name: "control-first-success", Shape: "FirstSuccess", Bug: "none: a goroutine per address, a buffered channel, failures counted, return at the first success, cancel on return",
 			New: outcomes(firstSuccess), Claims: append(fullClaims(), suites.FirstSuccess())},
 	}
 }

@@ -48,7 +48,7 @@ func quorum(ctx context.Context, timeout time.Duration, addrs []string, args fle
 // quorumControls are the hand-written quorum fan-outs.
 func quorumControls() []Mutant {
 	return []Mutant{
-		{Name: "control-quorum", Bug: "none: a goroutine per address, a buffered channel, return at a majority of successes or once it is out of reach, cancel on return",
+		{Name: "control-quorum", Shape: "Quorum(n/2+1)", Bug: "none: a goroutine per address, a buffered channel, return at a majority of successes or once it is out of reach, cancel on return",
 			New: outcomes(quorum), Claims: append(fullClaims(), suites.Quorum(majority))},
 	}
 }

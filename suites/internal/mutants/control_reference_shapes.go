@@ -91,15 +91,15 @@ func (q *quorumCallers) Close() error {
 // referenceControls are the reference caller's strategies.
 func referenceControls() []Mutant {
 	return []Mutant{
-		{Name: "control-reference-quorum", Bug: "none: the reference caller with WithQuorum(n/2+1), one Caller per quorum size",
+		{Name: "control-reference-quorum", Shape: "Quorum(n/2+1)", Bug: "none: the reference caller with WithQuorum(n/2+1), one Caller per quorum size",
 			New: referenceQuorum(refMajority), Claims: append(fullClaims(), suites.Quorum(refMajority))},
-		{Name: "control-reference-fail-fast", Bug: "none: the reference caller with WithFailFast",
+		{Name: "control-reference-fail-fast", Shape: "FailFast", Bug: "none: the reference caller with WithFailFast",
 			New: reference(caller.WithFailFast()), Claims: append(fullClaims(), suites.FailFast())},
-		{Name: "control-reference-hedged", Bug: "none: the reference caller with WithHedge(100ms, 1)",
+		{Name: "control-reference-hedged", Shape: "Hedged(100ms, 1)", Bug: "none: the reference caller with WithHedge(100ms, 1)",
 			New: reference(caller.WithHedge(refHedgeDelay, 1)), Claims: append(fullClaims(), suites.Hedged(refHedgeDelay, 1))},
-		{Name: "control-reference-bounded", Bug: "none: the reference caller with WithConcurrency(4)",
+		{Name: "control-reference-bounded", Shape: "Bounded(4)", Bug: "none: the reference caller with WithConcurrency(4)",
 			New: reference(caller.WithConcurrency(refConcurrency)), Claims: append(fullClaims(), suites.Bounded(refConcurrency))},
-		{Name: "control-reference-retries", Bug: "none: the reference caller with WithRetry(3, 10ms, 100ms)",
+		{Name: "control-reference-retries", Shape: "Retries(3)", Bug: "none: the reference caller with WithRetry(3, 10ms, 100ms)",
 			New: reference(caller.WithRetry(refAttempts, 10*time.Millisecond, 100*time.Millisecond)), Claims: append(fullClaims(), suites.Retries(refAttempts))},
 	}
 }
