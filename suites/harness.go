@@ -107,8 +107,15 @@ func (h *spec[A, R]) setupWith(ctx context.Context, n int, timeout time.Duration
 			matchers.HaveLeaked(baseline, notOwnedByImpl()),
 			"goroutines the implementation left behind after it %s, while the fleet still runs", closed)
 		if conns >= 0 {
-			h.Eventually(func() int { return openConns(ctx, f) }).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).Should(
-				Equal(conns), "connections to the fleet still open after the implementation %s", closed)
+			open := conns // as last counted
+			h.Eventually(func() int {
+				open = openConns(ctx, f)
+				return open
+			}).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).Should(
+				Equal(conns), func() string {
+					return fmt.Sprintf("the fleet's open connections return to the %d of before the implementation ran, once it %s; %d were open",
+						conns, closed, open)
+				})
 		}
 	}
 	h.Cleanup(e.Finish, h.scale(20*time.Second))
@@ -128,7 +135,8 @@ func (h *spec[A, R]) implOnly() FanOuterOf[A, R] {
 func (h *spec[A, R]) close(impl FanOuterOf[A, R]) {
 	ginkgo.GinkgoHelper()
 	if c, ok := impl.(interface{ Close() error }); ok {
-		h.Expect(c.Close()).To(Succeed(), "closing the implementation")
+		err := c.Close()
+		h.Expect(err).To(Succeed(), "closing the implementation succeeds; Close returned %v", err)
 	}
 }
 
@@ -145,13 +153,14 @@ func (h *spec[A, R]) startFleet(ctx context.Context, n int, opts ...fleet.Option
 		all = append(all, fleet.WithMemory())
 	}
 	f, err := h.cfg.start(ctx, append(all, opts...)...)
-	h.Expect(err).NotTo(HaveOccurred(), "starting a fleet of %d servers", n)
+	h.Expect(err).NotTo(HaveOccurred(), "starting a fleet of %d servers succeeds; it failed: %v", n, err)
 	if h.cfg.virtual != nil {
 		h.cfg.virtual.point(f)
 		h.Cleanup(func(context.Context) { h.cfg.virtual.point(nil) }, time.Second)
 	}
 	h.Cleanup(func(ctx context.Context) {
-		h.Expect(f.Stop(ctx)).To(Succeed())
+		err := f.Stop(ctx)
+		h.Expect(err).To(Succeed(), "stopping the fleet succeeds; it failed: %v", err)
 	}, h.scale(30*time.Second))
 	return f
 }
@@ -268,7 +277,7 @@ func (h *spec[A, R]) run(ctx, fctx context.Context, f *fleet.Fleet, impl FanOute
 		if f != nil {
 			run.Servers = f.Addrs()
 			calls, err := f.Calls(ctx)
-			h.Expect(err).NotTo(HaveOccurred(), "reading the fleet's journal")
+			h.Expect(err).NotTo(HaveOccurred(), "reading the fleet's journal succeeds; it failed: %v", err)
 			// Only this fan-out's calls: not those of an earlier one, nor a
 			// stray call from another process that dialled a port it had
 			// just freed (killed a server) as this fleet took it.
@@ -346,11 +355,12 @@ func (h *spec[A, R]) expectRepliesTo(f *fleet.Fleet, who string, addrs []string,
 			continue
 		}
 		s := slices.Index(servers, addrs[i])
-		h.Expect(s).To(BeNumerically(">=", 0), "outcome %d: %s is not an address of the fleet", i, addrs[i])
+		h.Expect(s).To(BeNumerically(">=", 0), "outcome %d is for an address of the fleet; %s is not one of %q", i, addrs[i], servers)
 		if h.cfg.hedgeMax > 0 && h.fromAny(who, servers, addrs, o.Reply) {
 			continue // a backup to another replica of the fan-out may have won
 		}
-		h.Expect(h.call.Check(who, s, o.Reply)).To(Succeed(), "the reply of outcome %d, for %s, is the reply of the server at that address", i, addrs[i])
+		err := h.call.Check(who, s, o.Reply)
+		h.Expect(err).To(Succeed(), "the reply of outcome %d, for %s, is the reply of the server at that address; it is not: %v", i, addrs[i], err)
 	}
 }
 
@@ -390,27 +400,27 @@ func (h *harness[A, R]) letGo() time.Duration { return time.Second + h.cfg.slack
 func (h *spec[A, R]) expectAggregate(run observed[R], failed []string, causes ...any) {
 	ginkgo.GinkgoHelper()
 	if len(failed) == 0 {
-		h.Expect(run.Err).NotTo(HaveOccurred(), "the fan-out's error, when every call succeeded")
+		h.Expect(run.Err).NotTo(HaveOccurred(), "the fan-out returns no error when every call succeeded; it returned %s", errText(run.Err))
 		return
 	}
 	if !h.cfg.aggregates {
 		return
 	}
-	h.Expect(run.Err).To(HaveOccurred(), "the fan-out's error, when %d calls failed", len(failed))
+	h.Expect(run.Err).To(HaveOccurred(), "the fan-out returns an error when %d calls failed (%s); it returned none", len(failed), strings.Join(failed, ", "))
 	text := run.Err.Error()
 	for _, a := range run.Addrs {
 		if slices.Contains(failed, a) {
-			h.Expect(mentions(text, a)).To(BeTrue(), "the fan-out's error names failed address %s: %q", a, text)
+			h.Expect(mentions(text, a)).To(BeTrue(), "the fan-out's error names failed address %s; it does not: %q", a, text)
 		} else {
-			h.Expect(mentions(text, a)).To(BeFalse(), "the fan-out's error does not name %s, which succeeded: %q", a, text)
+			h.Expect(mentions(text, a)).To(BeFalse(), "the fan-out's error does not name %s, which succeeded; it does: %q", a, text)
 		}
 	}
 	for _, c := range causes {
 		if m, ok := c.(types.GomegaMatcher); ok {
-			h.Expect(run.Err).To(m)
+			h.Expect(run.Err).To(m, "the fan-out's error carries the failed calls' cause; it was %s", errText(run.Err))
 			continue
 		}
-		h.Expect(run.Err).To(MatchError(c), "errors.Is finds the cause through the fan-out's error")
+		h.Expect(run.Err).To(MatchError(c), "errors.Is finds the cause %q (%T) through the fan-out's error; it was %s", c, c, errText(run.Err))
 	}
 }
 
@@ -418,6 +428,31 @@ func (h *spec[A, R]) expectAggregate(run observed[R], failed []string, causes ..
 // prefix of a longer port.
 func mentions(text, addr string) bool {
 	return regexp.MustCompile(`(^|[^0-9.])` + regexp.QuoteMeta(addr) + `($|[^0-9])`).MatchString(text)
+}
+
+// errText is err for an assertion's description: its text and type, or
+// "no error".
+func errText(err error) string {
+	if err == nil {
+		return "no error"
+	}
+	return fmt.Sprintf("%q (%T)", err.Error(), err)
+}
+
+// outcomesText is outcomes for an assertion's description: "none", or
+// each address with "ok" or its error, in order.
+func outcomesText(outcomes []matchers.Result) string {
+	if len(outcomes) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(outcomes))
+	for i, o := range outcomes {
+		parts[i] = o.Addr + ": ok"
+		if o.Err != nil {
+			parts[i] = fmt.Sprintf("%s: %v", o.Addr, o.Err)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // spec is a running spec: the harness, and the framework that runs the
@@ -438,7 +473,8 @@ func (h *harness[A, R]) spec(text string, body func(ctx context.Context, h *spec
 		s := &spec[A, R]{h, t}
 		baseline, raced := gleak.Goroutines(), races()
 		s.Cleanup(func(ctx context.Context) {
-			s.Expect(races()-raced).To(BeZero(), "data races reported while this spec ran: see WARNING: DATA RACE in its output")
+			n := races() - raced
+			s.Expect(n).To(BeZero(), "no data race is reported while this spec runs; %d were: see WARNING: DATA RACE in its output", n)
 			s.Eventually(gleak.Goroutines).WithContext(ctx).WithTimeout(h.scale(5*time.Second)).ShouldNot(
 				matchers.HaveLeaked(baseline, notOwnedByBackend()), "goroutines left after the spec")
 		}, h.scale(20*time.Second))

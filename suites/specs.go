@@ -149,8 +149,8 @@ func (h *harness[A, R]) completion() spectree.Node {
 	return spectree.Describe("completion",
 		h.when(h.allWaited()).spec("returns no outcomes and no error for no addresses", func(ctx context.Context, h *spec[A, R]) {
 			run := h.fanOutUnder(ctx, ctx, nil, h.implOnly(), nil, h.within())
-			h.Expect(run.Results).To(BeEmpty())
-			h.Expect(run.Err).NotTo(HaveOccurred())
+			h.Expect(run.Results).To(BeEmpty(), "a fan-out to no addresses returns no outcomes; it returned %d: %s", len(run.Results), outcomesText(run.Results))
+			h.Expect(run.Err).NotTo(HaveOccurred(), "a fan-out to no addresses returns no error; it returned %s", errText(run.Err))
 		}, 20*time.Second),
 
 		h.when(h.allWaited()).spec("returns one outcome per address, that server's reply: 1 address", func(ctx context.Context, h *spec[A, R]) {
@@ -163,10 +163,11 @@ func (h *harness[A, R]) completion() spectree.Node {
 			h.Expect(run.Run).To(matchers.ReturnAfterAllReplies())
 			h.Expect(run.Run).To(matchers.AllSucceed())
 			h.expectAggregate(run, nil)
-			h.Expect(h.inOrder(run)).To(HaveLen(20))
+			outcomes := h.inOrder(run)
+			h.Expect(outcomes).To(HaveLen(20), "one outcome per address, 20 in all; %d came", len(outcomes))
 			h.Expect(run.Run).To(matchers.HaveOneCallPerServer(20))
 			for _, c := range run.Calls {
-				h.Expect(c.Outcome).To(Equal(fleet.OK), "server %d's call", c.Server)
+				h.Expect(c.Outcome).To(Equal(fleet.OK), "server %d's call ends with a normal reply (%v); it ended %v", c.Server, fleet.OK, c.Outcome)
 			}
 		}, 20*time.Second),
 
@@ -174,15 +175,17 @@ func (h *harness[A, R]) completion() spectree.Node {
 			e := h.setup(ctx, 3)
 			// Server 0's first call fails, its second succeeds: a caller that
 			// keeps results by address reports both alike, or one only.
-			h.Expect(e.f.SetServerFaults(ctx, 0, faults.MustParse("error=first-of-two,first=1"))).To(Succeed())
+			err := e.f.SetServerFaults(ctx, 0, faults.MustParse("error=first-of-two,first=1"))
+			h.Expect(err).To(Succeed(), "setting server 0's faults (error=first-of-two,first=1) succeeds; it failed: %v", err)
 			a := e.f.Addrs()
 			addrs := []string{a[0], a[1], a[0], a[2], a[1]}
 			run := h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
-			h.Expect(run.Calls).To(HaveLen(len(addrs)), "every address called once per time it is given:\n%s", matchers.JournalTable(run.Calls, run.Servers))
+			h.Expect(run.Calls).To(HaveLen(len(addrs)), "every address is called once per time it is given, %d calls in all; the fleet received %d:\n%s",
+				len(addrs), len(run.Calls), matchers.JournalTable(run.Calls, run.Servers))
 			for i, o := range outcomes {
 				if addrs[i] != a[0] {
-					h.Expect(o.Err).NotTo(HaveOccurred(), "outcome %d, for %s", i, addrs[i])
+					h.Expect(o.Err).NotTo(HaveOccurred(), "outcome %d, for %s, succeeds; it failed with %s", i, addrs[i], errText(o.Err))
 				}
 			}
 			h.expectReplies(e.f, addrs, outcomes)
@@ -191,7 +194,8 @@ func (h *harness[A, R]) completion() spectree.Node {
 			for _, i := range []int{0, 2} {
 				if outcomes[i].Err != nil {
 					failed++
-					h.Expect(outcomes[i].Err).To(MatchError(ContainSubstring("first-of-two")), "outcome %d", i)
+					h.Expect(outcomes[i].Err).To(MatchError(ContainSubstring("first-of-two")), "outcome %d, a failed call to %s, fails with the injected error \"first-of-two\"; it was %s",
+						i, a[0], errText(outcomes[i].Err))
 				}
 			}
 			h.Expect(failed).To(Equal(1), "of the two calls to %s, exactly the first received fails: outcomes 0 and 2 are %v and %v",
@@ -229,19 +233,30 @@ func (h *harness[A, R]) ordering() spectree.Node {
 	// server by server in the given order and returns the run: the
 	// replies go out in exactly that order, with no delay and no slack.
 	held := func(ctx context.Context, h *spec[A, R], e *env[A, R], addrs []string, order ...int) observed[R] {
-		h.Expect(e.f.SetFaults(ctx, faults.MustParse("hold"))).To(Succeed())
+		err := e.f.SetFaults(ctx, faults.MustParse("hold"))
+		h.Expect(err).To(Succeed(), "setting every server's faults (hold) succeeds; it failed: %v", err)
 		done := make(chan observed[R], 1)
 		go func() {
 			defer h.Recover()
 			done <- h.fanOut(ctx, e, addrs, h.long())
 		}()
-		h.Eventually(func() ([]fleet.Call, error) { return e.f.Calls(ctx) }).WithContext(ctx).WithTimeout(h.within()).Should(
-			SatisfyAll(HaveLen(len(addrs)), HaveEach(HaveField("Outcome", fleet.Held))), "every call reaches its server, which holds its reply")
+		var calls []fleet.Call // the journal as last read
+		h.Eventually(func() ([]fleet.Call, error) {
+			c, err := e.f.Calls(ctx)
+			calls = c
+			return c, err
+		}).WithContext(ctx).WithTimeout(h.within()).Should(
+			SatisfyAll(HaveLen(len(addrs)), HaveEach(HaveField("Outcome", fleet.Held))), func() string {
+				return fmt.Sprintf("every one of the %d calls reaches its server, which holds its reply; the journal had %d calls:\n%s",
+					len(addrs), len(calls), matchers.JournalTable(calls, e.f.Addrs()))
+			})
 		for _, i := range order {
-			h.Expect(e.f.Release(ctx, i)).To(Succeed())
+			err = e.f.Release(ctx, i)
+			h.Expect(err).To(Succeed(), "releasing server %d's held replies succeeds; it failed: %v", i, err)
 		}
 		var run observed[R]
-		h.Eventually(done).WithContext(ctx).WithTimeout(h.long()).Should(Receive(&run))
+		h.Eventually(done).WithContext(ctx).WithTimeout(h.long()).Should(Receive(&run),
+			"the fan-out returns once every server has released its replies; it had not returned within %v of the last release", h.long())
 		return run
 	}
 	return spectree.Describe("ordering",
@@ -286,7 +301,7 @@ func (h *harness[A, R]) ordering() spectree.Node {
 			e := h.setup(ctx, n, fleet.WithFaults(faults.MustParse(fmt.Sprintf("delay=%v", d))))
 			run := h.fanOut(ctx, e, e.f.Addrs(), d+h.late())
 			h.Expect(run.Run).To(matchers.AllSucceed())
-			h.Expect(run.Elapsed).To(BeNumerically(">=", d), "the fan-out returned before its servers' %v delay was over", d)
+			h.Expect(run.Elapsed).To(BeNumerically(">=", d), "the fan-out returns no sooner than its servers' %v delay; it returned after %v", d, run.Elapsed)
 			h.Expect(run.Run).To(matchers.CompleteWithin(d+h.late()), "serial calls would take %v", n*d)
 			// The time bound leaves room for a loaded machine, so a caller
 			// with a few calls in flight at a time could pass it; the
@@ -300,19 +315,21 @@ func (h *harness[A, R]) errorHandling() spectree.Node {
 	return spectree.Describe("error handling",
 		h.when(h.failuresWaited()).spec("reports a refused dial, for that address only", func(ctx context.Context, h *spec[A, R]) {
 			e := h.setup(ctx, 5)
-			h.Expect(e.f.Kill(ctx, 2)).To(Succeed())
+			err := e.f.Kill(ctx, 2)
+			h.Expect(err).To(Succeed(), "killing server 2 succeeds; it failed: %v", err)
 			addrs := e.f.Addrs()
 			run := h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
 			h.Expect(run.Run).To(matchers.FailExactlyOn(addrs[2]))
-			h.Expect(outcomes[2].Err).To(MatchError(syscall.ECONNREFUSED), "the outcome of the killed server's address is a refused dial (syscall.ECONNREFUSED)")
+			h.Expect(outcomes[2].Err).To(MatchError(syscall.ECONNREFUSED), "the outcome of the killed server's address is a refused dial (syscall.ECONNREFUSED); it was %s", errText(outcomes[2].Err))
 			h.expectAggregate(run, addrs[2:3], syscall.ECONNREFUSED)
 		}, 20*time.Second),
 
 		h.when(h.timesOutN(), h.failuresOrFast(), h.unhedged()).spec("times out a dial that hangs (a blackholed server), and only that address", func(ctx context.Context, h *spec[A, R]) {
 			timeout := h.short()
 			e := h.setupWith(ctx, 5, timeout)
-			h.Expect(e.f.SetServerFaults(ctx, 2, faults.MustParse("blackhole"))).To(Succeed())
+			err := e.f.SetServerFaults(ctx, 2, faults.MustParse("blackhole"))
+			h.Expect(err).To(Succeed(), "setting server 2's faults (blackhole) succeeds; it failed: %v", err)
 			addrs := e.f.Addrs()
 			bound := h.timedOutBy(timeout)
 			run := h.fanOut(ctx, e, addrs, bound)
@@ -328,7 +345,8 @@ func (h *harness[A, R]) errorHandling() spectree.Node {
 		h.when(h.cancelsN(), h.allWaited(), h.unhedged()).spec("returns promptly when ctx is cancelled while dials hang (blackholed servers)", func(ctx context.Context, h *spec[A, R]) {
 			const after = 200 * time.Millisecond
 			e := h.setup(ctx, 6)
-			h.Expect(e.f.SetFaults(ctx, faults.MustParse("blackhole,servers=0-2"))).To(Succeed())
+			err := e.f.SetFaults(ctx, faults.MustParse("blackhole,servers=0-2"))
+			h.Expect(err).To(Succeed(), "setting the fleet's faults (blackhole,servers=0-2) succeeds; it failed: %v", err)
 			fctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			time.AfterFunc(after, cancel)
@@ -338,7 +356,7 @@ func (h *harness[A, R]) errorHandling() spectree.Node {
 			outcomes := h.inOrder(run)
 			h.Expect(run.Run).To(matchers.FailExactlyOn(addrs[:3]...))
 			for i, o := range outcomes[:3] {
-				h.Expect(o.Err).To(MatchError(context.Canceled), "outcome %d, of a blackholed server, fails with ctx's error, context.Canceled", i)
+				h.Expect(o.Err).To(MatchError(context.Canceled), "outcome %d, of a blackholed server, fails with ctx's error, context.Canceled; it was %s", i, errText(o.Err))
 			}
 			h.expectReplies(e.f, addrs, outcomes)
 			h.expectAggregate(run, addrs[:3], context.Canceled)
@@ -347,14 +365,15 @@ func (h *harness[A, R]) errorHandling() spectree.Node {
 
 		h.when(h.failuresWaited()).spec("passes an error reply's text to the caller as an rpc.ServerError", func(ctx context.Context, h *spec[A, R]) {
 			e := h.setup(ctx, 4)
-			h.Expect(e.f.SetServerFaults(ctx, 1, faults.MustParse("error=boom"))).To(Succeed())
+			err := e.f.SetServerFaults(ctx, 1, faults.MustParse("error=boom"))
+			h.Expect(err).To(Succeed(), "setting server 1's faults (error=boom) succeeds; it failed: %v", err)
 			addrs := e.f.Addrs()
 			run := h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
 			h.Expect(run.Run).To(matchers.FailExactlyOn(addrs[1]))
 			var se rpc.ServerError
-			h.Expect(errors.As(outcomes[1].Err, &se)).To(BeTrue(), "errors.As finds an rpc.ServerError in %v", outcomes[1].Err)
-			h.Expect(string(se)).To(Equal("boom"), "the rpc.ServerError carries the server's error text")
+			h.Expect(errors.As(outcomes[1].Err, &se)).To(BeTrue(), "errors.As finds an rpc.ServerError in server 1's outcome; its error was %s", errText(outcomes[1].Err))
+			h.Expect(string(se)).To(Equal("boom"), "the rpc.ServerError carries the server's error text, \"boom\"; it carried %q", string(se))
 			h.expectAggregate(run, addrs[1:2], MatchError(ContainSubstring("boom")),
 				WithTransform(func(err error) bool { return errors.As(err, new(rpc.ServerError)) }, BeTrue()))
 			h.expectCallsEach(ctx, run, e.f, 4, 1, fleet.Failed)
@@ -362,27 +381,30 @@ func (h *harness[A, R]) errorHandling() spectree.Node {
 
 		h.when(h.failuresWaited()).spec("reports a dropped connection (io.ErrUnexpectedEOF), for that address only", func(ctx context.Context, h *spec[A, R]) {
 			e := h.setup(ctx, 4)
-			h.Expect(e.f.SetServerFaults(ctx, 0, faults.MustParse("drop"))).To(Succeed())
+			err := e.f.SetServerFaults(ctx, 0, faults.MustParse("drop"))
+			h.Expect(err).To(Succeed(), "setting server 0's faults (drop) succeeds; it failed: %v", err)
 			addrs := e.f.Addrs()
 			run := h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
 			h.Expect(run.Run).To(matchers.FailExactlyOn(addrs[0]))
-			h.Expect(outcomes[0].Err).To(MatchError(io.ErrUnexpectedEOF), "a connection dropped before the reply reads as io.ErrUnexpectedEOF")
+			h.Expect(outcomes[0].Err).To(MatchError(io.ErrUnexpectedEOF), "a connection dropped before the reply reads as io.ErrUnexpectedEOF; it read as %s", errText(outcomes[0].Err))
 			h.expectAggregate(run, addrs[:1], io.ErrUnexpectedEOF)
 			h.expectCallsEach(ctx, run, e.f, 0, 0, fleet.Aborted)
 		}, 20*time.Second),
 
 		h.when(h.failuresWaited()).spec("reports a corrupt reply as an error, not a reply, and recovers once the server is sound", func(ctx context.Context, h *spec[A, R]) {
 			e := h.setup(ctx, 4)
-			h.Expect(e.f.SetServerFaults(ctx, 2, faults.MustParse("corrupt"))).To(Succeed())
+			err := e.f.SetServerFaults(ctx, 2, faults.MustParse("corrupt"))
+			h.Expect(err).To(Succeed(), "setting server 2's faults (corrupt) succeeds; it failed: %v", err)
 			addrs := e.f.Addrs()
 			run := h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
 			h.Expect(run.Run).To(matchers.FailExactlyOn(addrs[2]))
-			h.Expect(errors.As(outcomes[2].Err, new(rpc.ServerError))).To(BeFalse(), "not an error reply: %v", outcomes[2].Err)
+			h.Expect(errors.As(outcomes[2].Err, new(rpc.ServerError))).To(BeFalse(), "server 2's corrupt reply fails as a broken reply, not as an error reply (an rpc.ServerError); its error was %s", errText(outcomes[2].Err))
 			h.expectAggregate(run, addrs[2:3])
 
-			h.Expect(e.f.SetServerFaults(ctx, 2, faults.Plan{})).To(Succeed())
+			err = e.f.SetServerFaults(ctx, 2, faults.Plan{})
+			h.Expect(err).To(Succeed(), "clearing server 2's faults succeeds; it failed: %v", err)
 			run = h.fanOut(ctx, e, addrs, h.within())
 			h.expectReplies(e.f, addrs, h.inOrder(run))
 			h.Expect(run.Run).To(matchers.AllSucceed())
@@ -390,15 +412,18 @@ func (h *harness[A, R]) errorHandling() spectree.Node {
 
 		h.when(h.failuresWaited()).spec("reports a server that crashes mid-call, and reaches it again once it restarts", func(ctx context.Context, h *spec[A, R]) {
 			e := h.setup(ctx, 4)
-			h.Expect(e.f.SetServerFaults(ctx, 1, faults.MustParse("crash"))).To(Succeed())
+			err := e.f.SetServerFaults(ctx, 1, faults.MustParse("crash"))
+			h.Expect(err).To(Succeed(), "setting server 1's faults (crash) succeeds; it failed: %v", err)
 			addrs := e.f.Addrs()
 			run := h.fanOut(ctx, e, addrs, h.within())
 			h.inOrder(run)
 			h.Expect(run.Run).To(matchers.FailExactlyOn(addrs[1]))
 			h.expectAggregate(run, addrs[1:2])
 
-			h.Expect(e.f.Restart(ctx, 1)).To(Succeed())
-			h.Expect(e.f.SetServerFaults(ctx, 1, faults.Plan{})).To(Succeed())
+			err = e.f.Restart(ctx, 1)
+			h.Expect(err).To(Succeed(), "restarting server 1 succeeds; it failed: %v", err)
+			err = e.f.SetServerFaults(ctx, 1, faults.Plan{})
+			h.Expect(err).To(Succeed(), "clearing server 1's faults succeeds; it failed: %v", err)
 			addrs = e.f.Addrs()
 			run = h.fanOut(ctx, e, addrs, h.within())
 			h.expectReplies(e.f, addrs, h.inOrder(run))
@@ -411,28 +436,32 @@ func (h *harness[A, R]) errorHandling() spectree.Node {
 			h.Expect(run.Run).To(matchers.AllSucceed())
 
 			addr := e.f.Addrs()[1]
-			h.Expect(e.f.Kill(ctx, 1)).To(Succeed())
+			err := e.f.Kill(ctx, 1)
+			h.Expect(err).To(Succeed(), "killing server 1 succeeds; it failed: %v", err)
 			run = h.fanOut(ctx, e, e.f.Addrs(), h.within())
 			h.inOrder(run)
 			h.Expect(run.Run).To(matchers.FailExactlyOn(addr))
 
-			h.Expect(e.f.Restart(ctx, 1)).To(Succeed())
+			err = e.f.Restart(ctx, 1)
+			h.Expect(err).To(Succeed(), "restarting server 1 succeeds; it failed: %v", err)
 			addrs := e.f.Addrs()
 			run = h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
 			h.Expect(run.Run).To(matchers.AllSucceed())
 			h.expectReplies(e.f, addrs, outcomes)
-			h.Expect(h.call.Check(name, 1, outcomes[1].Reply)).To(Succeed(), "server 1's reply, after its restart")
+			err = h.call.Check(name, 1, outcomes[1].Reply)
+			h.Expect(err).To(Succeed(), "outcome 1 carries server 1's own reply, after its restart; the check failed: %v", err)
 		}, 30*time.Second),
 
 		h.when(h.timesOutN(), h.failuresOrFast(), h.unhedged()).spec("times out a hanging server soon after the timeout, and only that address", func(ctx context.Context, h *spec[A, R]) {
 			timeout := h.short()
 			e := h.setupWith(ctx, 6, timeout)
-			h.Expect(e.f.SetServerFaults(ctx, 3, faults.MustParse("hang"))).To(Succeed())
+			err := e.f.SetServerFaults(ctx, 3, faults.MustParse("hang"))
+			h.Expect(err).To(Succeed(), "setting server 3's faults (hang) succeeds; it failed: %v", err)
 			addrs := e.f.Addrs()
 			bound := h.timedOutBy(timeout)
 			run := h.fanOut(ctx, e, addrs, bound)
-			h.Expect(run.Elapsed).To(BeNumerically(">=", timeout), "the fan-out gave up on the hanging server before its %v timeout", timeout)
+			h.Expect(run.Elapsed).To(BeNumerically(">=", timeout), "the fan-out waits out the hanging server's %v timeout; it gave up on it after %v", timeout, run.Elapsed)
 			h.Expect(run.Run).To(matchers.CompleteWithin(bound))
 			outcomes := h.inOrder(run)
 			h.Expect(run.Run).To(matchers.FailExactlyOn(addrs[3]))
@@ -451,7 +480,7 @@ func (h *harness[A, R]) errorHandling() spectree.Node {
 			h.Expect(run.Run).To(matchers.CompleteWithin(after + h.late()))
 			outcomes := h.inOrder(run)
 			for i, o := range outcomes {
-				h.Expect(o.Err).To(MatchError(context.Canceled), "outcome %d, of a hanging server, fails with ctx's error, context.Canceled", i)
+				h.Expect(o.Err).To(MatchError(context.Canceled), "outcome %d, of a hanging server, fails with ctx's error, context.Canceled; it was %s", i, errText(o.Err))
 			}
 			h.expectAggregate(run, run.Addrs, context.Canceled)
 			e.Finish(ctx) // nothing left waiting on the hanging servers
@@ -466,27 +495,32 @@ func (h *harness[A, R]) errorHandling() spectree.Node {
 				n = answered + c - 1
 			}
 			e := h.setup(ctx, n)
-			h.Expect(e.f.SetFaults(ctx, faults.MustParse(fmt.Sprintf("hang,servers=%d-%d", answered, n-1)))).To(Succeed())
+			err := e.f.SetFaults(ctx, faults.MustParse(fmt.Sprintf("hang,servers=%d-%d", answered, n-1)))
+			h.Expect(err).To(Succeed(), "setting the fleet's faults (hang,servers=%d-%d) succeeds; it failed: %v", answered, n-1, err)
 			fctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			go func() {
 				// Cancel once the quick servers' replies are written, and a
 				// moment later, so that the caller has read them.
 				defer h.Recover()
+				replied := 0 // as last counted
 				h.Eventually(func() int {
 					calls, _ := e.f.Calls(ctx)
-					return len(slices.DeleteFunc(calls, func(c fleet.Call) bool { return c.Outcome != fleet.OK }))
-				}).WithContext(fctx).WithTimeout(h.within()).Should(Equal(answered))
+					replied = len(slices.DeleteFunc(calls, func(c fleet.Call) bool { return c.Outcome != fleet.OK }))
+					return replied
+				}).WithContext(fctx).WithTimeout(h.within()).Should(Equal(answered), func() string {
+					return fmt.Sprintf("the %d servers without a fault reply before the cancel; %d had replied", answered, replied)
+				})
 				time.Sleep(h.scale(time.Second))
 				cancel()
 			}()
 			addrs := e.f.Addrs()
 			run := h.fanOutUnder(ctx, fctx, e.f, e.impl, addrs, h.within()+h.late())
 			outcomes := h.inOrder(run)
-			h.Expect(fctx.Err()).To(HaveOccurred(), "the fan-out returned before it was cancelled, with servers %d-%d hanging", answered, n-1)
+			h.Expect(fctx.Err()).To(HaveOccurred(), "the fan-out, with servers %d-%d hanging, returns only once ctx is cancelled; it returned before, after %v", answered, n-1, run.Elapsed)
 			h.Expect(run.Run).To(matchers.FailExactlyOn(addrs[answered:]...), "calls answered before the cancel keep their replies")
 			for i, o := range outcomes[answered:] {
-				h.Expect(o.Err).To(MatchError(context.Canceled), "outcome %d, of a hanging server, fails with ctx's error, context.Canceled", answered+i)
+				h.Expect(o.Err).To(MatchError(context.Canceled), "outcome %d, of a hanging server, fails with ctx's error, context.Canceled; it was %s", answered+i, errText(o.Err))
 			}
 			h.expectReplies(e.f, addrs, outcomes)
 			h.expectAggregate(run, addrs[answered:], context.Canceled)
@@ -496,22 +530,24 @@ func (h *harness[A, R]) errorHandling() spectree.Node {
 		h.when(h.failuresWaited()).spec("names exactly the failing addresses in a partial failure", func(ctx context.Context, h *spec[A, R]) {
 			e := h.setup(ctx, 10)
 			for _, i := range []int{1, 4, 7} {
-				h.Expect(e.f.SetServerFaults(ctx, i, faults.MustParse("error=partial"))).To(Succeed())
+				err := e.f.SetServerFaults(ctx, i, faults.MustParse("error=partial"))
+				h.Expect(err).To(Succeed(), "setting server %d's faults (error=partial) succeeds; it failed: %v", i, err)
 			}
-			h.Expect(e.f.Kill(ctx, 8)).To(Succeed())
+			err := e.f.Kill(ctx, 8)
+			h.Expect(err).To(Succeed(), "killing server 8 succeeds; it failed: %v", err)
 			addrs := e.f.Addrs()
 			failed := []string{addrs[1], addrs[4], addrs[7], addrs[8]}
 			run := h.fanOut(ctx, e, addrs, h.within())
 			outcomes := h.inOrder(run)
 			h.Expect(run.Run).To(matchers.FailExactlyOn(failed...))
-			h.Expect(outcomes[8].Err).To(MatchError(syscall.ECONNREFUSED), "the killed server's outcome is a refused dial")
+			h.Expect(outcomes[8].Err).To(MatchError(syscall.ECONNREFUSED), "the killed server's outcome is a refused dial (syscall.ECONNREFUSED); it was %s", errText(outcomes[8].Err))
 			ok := 0
 			for _, o := range outcomes {
 				if o.Err == nil {
 					ok++
 				}
 			}
-			h.Expect(ok).To(Equal(6), "six of the ten calls succeed")
+			h.Expect(ok).To(Equal(6), "six of the ten calls succeed; %d did", ok)
 			h.expectAggregate(run, failed, syscall.ECONNREFUSED,
 				WithTransform(func(err error) bool { return errors.As(err, new(rpc.ServerError)) }, BeTrue()))
 		}, 20*time.Second),
@@ -522,8 +558,10 @@ func (h *harness[A, R]) hygiene() spectree.Node {
 	return spectree.Describe("hygiene",
 		h.when(h.timesOutN(), h.failuresOrFast(), h.unhedged()).spec("leaves no goroutine behind after fan-outs to hanging and slow servers", func(ctx context.Context, h *spec[A, R]) {
 			e := h.setupWith(ctx, 5, h.short())
-			h.Expect(e.f.SetServerFaults(ctx, 0, faults.MustParse("hang"))).To(Succeed())
-			h.Expect(e.f.SetServerFaults(ctx, 1, faults.MustParse("delay=10s"))).To(Succeed())
+			err := e.f.SetServerFaults(ctx, 0, faults.MustParse("hang"))
+			h.Expect(err).To(Succeed(), "setting server 0's faults (hang) succeeds; it failed: %v", err)
+			err = e.f.SetServerFaults(ctx, 1, faults.MustParse("delay=10s"))
+			h.Expect(err).To(Succeed(), "setting server 1's faults (delay=10s) succeeds; it failed: %v", err)
 			addrs := e.f.Addrs()
 			for range 3 {
 				run := h.fanOut(ctx, e, addrs, h.timedOutBy(h.short()))
@@ -536,14 +574,16 @@ func (h *harness[A, R]) hygiene() spectree.Node {
 		h.when(need{!h.cfg.noConns, "a backend that counts connections, without suites.WithoutConnCount()"}, h.failuresWaited()).spec("closes every connection it opens: the fleet's open connections return to their baseline", func(ctx context.Context, h *spec[A, R]) {
 			e := h.setup(ctx, 5)
 			before := openConns(ctx, e.f)
-			h.Expect(before).To(BeNumerically(">=", 0), "the fleet's backend cannot count its connections: use suites.WithoutConnCount()")
-			h.Expect(e.f.SetServerFaults(ctx, 4, faults.MustParse("error=x"))).To(Succeed())
+			h.Expect(before).To(BeNumerically(">=", 0), "the fleet's backend counts its open connections; it cannot (it reported %d): use suites.WithoutConnCount()", before)
+			err := e.f.SetServerFaults(ctx, 4, faults.MustParse("error=x"))
+			h.Expect(err).To(Succeed(), "setting server 4's faults (error=x) succeeds; it failed: %v", err)
 			for range 3 {
 				run := h.fanOut(ctx, e, e.f.Addrs(), h.within())
 				h.Expect(run.Run).To(matchers.FailExactlyOn(e.f.Addrs()[4]))
 			}
 			e.Finish(ctx)
-			h.Expect(openConns(ctx, e.f)).To(Equal(before), "the fleet's open connections after the implementation was closed, against before it ran")
+			open := openConns(ctx, e.f)
+			h.Expect(open).To(Equal(before), "once the implementation is closed, the fleet's open connections are back to the %d of before it ran; %d are open", before, open)
 		}, 20*time.Second),
 	)
 }
@@ -557,15 +597,23 @@ func (h *harness[A, R]) concurrency() spectree.Node {
 			const n = 6
 			slow := h.scale(2 * time.Second)
 			e := h.setup(ctx, n)
-			h.Expect(e.f.SetFaults(ctx, faults.MustParse(fmt.Sprintf("delay=%v,servers=0-2", slow)))).To(Succeed())
+			err := e.f.SetFaults(ctx, faults.MustParse(fmt.Sprintf("delay=%v,servers=0-2", slow)))
+			h.Expect(err).To(Succeed(), "setting the fleet's faults (delay=%v,servers=0-2) succeeds; it failed: %v", slow, err)
 			addrs := e.f.Addrs()
 			slowRun := make(chan observed[R], 1)
 			go func() {
 				defer h.Recover()
 				slowRun <- h.run(ctx, ctx, e.f, e.impl, slices.Clone(addrs[:3]), "slow", slow+h.within())
 			}()
-			h.Eventually(func() ([]fleet.Call, error) { return e.f.Calls(ctx) }).WithContext(ctx).WithTimeout(h.within()).Should(
-				HaveLen(3), "the slow fan-out's three calls reach their servers")
+			var calls []fleet.Call // the journal as last read
+			h.Eventually(func() ([]fleet.Call, error) {
+				c, err := e.f.Calls(ctx)
+				calls = c
+				return c, err
+			}).WithContext(ctx).WithTimeout(h.within()).Should(
+				HaveLen(3), func() string {
+					return fmt.Sprintf("the slow fan-out's three calls reach their servers; the journal had %d calls:\n%s", len(calls), matchers.JournalTable(calls, e.f.Addrs()))
+				})
 
 			quick := h.run(ctx, ctx, e.f, e.impl, slices.Clone(addrs[3:]), "quick", h.within())
 			// Its own calls only: the slow fan-out's were received before
@@ -578,14 +626,14 @@ func (h *harness[A, R]) concurrency() spectree.Node {
 			for _, c := range s.Calls {
 				if c.Server < 3 {
 					h.Expect(quick.Returned).To(BeTemporally("<", c.Replied),
-						"the quick fan-out returned only after server %d's slow reply (%v later): it waits for the other fan-out's calls",
-						c.Server, c.Replied.Sub(quick.Returned))
+						"the quick fan-out returns before server %d's slow reply; it returned %v after it: it waits for the other fan-out's calls",
+						c.Server, quick.Returned.Sub(c.Replied))
 				}
 			}
 			h.Expect(s.Run).To(matchers.AllSucceed())
 			h.expectRepliesTo(e.f, "slow", s.Addrs, h.inOrder(s))
 			h.Expect(s.Run).To(matchers.ReturnAfterAllReplies())
-			h.Expect(s.Elapsed).To(BeNumerically(">=", slow), "the slow fan-out returned before its own calls ended")
+			h.Expect(s.Elapsed).To(BeNumerically(">=", slow), "the slow fan-out returns no sooner than its calls' %v delay; it returned after %v, before its own calls ended", slow, s.Elapsed)
 		}, 30*time.Second),
 
 		h.when(h.concurrent(), h.allWaited(), h.unhedged()).spec("leaves the address slice it is given unchanged, when concurrent fan-outs share it", func(ctx context.Context, h *spec[A, R]) {
@@ -606,7 +654,7 @@ func (h *harness[A, R]) concurrency() spectree.Node {
 				})
 			}
 			wg.Wait()
-			h.Expect(shared).To(Equal(want), "the address slice after %d fan-outs shared it: the caller writes into its input", fanOuts)
+			h.Expect(shared).To(Equal(want), "the address slice is unchanged after %d fan-outs shared it; it was %q, and became %q: the caller writes into its input", fanOuts, want, shared)
 		}, 20*time.Second),
 
 		h.when(h.concurrent(), h.failuresWaited(), h.unhedged()).spec("is race-free when many fan-outs share one implementation, each getting its own replies and errors", func(ctx context.Context, h *spec[A, R]) {
@@ -627,7 +675,7 @@ func (h *harness[A, R]) concurrency() spectree.Node {
 					h.expectRepliesTo(e.f, who, addrs, outcomes)
 					for i, o := range outcomes {
 						if o.Err != nil {
-							h.Expect(o.Err).To(MatchError(ContainSubstring("flaky")), "%s, outcome %d: only injected errors", who, i)
+							h.Expect(o.Err).To(MatchError(ContainSubstring("flaky")), "%s, outcome %d, fails only with the injected error \"flaky\"; it was %s", who, i, errText(o.Err))
 							mu.Lock()
 							failed++
 							mu.Unlock()
@@ -637,24 +685,24 @@ func (h *harness[A, R]) concurrency() spectree.Node {
 			}
 			wg.Wait()
 			calls, err := e.f.Calls(ctx)
-			h.Expect(err).NotTo(HaveOccurred())
+			h.Expect(err).NotTo(HaveOccurred(), "reading the fleet's journal succeeds; it failed: %v", err)
 			errReplies := 0
 			for _, c := range calls {
 				if c.Outcome == fleet.Failed {
 					errReplies++
 				}
 			}
-			h.Expect(errReplies).To(BeNumerically(">", 0), "the plan gave some calls an error reply")
+			h.Expect(errReplies).To(BeNumerically(">", 0), "the plan gives some of the %d calls an error reply; %d had one", len(calls), errReplies)
 			if h.cfg.attempts > 0 {
 				// A retried call fails only if every attempt did.
-				h.Expect(len(calls)).To(BeNumerically(">=", n*fanOuts), "every fan-out called every server at least once")
+				h.Expect(len(calls)).To(BeNumerically(">=", n*fanOuts), "every fan-out calls every server at least once, %d calls in all; the fleet received %d", n*fanOuts, len(calls))
 				h.Expect(failed).To(BeNumerically("<=", errReplies),
-					"failed outcomes against error replies sent: a call failed that its server answered (a shared connection closed on another call's error?)")
+					"no more outcomes fail than error replies were sent, %d; %d failed: a call failed that its server answered (a shared connection closed on another call's error?)", errReplies, failed)
 				return
 			}
-			h.Expect(calls).To(HaveLen(n*fanOuts), "every fan-out called every server once")
+			h.Expect(calls).To(HaveLen(n*fanOuts), "every fan-out calls every server once, %d calls in all; the fleet received %d", n*fanOuts, len(calls))
 			h.Expect(failed).To(Equal(errReplies),
-				"failed outcomes against error replies sent: a call failed that its server answered (a shared connection closed on another call's error?)")
+				"as many outcomes fail as error replies were sent, %d; %d failed: a call failed that its server answered (a shared connection closed on another call's error?)", errReplies, failed)
 		}, 30*time.Second),
 	)
 }
@@ -677,11 +725,37 @@ func (h *harness[A, R]) repeatability() spectree.Node {
 			}
 			seed := uint64(h.Seed())
 			first := outcomes(seed)
-			h.Expect(first).To(HaveLen(n*rounds), "one outcome per server and round")
-			h.Expect(outcomes(seed)).To(Equal(first), "a second fleet of the same seed gives every call the same outcome")
-			h.Expect(outcomes(seed+1)).NotTo(Equal(first), "a fleet of another seed gives other outcomes")
+			h.Expect(first).To(HaveLen(n*rounds), "one outcome per server and round, %d in all; %d came", n*rounds, len(first))
+			again := outcomes(seed)
+			h.Expect(again).To(Equal(first), "a second fleet of the same seed gives every call the same outcome; these differ:\n%s", differing(first, again))
+			other := outcomes(seed + 1)
+			h.Expect(other).NotTo(Equal(first), "a fleet of another seed gives other outcomes; all %d were the same", len(other))
 		}, 30*time.Second),
 	)
+}
+
+// differing lists, for the description of an assertion that two lists of
+// outcomes are equal, the lines where they differ: "round 0, server 3: ok,
+// then failed" (first's, then again's).
+func differing(first, again []string) string {
+	var out []string
+	for i := range max(len(first), len(again)) {
+		f, a := "(none)", "(none)"
+		if i < len(first) {
+			f = first[i]
+		}
+		if i < len(again) {
+			a = again[i]
+		}
+		if f == a {
+			continue
+		}
+		if k := strings.LastIndex(f, ": "); k >= 0 && strings.HasPrefix(a, f[:k+2]) {
+			a = a[k+2:]
+		}
+		out = append(out, fmt.Sprintf("  %s, then %s", f, a))
+	}
+	return strings.Join(out, "\n")
 }
 
 // okOrErr is "ok" or "failed": error texts may name addresses, which
