@@ -702,7 +702,7 @@ func (h *harness[A, R]) concurrency() spectree.Node {
 			}
 			h.Expect(calls).To(HaveLen(n*fanOuts), "every fan-out calls every server once, %d calls in all; the fleet received %d", n*fanOuts, len(calls))
 			h.Expect(failed).To(Equal(errReplies),
-				"as many outcomes fail as error replies were sent, %d; %d failed: a call failed that its server answered (a shared connection closed on another call's error?)", errReplies, failed)
+				"as many outcomes fail as error replies were sent, %d; %d failed (more: a call failed that its server answered, a shared connection closed on another call's error?; fewer: an error reply was reported as a success)", errReplies, failed)
 		}, 30*time.Second),
 	)
 }
