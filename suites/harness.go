@@ -408,7 +408,22 @@ func (h *spec[A, R]) expectAggregate(run observed[R], failed []string, causes ..
 	}
 	h.Expect(run.Err).To(HaveOccurred(), "the fan-out returns an error when %d calls failed (%s); it returned none", len(failed), strings.Join(failed, ", "))
 	text := run.Err.Error()
+	if h.cfg.shape == failFast {
+		// A fail-fast error is the first failure's: it names that address
+		// (any of the failed, whichever failed first) and none that
+		// succeeded.
+		h.Expect(slices.ContainsFunc(failed, func(a string) bool { return mentions(text, a) })).To(BeTrue(),
+			"the fail-fast error names the address that failed first, one of %s; it names none: %q", strings.Join(failed, ", "), text)
+		for _, a := range run.Addrs {
+			if !slices.Contains(failed, a) {
+				h.Expect(mentions(text, a)).To(BeFalse(), "the fan-out's error does not name %s, which succeeded; it does: %q", a, text)
+			}
+		}
+	}
 	for _, a := range run.Addrs {
+		if h.cfg.shape == failFast {
+			break // checked above
+		}
 		if slices.Contains(failed, a) {
 			h.Expect(mentions(text, a)).To(BeTrue(), "the fan-out's error names failed address %s; it does not: %q", a, text)
 		} else {

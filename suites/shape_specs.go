@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -136,8 +137,8 @@ func (h *harness[A, R]) shapes() spectree.Node {
 	s := h.cfg.shape
 	early := s.returnsEarly()
 	return spectree.Describe("shape",
-		h.when(h.quorumIn(5, 1, 5), h.unbounded(5)).spec("returns after the k-th success, before the next reply, and lets the other calls go", body((*spec[A, R]).quorumReached), 20*time.Second),
-		h.when(h.quorumIn(5, 1, 5), h.unbounded(5)).spec("fails as soon as the quorum is out of reach, not at a deadline", body((*spec[A, R]).quorumLost), 20*time.Second),
+		h.when(h.quorumIn(4, 1, 4), h.quorumIn(5, 1, 5), h.unbounded(5)).spec("returns after the k-th success, before the next reply, and lets the other calls go", body((*spec[A, R]).quorumReached), 20*time.Second),
+		h.when(h.quorumIn(4, 1, 4), h.quorumIn(5, 1, 5), h.unbounded(5)).spec("fails as soon as the quorum is out of reach, not at a deadline", body((*spec[A, R]).quorumLost), 20*time.Second),
 		h.when(h.quorumIn(4, 1, 3), h.unbounded(4)).spec("returns at a success that comes after a failure: the first result is not the first success", body((*spec[A, R]).successAfterFailure), 20*time.Second),
 		h.when(need{early, "suites.Quorum or suites.FirstSuccess"}, h.unhedged(), h.unbounded(5)).spec("tolerates as many hanging and blackholed servers as the quorum spares", body((*spec[A, R]).quorumTolerates), 20*time.Second),
 		h.when(need{early, "suites.Quorum or suites.FirstSuccess"}).spec("is right for fan-outs to 0, 1, 2, 3, 4 and 5 servers", body((*spec[A, R]).quorumSizes), 30*time.Second),
@@ -191,54 +192,78 @@ func (h *harness[A, R]) quorumIn(n, lo, hi int) need {
 // claimed.
 func (h *harness[A, R]) need(n int) int { return h.cfg.quorum(n) }
 
-// async runs a fan-out of e's implementation to addrs in a goroutine; the
-// channel gets what it observed. d bounds the fan-out (see run).
-func (h *spec[A, R]) async(ctx context.Context, e *env[A, R], addrs []string, d time.Duration) <-chan observed[R] {
-	done := make(chan observed[R], 1)
-	go func() {
-		defer h.Recover()
-		done <- h.fanOut(ctx, e, addrs, d)
-	}()
-	return done
+// fanning is a fan-out running in a goroutine: done gets what the spec
+// observed of it, and returned says it has returned.
+type fanning[R any] struct {
+	done     chan observed[R]
+	returned atomic.Bool
 }
 
-// await waits up to d for the fan-out of done to return; why says what a
+// async runs a fan-out of e's implementation to addrs in a goroutine. d
+// bounds the fan-out (see run).
+func (h *spec[A, R]) async(ctx context.Context, e *env[A, R], addrs []string, d time.Duration) *fanning[R] {
+	fo := &fanning[R]{done: make(chan observed[R], 1)}
+	go func() {
+		defer h.Recover()
+		defer fo.returned.Store(true)
+		fo.done <- h.fanOut(ctx, e, addrs, d)
+	}()
+	return fo
+}
+
+// await waits up to d for the fan-out of fo to return; why says what a
 // fan-out that does not return is waiting for.
-func (h *spec[A, R]) await(ctx context.Context, done <-chan observed[R], d time.Duration, why string, args ...any) observed[R] {
+func (h *spec[A, R]) await(ctx context.Context, fo *fanning[R], d time.Duration, why string, args ...any) observed[R] {
 	ginkgo.GinkgoHelper()
 	var run observed[R]
-	h.Eventually(done).WithContext(ctx).WithTimeout(d).Should(Receive(&run), append([]any{why}, args...)...)
+	h.Eventually(fo.done).WithContext(ctx).WithTimeout(d).Should(Receive(&run), append([]any{why}, args...)...)
 	return run
 }
 
-// holding waits until each of servers holds at least one call.
-func (h *spec[A, R]) holding(ctx context.Context, f *fleet.Fleet, servers ...int) {
+// holding waits until each of servers holds at least one call of the
+// fan-out fo, which must not return before.
+func (h *spec[A, R]) holding(ctx context.Context, f *fleet.Fleet, fo *fanning[R], servers ...int) {
 	ginkgo.GinkgoHelper()
-	h.Eventually(func() ([]int, error) {
-		calls, err := f.Calls(ctx)
-		var missing []int
-		for _, s := range servers {
-			if !slices.ContainsFunc(calls, func(c fleet.Call) bool { return c.Server == s && c.Outcome == fleet.Held }) {
-				missing = append(missing, s)
-			}
-		}
-		return missing, err
-	}).WithContext(ctx).WithTimeout(h.within()).Should(BeEmpty(), "the calls reach every server, which holds them (the servers listed have none yet)")
+	h.waitFor(ctx, f, fo, fleet.Held, "hold it", servers)
 }
 
-// ended waits until each of servers has a call that ended as outcome.
-func (h *spec[A, R]) ended(ctx context.Context, f *fleet.Fleet, outcome fleet.Outcome, servers ...int) {
+// ended waits until each of servers has a call of the fan-out fo that
+// ended as outcome; fo must not return before.
+func (h *spec[A, R]) ended(ctx context.Context, f *fleet.Fleet, fo *fanning[R], outcome fleet.Outcome, servers ...int) {
 	ginkgo.GinkgoHelper()
+	h.waitFor(ctx, f, fo, outcome, fmt.Sprintf("answer it (%v)", outcome), servers)
+}
+
+func (h *spec[A, R]) waitFor(ctx context.Context, f *fleet.Fleet, fo *fanning[R], outcome fleet.Outcome, what string, servers []int) {
+	ginkgo.GinkgoHelper()
+	var last []fleet.Call
 	h.Eventually(func() ([]int, error) {
 		calls, err := f.Calls(ctx)
+		last = calls
 		var missing []int
 		for _, s := range servers {
 			if !slices.ContainsFunc(calls, func(c fleet.Call) bool { return c.Server == s && c.Outcome == outcome }) {
 				missing = append(missing, s)
 			}
 		}
+		if len(missing) > 0 && fo != nil && fo.returned.Load() {
+			return nil, StopTrying(fmt.Sprintf("the fan-out returned before servers %v got its calls and could %s: "+
+				"it returned too early (at the first result, the first error, or before its quorum), its journal so far:\n%s",
+				missing, what, matchers.JournalTable(calls, f.Addrs())))
+		}
 		return missing, err
-	}).WithContext(ctx).WithTimeout(h.within()).Should(BeEmpty(), "every one of servers %v answers its call (%v); those listed have not", servers, outcome)
+	}).WithContext(ctx).WithTimeout(h.within()).Should(BeEmpty(), func() string {
+		return fmt.Sprintf("the calls reach servers %v, which %s (those listed have none yet); the journal:\n%s", servers, what, matchers.JournalTable(last, f.Addrs()))
+	})
+}
+
+// servers is 0, 1, …, n-1.
+func servers(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 // shuffled returns 0..n-1 in an order drawn from the run's seed and salt.
@@ -289,15 +314,21 @@ func (h *spec[A, R]) expectOnlyFrom(f *fleet.Fleet, who string, outcomes []Resul
 }
 
 // quorumReached: all hold; k released one by one; the fan-out returns with
-// exactly those k, the others let go.
+// exactly those k, the others let go. An even and an odd fleet.
 func (h *spec[A, R]) quorumReached(ctx context.Context) {
-	const n = 5
+	for _, n := range []int{4, 5} {
+		h.quorumReachedOf(ctx, n)
+	}
+}
+
+func (h *spec[A, R]) quorumReachedOf(ctx context.Context, n int) {
+	ginkgo.GinkgoHelper()
 	k := h.need(n)
 	e := h.setup(ctx, n)
 	h.Expect(e.f.SetFaults(ctx, faults.MustParse("hold"))).To(Succeed())
 	done := h.async(ctx, e, e.f.Addrs(), h.long())
-	h.holding(ctx, e.f, 0, 1, 2, 3, 4)
-	order := h.shuffled(n, 10)
+	h.holding(ctx, e.f, done, servers(n)...)
+	order := h.shuffled(n, uint64(10+n))
 	released := order[:max(0, min(k, n))]
 	for _, s := range released {
 		h.Expect(e.f.Release(ctx, s)).To(Succeed())
@@ -316,12 +347,18 @@ func (h *spec[A, R]) quorumReached(ctx context.Context) {
 }
 
 // quorumLost: n-k+1 servers fail at once, the rest hold: the fan-out
-// fails promptly.
+// fails promptly. An even and an odd fleet.
 func (h *spec[A, R]) quorumLost(ctx context.Context) {
-	const n = 5
+	for _, n := range []int{4, 5} {
+		h.quorumLostOf(ctx, n)
+	}
+}
+
+func (h *spec[A, R]) quorumLostOf(ctx context.Context, n int) {
+	ginkgo.GinkgoHelper()
 	k := h.need(n)
 	lost := min(n, n-k+1)
-	order := h.shuffled(n, 11)
+	order := h.shuffled(n, uint64(20+n))
 	failing, holding := order[:lost], order[lost:]
 	e := h.setup(ctx, n)
 	for _, s := range failing {
@@ -359,8 +396,8 @@ func (h *spec[A, R]) successAfterFailure(ctx context.Context) {
 		h.Expect(e.f.SetServerFaults(ctx, s, faults.MustParse("hold"))).To(Succeed())
 	}
 	done := h.async(ctx, e, e.f.Addrs(), h.long())
-	h.ended(ctx, e.f, fleet.Failed, 0)
-	h.holding(ctx, e.f, 1, 2, 3)
+	h.ended(ctx, e.f, done, fleet.Failed, 0)
+	h.holding(ctx, e.f, done, 1, 2, 3)
 	released := []int{1, 2, 3}[:k]
 	for _, s := range released {
 		h.Expect(e.f.Release(ctx, s)).To(Succeed())
@@ -624,7 +661,7 @@ func (h *spec[A, R]) hedgesBounded(ctx context.Context) {
 	delay, most := h.cfg.hedgeDelay, h.cfg.hedgeMax
 	e := h.setup(ctx, n, fleet.WithFaults(faults.MustParse("hold")))
 	done := h.async(ctx, e, e.f.Addrs(), h.long())
-	h.holding(ctx, e.f, 0, 1, 2, 3)
+	h.holding(ctx, e.f, done, 0, 1, 2, 3)
 	count := func() (int, error) {
 		calls, err := e.f.Calls(ctx)
 		return len(calls), err
@@ -694,21 +731,41 @@ func (h *spec[A, R]) boundHeld(ctx context.Context) {
 			break
 		}
 		want := min(c, n-answered)
-		h.Eventually(count).WithArguments(fleet.Held, fleet.Pending).WithContext(ctx).WithTimeout(h.within()).Should(BeNumerically(">=", want),
+		h.Eventually(count).WithArguments(fleet.Held).WithContext(ctx).WithTimeout(h.within()).Should(BeNumerically(">=", want),
 			"with %d of %d calls answered, the caller keeps %d in flight (its bound, or what is left): it starts a call as a slot frees", answered, n, want)
 		calls, err := e.f.Calls(ctx)
 		h.Expect(err).NotTo(HaveOccurred())
 		h.Expect(inFlightMost(calls)).To(BeNumerically("<=", c), "never more than %d calls in flight:\n%s", c, matchers.JournalTable(calls, e.f.Addrs()))
-		h.Expect(e.f.ReleaseAll(ctx)).To(Succeed())
-		// Everything held before the release is answered (and perhaps
-		// calls that came while it went from server to server).
-		h.Eventually(count).WithArguments(fleet.OK).WithContext(ctx).WithTimeout(h.within()).Should(BeNumerically(">=", answered+want))
+		released := h.releaseHeld(ctx, e.f, calls)
+		h.Eventually(count).WithArguments(fleet.OK).WithContext(ctx).WithTimeout(h.within()).Should(BeNumerically(">=", answered+released),
+			"the %d calls released are answered", released)
 	}
 	run = h.await(ctx, done, h.within(), "the fan-out did not return once every call was answered")
 	h.Expect(run.Run).To(matchers.AllSucceed())
 	h.Expect(run.Run).To(matchers.HaveOneCallPerServer(n))
 	h.Expect(inFlightMost(run.Calls)).To(BeNumerically("<=", c), "never more than %d calls in flight:\n%s", c, matchers.JournalTable(run.Calls, run.Servers))
 	h.expectReplies(e.f, run.Addrs, h.inOrder(run))
+}
+
+// releaseHeld releases the servers that hold a call of calls, and only
+// them: ReleaseAll, going from server to server, would also release a
+// call that came to a later server as the first replies freed slots.
+// It returns how many calls it released.
+func (h *spec[A, R]) releaseHeld(ctx context.Context, f *fleet.Fleet, calls []fleet.Call) int {
+	ginkgo.GinkgoHelper()
+	done := map[int]bool{}
+	n := 0
+	for _, c := range calls {
+		if c.Outcome != fleet.Held {
+			continue
+		}
+		n++
+		if !done[c.Server] {
+			done[c.Server] = true
+			h.Expect(f.Release(ctx, c.Server)).To(Succeed(), "releasing server %d", c.Server)
+		}
+	}
+	return n
 }
 
 // boundPaced: n servers delayed d take ⌈n/c⌉·d: no slower (serial), no
@@ -773,7 +830,7 @@ func (h *spec[A, R]) boundTimedFromSlot(ctx context.Context) {
 		for _, call := range calls {
 			seen[call.ID] = true
 		}
-		h.Expect(e.f.ReleaseAll(ctx)).To(Succeed())
+		h.releaseHeld(ctx, e.f, calls)
 	}
 	run := h.await(ctx, done, h.within(), "the fan-out did not return once both waves were released")
 	h.Expect(run.Run).To(matchers.AllSucceed(), "each call was held %v, less than its %v timeout from its slot (though the second wave ended %v after the fan-out began)", hold, timeout, 2*hold)
