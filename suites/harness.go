@@ -29,8 +29,11 @@ type harness[A, R any] struct {
 	cfg     config
 	call    Call[A, R]
 	newImpl func(timeout time.Duration) FanOuterOf[A, R]
-	leftOut []string // specs not registered, and the option that would add them
+	leftOut []leftOut // specs not registered, and what would add them
 }
+
+// leftOut is a spec left out of a run: its text, and what would add it.
+type leftOut struct{ text, want string }
 
 // observed is one fan-out as a spec observed it: the Run the matchers
 // take, and the outcomes with their replies, as FanOut returned them.
@@ -506,6 +509,6 @@ func (h *harness[A, R]) it(applies bool, want, text string, body func(ctx contex
 	if applies {
 		return h.spec(text, body, timeout)
 	}
-	h.leftOut = append(h.leftOut, fmt.Sprintf("%q (with %s)", text, want))
+	h.leftOut = append(h.leftOut, leftOut{text, want})
 	return spectree.Node{}
 }

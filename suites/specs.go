@@ -136,8 +136,21 @@ func (h *harness[A, R]) tree() spectree.Node {
 func (h *harness[A, R]) notes(withRace string) []string {
 	var notes []string
 	if len(h.leftOut) > 0 {
-		notes = append(notes, fmt.Sprintf("conformance: %d specs left out, not claimed: %s",
-			len(h.leftOut), strings.Join(h.leftOut, "; ")))
+		// Grouped by what would add them, in the order first met.
+		var wants []string
+		by := map[string][]string{}
+		for _, l := range h.leftOut {
+			if _, ok := by[l.want]; !ok {
+				wants = append(wants, l.want)
+			}
+			by[l.want] = append(by[l.want], fmt.Sprintf("%q", l.text))
+		}
+		var groups []string
+		for _, w := range wants {
+			groups = append(groups, fmt.Sprintf("%d with %s: %s", len(by[w]), w, strings.Join(by[w], ", ")))
+		}
+		notes = append(notes, fmt.Sprintf("conformance (%s): %d specs left out, not claimed; %s",
+			h.cfg.claims(), len(h.leftOut), strings.Join(groups, "; ")))
 	}
 	if !raceEnabled {
 		notes = append(notes, "conformance: built without -race, so no spec can fail for a data race: run "+withRace)
