@@ -151,6 +151,7 @@ func (h *harness[A, R]) shapes() spectree.Node {
 
 		h.when(need{s == deadlineBounded, "suites.DeadlineBounded()"}, h.unhedged(), h.unbounded(5)).spec("returns at its deadline with every reply that came before it, the missing servers timed out", body((*spec[A, R]).deadlineReached), 20*time.Second),
 		h.when(need{s == deadlineBounded, "suites.DeadlineBounded()"}).spec("returns before its deadline once every call has ended, failures included", body((*spec[A, R]).deadlineNotNeeded), 20*time.Second),
+		h.when(need{s == deadlineBounded, "suites.DeadlineBounded()"}, h.unhedged(), h.unbounded(3)).spec("runs its deadline from the fan-out's start, not from the last reply", body((*spec[A, R]).deadlineFromStart), 30*time.Second),
 		h.when(need{s == deadlineBounded, "suites.DeadlineBounded()"}, h.unhedged()).spec("lets the call to a hung server go at every deadline: nothing piles up over rounds", body((*spec[A, R]).deadlineRounds), 30*time.Second),
 
 		h.when(need{h.cfg.hedgeMax > 0, "suites.Hedged(delay, max)"}).spec("hedges a slow call after the delay, never before, to another server, and the first reply wins", body((*spec[A, R]).hedgesStraggler), 20*time.Second),
@@ -612,6 +613,38 @@ func (h *spec[A, R]) deadlineNotNeeded(ctx context.Context) {
 	run := h.fanOut(ctx, e, addrs, h.within())
 	h.Expect(run.Run).To(matchers.FailExactlyOn(addrs[1], addrs[3]), "every call ended quickly, two of them failing, so the fan-out returns with each outcome well before its %v deadline", h.long())
 	h.expectReplies(e.f, addrs, h.inOrder(run))
+}
+
+// deadlineFromStart: a reply late in the deadline, another after it. A
+// deadline restarted by each reply (a time.After inside the receive loop)
+// would still be open for the second; the fan-out's own is not.
+func (h *spec[A, R]) deadlineFromStart(ctx context.Context) {
+	timeout := h.scale(4 * time.Second)
+	e := h.setupWith(ctx, 3, timeout)
+	for _, s := range []int{1, 2} {
+		h.Expect(e.f.SetServerFaults(ctx, s, faults.MustParse("hold"))).To(Succeed())
+	}
+	start := time.Now()
+	fo := h.async(ctx, e, e.f.Addrs(), 2*timeout+h.late())
+	h.holding(ctx, e.f, fo, 1, 2)
+	// The first reply comes near the end of the deadline...
+	time.Sleep(time.Until(start.Add(timeout * 9 / 10)))
+	h.Expect(e.f.Release(ctx, 1)).To(Succeed())
+	// ...and the second well after it (half a deadline), if the fan-out is
+	// still waiting by then.
+	var run observed[R]
+	select {
+	case run = <-fo.done:
+	case <-time.After(time.Until(start.Add(timeout * 3 / 2))):
+		h.Expect(e.f.Release(ctx, 2)).To(Succeed())
+		run = h.await(ctx, fo, h.within(), "the fan-out did not return after its last server replied")
+	}
+	outcomes := h.inOrder(run)
+	h.Expect(outcomes[1].Err).NotTo(HaveOccurred(), "server 1 replied before the deadline, so its reply is kept; its outcome is %s", errText(outcomes[1].Err))
+	h.Expect(outcomes[2].Err).To(h.beATimeout(),
+		"server 2 replied only %v after the fan-out began, half a deadline (%v) late, so its outcome is a timeout; a deadline restarted by server 1's reply at %v took it",
+		timeout*3/2, timeout, timeout*9/10)
+	h.Expect(run.Elapsed).To(BeNumerically("<", timeout*3/2), "the fan-out returned at its deadline, %v, not %v later", timeout, run.Elapsed-timeout)
 }
 
 // deadlineRounds: a hung server over three rounds.

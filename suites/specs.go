@@ -119,14 +119,16 @@ func (h *harness[A, R]) tree() spectree.Node {
 				t.Fail("suites: the claims given to the conformance suite are wrong: " + strings.Join(h.cfg.bad, "; "))
 			})).Labelled("conformance")
 	}
+	// The shape's own specs first: in the defined order (the gallery's),
+	// a caller is judged by what its shape promises before the rest.
 	return spectree.Describe("fan-out conformance",
+		h.shapes(),
 		h.completion(),
 		h.ordering(),
 		h.concurrency(),
 		h.errorHandling(),
 		h.hygiene(),
 		h.repeatability(),
-		h.shapes(),
 	).Labelled("conformance")
 }
 
