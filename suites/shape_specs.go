@@ -902,8 +902,10 @@ func (h *spec[A, R]) retriesBounded(ctx context.Context) {
 	h.Expect(e.f.ReleaseAll(ctx)).To(Succeed())
 	run := h.await(ctx, done, h.within(), "the fan-out did not return once servers 1 and 2 released their replies")
 	outcomes := h.inOrder(run)
-	if !h.cfg.shape.returnsEarly() {
+	if !h.cfg.shape.returnsEarly() && h.cfg.shape != failFast {
 		h.Expect(outcomes[0].Err).To(MatchError(ContainSubstring("always")), "server 0 failed every attempt, so its outcome is its error")
+		h.Expect(run.Run).To(matchers.FailExactlyOn(run.Addrs[0]),
+			"servers 1 and 2 answered once released: running out of retries for server 0 must not cancel calls in flight to the others")
 	}
 	calls, err := e.f.ServerCalls(ctx, 0)
 	h.Expect(err).NotTo(HaveOccurred())
