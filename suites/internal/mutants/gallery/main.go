@@ -161,6 +161,10 @@ func try(bin, dir, name string) (verdict, []byte, error) {
 		if bytes.Contains(out, []byte("WARNING: DATA RACE")) {
 			v.why = "data race, then " + v.why
 		}
+		if i := bytes.Index(out, []byte("\npanic: ")); i >= 0 {
+			line, _, _ := bytes.Cut(out[i+1:], []byte("\n"))
+			v.why = "the process died: " + string(line)
+		}
 		return v, out, nil
 	}
 	v.spec, v.why = spec, why
