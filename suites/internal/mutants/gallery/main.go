@@ -240,7 +240,7 @@ func lastStarted(path string) string {
 func firstLine(msg string) string {
 	lines := strings.Split(strings.TrimSpace(msg), "\n")
 	why := lines[0]
-	if strings.HasPrefix(why, "Timed out after") && len(lines) > 1 {
+	if (strings.HasPrefix(why, "Timed out after") || strings.HasPrefix(why, "Failed after")) && len(lines) > 1 {
 		why += " " + strings.TrimSpace(lines[1])
 	}
 	if len(why) > 160 {
