@@ -48,13 +48,16 @@ type Node struct {
 }
 
 // Describe returns a container of children; zero Nodes among them (a spec
-// left out) are dropped.
+// left out) are dropped, and a container left with none is the zero Node.
 func Describe(text string, children ...Node) Node {
 	n := Node{text: text, at: types.NewCodeLocation(1)}
 	for _, c := range children {
 		if c.text != "" {
 			n.children = append(n.children, c)
 		}
+	}
+	if len(n.children) == 0 {
+		return Node{} // a container of left-out specs is left out too
 	}
 	return n
 }
