@@ -69,9 +69,11 @@ func ServiceMethod() Call[fleet.Args, fleet.Reply] {
 }
 
 // FanOuterOf is a fan-out implementation under test: FanOut sends one
-// call with args to every address at once, under ctx, and returns one
-// result per address when every call has ended. Its error is the
-// fan-out's own, nil when every call succeeded.
+// call with args to every address, under ctx, and returns one result per
+// address: when every call has ended, or when its shape says (a quorum, a
+// first success, a first failure, a deadline: see Quorum and the other
+// shape claims), the calls it let go with an error. Its error is the
+// fan-out's own, nil when every call succeeded (or its quorum did).
 //
 // FanOut must be safe for concurrent use. An implementation that holds
 // resources across fan-outs (a connection pool) also has a Close method,
@@ -266,9 +268,11 @@ func defaults() config {
 
 // TimesOut claims that the implementation bounds every call by the
 // timeout it was built with (the argument of Conformance's newImpl): a
-// call to a hanging or slow server fails with an error that errors.Is
-// context.DeadlineExceeded, about that long after the fan-out started, and
-// the other calls are unaffected. Specs of timeouts build it with 2s,
+// call to a hanging or slow server fails with a timeout as Go reports one
+// (an error matching context.DeadlineExceeded or os.ErrDeadlineExceeded,
+// or a net.Error whose Timeout() is true: see matchers.IsTimeout, and
+// TimeoutIs for other RPC systems), about that long after the fan-out
+// started, and the other calls are unaffected. Specs of timeouts build it with 2s,
 // others with a generous 20s (times the slack's seconds).
 func TimesOut() Option { return func(c *config) { c.timesOut = true } }
 

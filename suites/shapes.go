@@ -28,8 +28,11 @@ import (
 // is let go: its outcome may be any error (suites.ErrNoReport from
 // SeedStyle, caller.ErrCancelled, context.Canceled), never a success its
 // server did not send, and the suite checks that it is really let go:
-// within a short bound of FanOut's return, every goroutine the fan-out
-// started for it has exited (connection readers of a pool excepted).
+// within a short bound of FanOut's return, every goroutine started during
+// the fan-out has exited (connection readers of a pool excepted, a dial
+// still waiting not). An implementation that keeps goroutines of its own
+// beyond a fan-out (a janitor, a writer per connection) starts them in
+// its constructor, not lazily in its first fan-out.
 
 // shape is the claimed shape of the fan-out.
 type shape int
@@ -71,7 +74,8 @@ func Quorum(k func(n int) int) Option {
 // FirstSuccess claims that the fan-out returns at its first successful
 // call, with that server's reply at its address, letting the others go; a
 // failed call does not end it (the first result is not the first
-// success); when every call failed, its error wraps every cause.
+// success); when every call failed, its error wraps every cause, and a
+// fan-out to no address fails (no success can come).
 func FirstSuccess() Option {
 	return func(c *config) {
 		c.setShape(firstSuccess, "suites.FirstSuccess")
@@ -102,11 +106,14 @@ func DeadlineBounded() Option {
 	}
 }
 
-// Bounded claims that the fan-out keeps at most c calls in flight at once
-// (retries and hedges included), starting the others as earlier ones end:
-// n servers delayed d take about ⌈n/c⌉·d. Every other claim still holds
+// Bounded claims that each fan-out keeps at most c calls in flight at once
+// (retries and hedges included; a bound of its own, not shared with
+// concurrent fan-outs), starting the others as earlier ones end: n
+// servers delayed d take about ⌈n/c⌉·d. Every other claim still holds
 // with the bound: a call waiting for its slot honours ctx, and its
-// timeout (TimesOut) runs from its slot, not from the fan-out's start.
+// timeout (TimesOut) runs from its slot, not from the fan-out's start
+// (under DeadlineBounded, the fan-out's deadline bounds queued calls
+// too, and specs that need more calls in flight than c are left out).
 func Bounded(c int) Option {
 	return func(cfg *config) {
 		if c < 1 {
@@ -119,18 +126,22 @@ func Bounded(c int) Option {
 
 // Hedged claims that a call not answered after delay gets a backup call
 // to another address of the fan-out (the fan-out's addresses are one
-// group of replicas), never before delay, at most max backups per call,
-// and that the first reply wins: the call's outcome is it, from whichever
-// server sent it, and the losers are let go. A hedged caller may hedge
-// only stragglers; the suite asks for a backup only when one call of a
-// fan-out of four is slow.
-func Hedged(delay time.Duration, max int) Option {
+// group of replicas), never before delay, at most most backups per call,
+// and that the first successful reply wins: the call's outcome is it,
+// from whichever server sent it, and the losers are let go. A hedged
+// caller may hedge only stragglers: the spec that needs a backup makes one
+// call of a fan-out of four slow, and the others answer at once. Specs
+// with failed calls are left out for a hedged caller (a backup changes
+// which server answers and how many calls each receives), and under an
+// early-returning shape the hedge specs are too (its quorum comes before
+// the slow call needs a backup).
+func Hedged(delay time.Duration, most int) Option {
 	return func(c *config) {
-		if delay <= 0 || max < 1 {
-			c.bad = append(c.bad, fmt.Sprintf("suites.Hedged(%v, %d): a hedge needs a delay > 0 and max >= 1 backups", delay, max))
+		if delay < time.Millisecond || most < 1 {
+			c.bad = append(c.bad, fmt.Sprintf("suites.Hedged(%v, %d): a hedge needs a delay of at least 1ms and at least 1 backup", delay, most))
 			return
 		}
-		c.hedgeDelay, c.hedgeMax = delay, max
+		c.hedgeDelay, c.hedgeMax = delay, most
 	}
 }
 

@@ -121,13 +121,16 @@ func entry(g gleak.Goroutine) string {
 // are stuck: the most numerous kind first.
 func leakHint(kinds []*leakKind) string {
 	for _, k := range kinds {
-		switch k.state {
-		case "chan send", "chan send (nil chan)":
+		// States carry suffixes: ", 3 minutes", " (durable)", a bubble's.
+		state, _, _ := strings.Cut(k.state, ",")
+		state, _, _ = strings.Cut(state, " (")
+		switch state {
+		case "chan send":
 			return "goroutines blocked for ever sending on a channel that no one reads any more: the fan-out returned " +
 				"(early, at a quorum, a first result, an error or a cancel) without receiving every result. Give the channel " +
 				"room for every send (make(chan T, len(addrs))), or select the send against a ctx that is cancelled on return " +
 				"(the First of the 2012 Go concurrency talk; the Go blog's \"Pipelines and cancellation\")."
-		case "chan receive", "chan receive (nil chan)", "select", "select (no cases)":
+		case "chan receive", "select":
 			return "goroutines still waiting (for a reply, a result or a signal) after the fan-out stopped needing them: " +
 				"cancel the calls it lets go when it returns (ctx, cancel := context.WithCancel(ctx); defer cancel(), and select " +
 				"on ctx.Done() beside every call), and make sure every wait has an end."

@@ -110,6 +110,8 @@ func TestLeakHintNamesTheLikelyCause(t *testing.T) {
 		state, says string
 	}{
 		{"chan send", "make(chan T, len(addrs))"},
+		{"chan send, 3 minutes", "make(chan T, len(addrs))"},
+		{"select (durable)", "cancel the calls it lets go"},
 		{"select", "cancel the calls it lets go"},
 		{"chan receive", "cancel the calls it lets go"},
 		{"semacquire", "missed Unlock, Done or release"},
