@@ -227,9 +227,9 @@ func (h *harness[A, R]) quorumIn(n, lo, hi int) need {
 	return need{h.cfg.quorum != nil && k >= lo && k <= hi, fmt.Sprintf("a quorum of %d to %d of %d", lo, hi, n)}
 }
 
-// need returns the successes a quorum fan-out to n addresses needs, as
+// quorumOf returns the successes a quorum fan-out to n addresses needs, as
 // claimed.
-func (h *harness[A, R]) need(n int) int { return h.cfg.quorum(n) }
+func (h *harness[A, R]) quorumOf(n int) int { return h.cfg.quorum(n) }
 
 // fanning is a fan-out running in a goroutine: done gets what the spec
 // observed of it, and returned says it has returned.
@@ -362,7 +362,7 @@ func (h *spec[A, R]) quorumReached(ctx context.Context) {
 
 func (h *spec[A, R]) quorumReachedOf(ctx context.Context, n int) {
 	ginkgo.GinkgoHelper()
-	k := h.need(n)
+	k := h.quorumOf(n)
 	e := h.setup(ctx, n)
 	h.Expect(e.f.SetFaults(ctx, faults.MustParse("hold"))).To(Succeed())
 	done := h.async(ctx, e, e.f.Addrs(), h.long())
@@ -395,7 +395,7 @@ func (h *spec[A, R]) quorumLost(ctx context.Context) {
 
 func (h *spec[A, R]) quorumLostOf(ctx context.Context, n int) {
 	ginkgo.GinkgoHelper()
-	k := h.need(n)
+	k := h.quorumOf(n)
 	lost := min(n, n-k+1)
 	order := h.shuffled(n, uint64(20+n))
 	failing, holding := order[:lost], order[lost:]
@@ -428,7 +428,7 @@ func (h *spec[A, R]) quorumLostOf(ctx context.Context, n int) {
 // releases k of them: the fan-out returns their successes, not the error.
 func (h *spec[A, R]) successAfterFailure(ctx context.Context) {
 	const n = 4
-	k := h.need(n)
+	k := h.quorumOf(n)
 	e := h.setup(ctx, n)
 	h.Expect(e.f.SetServerFaults(ctx, 0, faults.MustParse("error=down-first"))).To(Succeed())
 	for s := 1; s < n; s++ {
@@ -454,7 +454,7 @@ func (h *spec[A, R]) successAfterFailure(ctx context.Context) {
 // the fan-out returns promptly with a quorum.
 func (h *spec[A, R]) quorumTolerates(ctx context.Context) {
 	const n = 5
-	k := h.need(n)
+	k := h.quorumOf(n)
 	spare := max(0, n-max(k, 0))
 	order := h.shuffled(n, 12)
 	bad := order[:min(spare, n)]
@@ -481,7 +481,7 @@ func (h *spec[A, R]) quorumTolerates(ctx context.Context) {
 // quorumSizes: every fleet size from 0 to 5, all servers sound.
 func (h *spec[A, R]) quorumSizes(ctx context.Context) {
 	for n := range 6 {
-		k := h.need(n)
+		k := h.quorumOf(n)
 		var run observed[R]
 		var f *fleet.Fleet
 		if n == 0 {
@@ -514,7 +514,7 @@ func (h *spec[A, R]) quorumSizes(ctx context.Context) {
 // the causes of at least the failures that made the quorum impossible.
 func (h *spec[A, R]) quorumCauses(ctx context.Context) {
 	const n = 3
-	k := max(1, h.need(n))
+	k := max(1, h.quorumOf(n))
 	e := h.setup(ctx, n)
 	for s := range n {
 		h.Expect(e.f.SetServerFaults(ctx, s, faults.MustParse(fmt.Sprintf("error=cause-%d", s)))).To(Succeed())
@@ -536,7 +536,7 @@ func (h *spec[A, R]) quorumCauses(ctx context.Context) {
 // its timeout, the hung calls timed out.
 func (h *spec[A, R]) quorumTimesOut(ctx context.Context) {
 	const n = 3
-	k := h.need(n)
+	k := h.quorumOf(n)
 	hung := n - k + 1
 	timeout := h.short()
 	e := h.setupWith(ctx, n, timeout)
@@ -569,7 +569,7 @@ func (h *spec[A, R]) quorumCancelled(ctx context.Context) {
 	h.Expect(run.Err).To(HaveOccurred(), "the fan-out's error when ctx was cancelled before any server answered")
 	// It returns once its quorum is out of reach: after n-k+1 calls failed
 	// with ctx's error; the others it lets go, with any error.
-	k := h.need(n)
+	k := h.quorumOf(n)
 	cancelled := 0
 	for i, o := range h.inOrder(run) {
 		h.Expect(o.Err).To(HaveOccurred(), "outcome %d, of a hanging server, fails", i)
@@ -1001,7 +1001,7 @@ func (h *spec[A, R]) expectShaped(f *fleet.Fleet, who string, run observed[R], n
 	h.expectRepliesTo(f, who, run.Addrs, outcomes)
 	want := n
 	if h.cfg.shape.returnsEarly() {
-		want = h.need(n)
+		want = h.quorumOf(n)
 	}
 	if want > n {
 		h.Expect(run.Err).To(HaveOccurred(), "%s: a quorum of %d of %d is out of reach", who, want, n)
